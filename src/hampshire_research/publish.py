@@ -1,0 +1,66 @@
+"""Write what a notebook publishes: tables through disclosure control, figures with alt text.
+
+Tables land tidy in ``reports/<site>/tables/<name>.csv`` so the cross-site page and the
+dashboards read only what has already passed the disclosure gate, never row-level data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import disclosure
+from .params import SiteParams
+from .paths import reports_dir
+
+
+def site_reports_dir(params: SiteParams, out_dir: Path | None = None) -> Path:
+    return Path(out_dir) if out_dir else reports_dir(params.site)
+
+
+def publish_table(
+    df: pd.DataFrame,
+    name: str,
+    params: SiteParams,
+    *,
+    counts: Iterable[str],
+    derived: dict[str, str | Sequence[str]] | None = None,
+    within: Sequence[str] | None = None,
+    crosstab: bool = False,
+    out_dir: Path | None = None,
+) -> pd.DataFrame:
+    """Protect a table with the site's disclosure profile, write it as CSV and return it.
+
+    With ``crosstab=True`` the frame is a two-way table of counts (index x columns); row and
+    column totals are added and secondary suppression applied. Otherwise it is tidy: see
+    ``disclosure.protect`` for counts, derived and within.
+    """
+    if crosstab:
+        table = disclosure.protect_crosstab(df, params.disclosure_profile)
+        tidy = table.rename_axis(index=df.index.name or "row").reset_index()
+    else:
+        tidy = disclosure.protect(df, params.disclosure_profile, counts=counts, derived=derived,
+                                  within=within)
+        table = tidy
+    folder = site_reports_dir(params, out_dir) / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    tidy.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+    return table
+
+
+def save_figure(fig, name: str, params: SiteParams, alt: str, out_dir: Path | None = None) -> Path:
+    """Save a figure (drawn only from published numbers) as PNG with its alt text beside it."""
+    folder = site_reports_dir(params, out_dir) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    (folder / f"{name}.alt.txt").write_text(alt.strip() + "\n", encoding="utf-8")
+    return path
+
+
+def read_table(site: str, name: str, reports_root: Path | None = None) -> pd.DataFrame:
+    """Read a published table back (symbols kept as strings)."""
+    folder = (Path(reports_root) / site) if reports_root else reports_dir(site)
+    return pd.read_csv(folder / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
