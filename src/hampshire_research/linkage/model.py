@@ -1,0 +1,377 @@
+"""The Splink model: cleaned identity fields, comparisons, blocking and unsupervised training.
+
+One settings object serves both engines: dates of birth are compared as ISO strings with
+string functions only, so no engine-specific date format enters the settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import Linker, SettingsCreator, block_on
+
+from ..errors import ProjectError
+
+IDENTITY = ["first_name", "surname", "dob", "sex", "postcode", "upn", "nhs_number"]
+
+# u from random pairs: enough that every level of every comparison is seen; Splink stops
+# early once each level has min_count_per_level observations.
+U_MAX_PAIRS = 1e7
+EM_MAX_PAIRS = 3e6
+# Prior: a share of true links that the deterministic rules below are assumed to find.
+PRIOR_RECALL = 0.8
+# Pairs scored below this probability are not kept (they never join a cluster); the
+# match-weight histogram still counts every candidate pair.
+KEEP_PAIRS_FROM = 0.001
+
+
+@lru_cache(maxsize=1)
+def _name_variants() -> dict[str, tuple[str, ...]]:
+    """Each name's nicknames and formal forms (one step in the `nicknames` data, both ways)."""
+    from nicknames import NickNamer
+
+    nn = NickNamer()
+    out: dict[str, set[str]] = {}
+    for formal, nicks in nn.nickname_lookup.items():
+        for nick in nicks:
+            out.setdefault(formal, set()).add(nick)
+            out.setdefault(nick, set()).add(formal)
+    return {k: tuple(sorted(v - {k})) for k, v in out.items()}
+
+
+def _clean_name(value: object) -> str | None:
+    """Lower case ASCII letters, hyphens and apostrophes dropped to spaces, single spaced."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z ]+", " ", text.lower().replace("'", ""))
+    text = " ".join(text.split())
+    return text or None
+
+
+def _clean_postcode(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    text = re.sub(r"[^A-Z0-9]", "", str(value).upper())
+    if len(text) < 5:
+        return text or None
+    return f"{text[:-3]} {text[-3:]}"
+
+
+def _clean_code(series: pd.Series) -> pd.Series:
+    s = series.astype("string").str.strip().str.upper().str.replace(" ", "", regex=False)
+    return s.where(s.fillna("").str.len() > 0)
+
+
+def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
+    """Canonical person records -> the columns the model compares, one row per record.
+
+    Adds `first_name_variants` (nicknames and formal forms) and `surname_parts` (the parts of
+    a double-barrelled surname); dob becomes an ISO string; sex U becomes unknown.
+    """
+    if "record_id" not in records.columns:
+        raise ProjectError("records need a record_id column", field="record_id")
+    ids = records["record_id"]
+    if ids.isna().any():
+        raise ProjectError("record_id is missing", row=int(ids.isna().to_numpy().argmax()),
+                           field="record_id")
+    dup = ids.duplicated()
+    if dup.any():
+        raise ProjectError(f"record_id {ids[dup].iloc[0]!r} appears more than once",
+                           row=int(dup.to_numpy().argmax()), field="record_id")
+    out = pd.DataFrame({"unique_id": ids.astype(str).to_numpy()})
+    out["source"] = (records["source"].astype(str).to_numpy() if "source" in records
+                     else "records")
+    variants = _name_variants()
+    for col in ("first_name", "surname"):
+        raw = records[col] if col in records else pd.Series([None] * len(records))
+        uniq = {v: _clean_name(v) for v in pd.unique(raw.astype(object))}
+        out[col] = [uniq[v] for v in raw.astype(object)]
+    first_variants = {}
+    for name in pd.unique(out["first_name"].dropna()):
+        tokens = name.split()
+        found = set(variants.get(name, ())) | set(tokens[:1]) | set(variants.get(tokens[0], ()))
+        first_variants[name] = sorted(found - {name})
+    out["first_name_variants"] = [first_variants.get(n, []) if n else None
+                                  for n in out["first_name"]]
+    out["surname_parts"] = [sorted(set(n.split())) if n else None for n in out["surname"]]
+    dob = pd.to_datetime(records["dob"], errors="coerce") if "dob" in records else None
+    out["dob"] = (dob.dt.strftime("%Y-%m-%d").astype("string").to_numpy() if dob is not None
+                  else None)
+    sex = (records["sex"].astype("string").str.upper().str.strip() if "sex" in records
+           else pd.Series([None] * len(records), dtype="string"))
+    out["sex"] = sex.where(sex.isin(["M", "F"])).to_numpy()
+    pc = records["postcode"] if "postcode" in records else pd.Series([None] * len(records))
+    uniq_pc = {v: _clean_postcode(v) for v in pd.unique(pc.astype(object))}
+    out["postcode"] = [uniq_pc[v] for v in pc.astype(object)]
+    for col in ("upn", "nhs_number"):
+        out[col] = (_clean_code(records[col]).to_numpy() if col in records
+                    else pd.Series([None] * len(records), dtype="string").to_numpy())
+    for col in ("dob", "sex", "upn", "nhs_number"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
+
+
+def _first_name() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_description="first name: exact, nickname or formal form, typo, else",
+        comparison_levels=[
+            cll.NullLevel("first_name"),
+            cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name"),
+            cll.CustomLevel(
+                "array_contains(first_name_variants_l, first_name_r) "
+                "OR array_contains(first_name_variants_r, first_name_l)",
+                label_for_charts="nickname, formal form or first part"),
+            cll.JaroWinklerLevel("first_name", 0.92),
+            cll.DamerauLevenshteinLevel("first_name", 2).configure(
+                label_for_charts="two edits or fewer"),
+            cll.JaroWinklerLevel("first_name", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _surname() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="surname",
+        comparison_description="surname: exact, typo, part of a double-barrelled name, else",
+        comparison_levels=[
+            cll.NullLevel("surname"),
+            cll.ExactMatchLevel("surname").configure(tf_adjustment_column="surname"),
+            cll.JaroWinklerLevel("surname", 0.92),
+            cll.ArrayIntersectLevel("surname_parts", 1).configure(
+                label_for_charts="shares a part of a double-barrelled surname"),
+            cll.DamerauLevenshteinLevel("surname", 2).configure(
+                label_for_charts="two edits or fewer"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _dob() -> cl.CustomComparison:
+    swap = ("substr(dob_l, 1, 4) = substr(dob_r, 1, 4) AND "
+            "substr(dob_l, 6, 2) = substr(dob_r, 9, 2) AND "
+            "substr(dob_l, 9, 2) = substr(dob_r, 6, 2)")
+    return cl.CustomComparison(
+        output_column_name="dob",
+        comparison_description="date of birth (ISO text): exact, day/month swapped, typo, "
+                               "same month, same year, else",
+        comparison_levels=[
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel(swap, label_for_charts="day and month swapped"),
+            cll.DamerauLevenshteinLevel("dob", 1).configure(
+                label_for_charts="one digit wrong or two swapped"),
+            cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)",
+                            label_for_charts="same year and month"),
+            cll.CustomLevel("substr(dob_l, 1, 4) = substr(dob_r, 1, 4)",
+                            label_for_charts="same year"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _identifier(col: str, label: str) -> cl.CustomComparison:
+    """An identifier is evidence weighed by m and u like any field, never a key on its own."""
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_description=f"{label}: exact, different",
+        comparison_levels=[cll.NullLevel(col), cll.ExactMatchLevel(col), cll.ElseLevel()],
+    )
+
+
+def comparisons(present: set[str]) -> list:
+    """The comparisons for the identity fields that hold at least one value."""
+    out = []
+    if "first_name" in present:
+        out.append(_first_name())
+    if "surname" in present:
+        out.append(_surname())
+    if "dob" in present:
+        out.append(_dob())
+    if "sex" in present:
+        out.append(cl.ExactMatch("sex"))
+    if "postcode" in present:
+        out.append(cl.PostcodeComparison("postcode"))
+    if "upn" in present:
+        out.append(_identifier("upn", "UPN"))
+    if "nhs_number" in present:
+        out.append(_identifier("nhs_number", "NHS number"))
+    return out
+
+
+def blocking_rules(present: set[str]) -> list:
+    """Candidate pairs: any one rule is enough, so each kind of error is caught by another rule."""
+    pairs = [("upn",), ("nhs_number",), ("first_name", "surname"), ("surname", "dob"),
+             ("first_name", "dob"), ("dob", "postcode"), ("first_name", "postcode"),
+             ("surname", "postcode")]
+    return [block_on(*p) for p in pairs if set(p) <= present]
+
+
+def settings(present: set[str], multi_source: bool) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="link_and_dedupe" if multi_source else "dedupe_only",
+        unique_id_column_name="unique_id",
+        source_dataset_column_name="source",
+        comparisons=comparisons(present),
+        blocking_rules_to_generate_predictions=blocking_rules(present),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=[],
+        em_convergence=1e-4,
+        max_iterations=25,
+    )
+
+
+@dataclass
+class Scored:
+    """What one model run gives back: the kept pairs, counts and where the time went."""
+
+    pairs: pd.DataFrame
+    weight_histogram: pd.DataFrame
+    candidate_pairs: int
+    comparisons: list[dict]
+    seconds: dict[str, float] = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
+
+
+def _db_api(backend: str, n_records: int):
+    if backend == "duckdb":
+        from splink import DuckDBAPI
+
+        return DuckDBAPI()
+    if backend == "spark":
+        from splink.backends.spark import SparkAPI
+
+        from .spark import spark_session
+
+        return SparkAPI(spark_session=spark_session(), num_partitions_on_repartition=4)
+    raise ProjectError(f"unknown backend {backend!r} (use duckdb or spark)", field="backend")
+
+
+def _register(db_api, backend: str, frame: pd.DataFrame):
+    if backend == "spark":
+        from pyspark.sql import types as T
+
+        from .spark import spark_session
+
+        strings = T.ArrayType(T.StringType())
+        schema = T.StructType([
+            T.StructField(c, strings if c in ("first_name_variants", "surname_parts")
+                          else T.StringType()) for c in frame.columns])
+        rows = [tuple(r) for r in frame.itertuples(index=False, name=None)]
+        return db_api.register(spark_session().createDataFrame(rows, schema),
+                               dataset_display_name="persons")
+    return db_api.register(frame, dataset_display_name="persons")
+
+
+def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> Scored:
+    """Fit the model without labels (u by seeded random sampling, m by EM) and score pairs."""
+    t0 = time.perf_counter()
+    frame = prepare_records(records)
+    present = {c for c in IDENTITY if frame[c].notna().any()}
+    if not present & {"first_name", "surname", "dob"}:
+        raise ProjectError("records need at least one of first_name, surname or dob")
+    multi = frame["source"].nunique() > 1
+    db_api = _db_api(backend, len(frame))
+    sdf = _register(db_api, backend, frame)
+    linker = Linker(sdf, settings(present, multi), log_level=logging.WARNING)
+    for name in ("splink", "py4j"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    seconds = {"prepare": time.perf_counter() - t0}
+
+    t = time.perf_counter()
+    prior_rules = [block_on(*p) for p in [("first_name", "surname", "dob"), ("upn",)]
+                   if set(p) <= present]
+    linker.training.estimate_probability_two_random_records_match(prior_rules,
+                                                                  recall=PRIOR_RECALL)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
+    seconds["u"] = time.perf_counter() - t
+    t = time.perf_counter()
+    em_blocks = [p for p in [("dob",), ("first_name", "surname")] if set(p) <= present]
+    for p in em_blocks:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*p), max_pairs=EM_MAX_PAIRS)
+    seconds["em"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    pred = linker.inference.predict()
+    seconds["predict"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pairs, hist, n_pairs = _collect(db_api, backend, pred)
+    seconds["collect"] = time.perf_counter() - t
+    comps = _describe(linker)
+    model = linker.misc.save_model_to_json(overwrite=True)
+    if backend == "spark":
+        pred.drop_table_from_database_and_remove_from_cache()
+    return Scored(pairs=pairs, weight_histogram=hist, candidate_pairs=n_pairs,
+                  comparisons=comps, seconds=seconds, model=model)
+
+
+def _collect(db_api, backend: str, pred) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The kept pairs as pandas (rounded, so both engines give the same bytes) and a histogram."""
+    name = pred.physical_name
+    hist_sql = (f"SELECT CAST(floor(match_weight) AS INTEGER) AS match_weight_bin, "
+                f"COUNT(*) AS pairs FROM {name} GROUP BY 1 ORDER BY 1")
+    keep_sql = f"SELECT * FROM {name} WHERE match_probability >= {KEEP_PAIRS_FROM}"
+    if backend == "spark":
+        spark = db_api.spark
+        hist = spark.sql(hist_sql).toPandas()
+        pairs = spark.sql(keep_sql).toPandas()
+    else:
+        con = db_api.duckdb_con
+        hist = con.sql(hist_sql).df()
+        pairs = con.sql(keep_sql).df()
+    hist["match_weight_bin"] = hist["match_weight_bin"].astype("int64")
+    hist["pairs"] = hist["pairs"].astype("int64")
+    n_pairs = int(hist["pairs"].sum())
+    pairs = pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r",
+                                  "source_l": "source_l", "source_r": "source_r"})
+    swap = pairs["record_id_l"] > pairs["record_id_r"]
+    for a, b in _side_columns(pairs):
+        pairs.loc[swap, [a, b]] = pairs.loc[swap, [b, a]].to_numpy()
+    pairs["match_weight"] = pairs["match_weight"].astype(float).round(6)
+    pairs["match_probability"] = pairs["match_probability"].astype(float).round(9)
+    for c in pairs.columns:
+        if c.startswith("mw_"):
+            pairs[c] = pairs[c].astype(float).round(6)
+        if c.startswith("gamma_"):
+            pairs[c] = pairs[c].astype("int64")
+    pairs = pairs.drop(columns=[c for c in pairs.columns if c.startswith(("bf_", "tf_"))
+                                or c == "match_key"])
+    pairs = pairs.sort_values(["record_id_l", "record_id_r"], kind="stable")
+    return pairs.reset_index(drop=True), hist, n_pairs
+
+
+def _side_columns(pairs: pd.DataFrame) -> list[tuple[str, str]]:
+    return [(c, c[:-2] + "_r") for c in pairs.columns
+            if c.endswith("_l") and c[:-2] + "_r" in pairs.columns]
+
+
+def _describe(linker) -> list[dict]:
+    """Each comparison's levels with m, u and match weight, for the clerical file and the page."""
+    out = []
+    for comp in linker._settings_obj.comparisons:
+        for lvl in comp.comparison_levels:
+            out.append({
+                "comparison": comp.output_column_name,
+                "gamma": int(lvl.comparison_vector_value),
+                "level": lvl.label_for_charts,
+                "m_probability": None if lvl.is_null_level else _r(lvl.m_probability),
+                "u_probability": None if lvl.is_null_level else _r(lvl.u_probability),
+                "match_weight": None if lvl.is_null_level else _r(lvl._match_weight),
+            })
+    return out
+
+
+def _r(x):
+    return None if x is None else round(float(x), 6)

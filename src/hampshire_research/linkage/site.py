@@ -1,0 +1,313 @@
+"""Link a site's canonical tables: record map, single view, timeline, clerical review, quality.
+
+`link_site` is what `hampshire-research link` runs; `prepare` is what notebooks call: it
+builds the canonical and linked tables when they are missing or stale, keyed by a hash of
+the input files and of this package's linkage code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ProjectError
+from ..params import SiteParams
+from ..paths import derived_dir
+from .model import IDENTITY, score
+from .quality import cluster, evaluate, tradeoff
+
+DEFAULT_THRESHOLD = 0.95
+# Pairs whose match weight is within this many bits of the threshold go to clerical review.
+REVIEW_BAND_BITS = 4.0
+SOURCES = ["school_census", "early_help", "csc", "cin_census", "ssda903"]
+# Source preferred for a child's best identity when records disagree equally often: the school
+# census holds legal names; the case-management system is checked at every contact.
+IDENTITY_PRIORITY = {"school_census": 0, "csc": 1, "cin_census": 2, "ssda903": 3,
+                     "early_help": 4}
+# Social care events are counted from the case-management system only: CIN census and 903
+# repeat them for the returns, so counting them too would double count.
+RETURN_SOURCES = ("cin_census", "ssda903")
+TABLES = ["record_map", "single_view", "timeline", "clerical_review", "pairs", "match_weights",
+          "tradeoff", "linkage_rates", "comparison_levels"]
+
+
+def _read_canonical(canonical_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    tables = []
+    for name in ("persons", "events"):
+        path = Path(canonical_dir) / f"{name}.parquet"
+        if not path.is_file():
+            raise ProjectError(f"no canonical {name} table (run `hampshire-research validate` "
+                               "first)", path=path)
+        tables.append(pd.read_parquet(path))
+    persons, events = tables
+    missing = [c for c in ["record_id", "source", *IDENTITY] if c not in persons.columns]
+    if missing:
+        raise ProjectError(f"persons table lacks {', '.join(missing)}",
+                           path=Path(canonical_dir) / "persons.parquet", field=missing[0])
+    for c in ("dob",):
+        persons[c] = pd.to_datetime(persons[c])
+    for c in ("start_date", "end_date"):
+        events[c] = pd.to_datetime(events[c])
+    return persons, events
+
+
+def _read_truth(path: Path | None) -> pd.DataFrame | None:
+    if path is None or not Path(path).is_file():
+        return None
+    truth = pd.read_csv(path, dtype=str)
+    need = {"record_id", "child_id"}
+    if not need <= set(truth.columns):
+        raise ProjectError("truth key needs record_id and child_id columns", path=path)
+    return truth
+
+
+def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: str = "duckdb",
+              *, truth: Path | None = None, threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """Link a site's canonical persons and write the linked tables under `out_dir`.
+
+    Truth (params.data_path/truth/linkage_key.csv, or `truth`) is read only to measure
+    quality after the model is fitted; it is never an input to the model.
+    """
+    t0 = time.perf_counter()
+    persons, events = _read_canonical(Path(canonical_dir))
+    scored = score(persons, backend=backend, seed=params.seed)
+    clusters = cluster(persons["record_id"], scored.pairs, threshold)
+    record_map = persons[["source", "record_id"]].merge(clusters, on="record_id")
+    record_map = record_map.sort_values("record_id", kind="stable").reset_index(drop=True)
+
+    truth_path = Path(truth) if truth else params.data_path / "truth" / "linkage_key.csv"
+    truth_df = _read_truth(truth_path)
+    tables = {
+        "record_map": record_map,
+        "single_view": single_view(persons, events, record_map),
+        "timeline": timeline(events, record_map),
+        "clerical_review": clerical_review(scored.pairs, record_map, scored.comparisons,
+                                           threshold),
+        "pairs": scored.pairs[["record_id_l", "record_id_r", "source_l", "source_r",
+                               "match_weight", "match_probability"]],
+        "match_weights": scored.weight_histogram,
+        "tradeoff": tradeoff(persons["record_id"], scored.pairs, truth_df),
+        "linkage_rates": linkage_rates(record_map),
+        "comparison_levels": pd.DataFrame(scored.comparisons),
+    }
+    summary = {
+        "site": params.site, "backend": backend, "threshold": threshold,
+        "records": int(len(persons)),
+        "records_by_source": record_map["source"].value_counts().sort_index().to_dict(),
+        "candidate_pairs": scored.candidate_pairs,
+        "pairs_kept": int(len(scored.pairs)),
+        "links": int((scored.pairs["match_probability"] >= threshold).sum()),
+        "children": int(record_map["child_id"].nunique()),
+        "clerical_review_pairs": int(len(tables["clerical_review"])),
+        "events": int(len(events)),
+        "events_without_person": int(tables["timeline"]["child_id"].isna().sum()),
+        "quality": evaluate(record_map, truth_df) if truth_df is not None else None,
+        "truth": str(truth_path) if truth_df is not None else None,
+    }
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_parquet(out_dir / f"{name}.parquet", index=False)
+    tables["clerical_review"].to_csv(out_dir / "clerical_review.csv", index=False)
+    (out_dir / "model.json").write_text(json.dumps(scored.model, indent=1, sort_keys=True,
+                                                   default=str))
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
+    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    summary["seconds_by_step"] = {k: round(v, 1) for k, v in scored.seconds.items()}
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    """A few lines for the CLI: counts, quality against truth when there is one."""
+    lines = [
+        f"{summary['site']}: {summary['records']:,} records -> {summary['children']:,} children "
+        f"({summary['backend']}, threshold {summary['threshold']})",
+        "records by source: " + ", ".join(f"{k} {v:,}"
+                                          for k, v in summary["records_by_source"].items()),
+        f"candidate pairs {summary['candidate_pairs']:,}; links {summary['links']:,}; "
+        f"pairs for clerical review {summary['clerical_review_pairs']:,}",
+    ]
+    if summary.get("events_without_person"):
+        lines.append(f"events whose record has no person row: "
+                     f"{summary['events_without_person']:,} (kept, child_id empty)")
+    q = summary.get("quality")
+    if q:
+        lines.append(f"against truth: pairwise precision {q['precision']:.4f} recall "
+                     f"{q['recall']:.4f} F1 {q['f1']:.4f}; B-cubed precision "
+                     f"{q['bcubed_precision']:.4f} recall {q['bcubed_recall']:.4f} F1 "
+                     f"{q['bcubed_f1']:.4f}")
+    else:
+        lines.append("no truth key: quality not measured (see linkage rates and match weights)")
+    if "seconds" in summary:
+        lines.append(f"{summary['seconds']:.1f} s")
+    return "\n".join(lines)
+
+
+def load_linked(out_dir: Path) -> dict[str, pd.DataFrame]:
+    """The linked tables written by `link_site`, by name."""
+    out_dir = Path(out_dir)
+    missing = [t for t in TABLES if not (out_dir / f"{t}.parquet").is_file()]
+    if missing:
+        raise ProjectError(f"linked tables missing ({', '.join(missing)}): run "
+                           "`hampshire-research link` first", path=out_dir)
+    return {t: pd.read_parquet(out_dir / f"{t}.parquet") for t in TABLES}
+
+
+def _mode(frame: pd.DataFrame, col: str) -> pd.Series:
+    """Per child, the value most records agree on; ties go to the preferred source."""
+    d = frame[["child_id", col, "priority"]].dropna(subset=[col])
+    g = d.groupby(["child_id", col], sort=False).agg(n=("priority", "size"),
+                                                     p=("priority", "min")).reset_index()
+    g = g.sort_values(["child_id", "n", "p", col], ascending=[True, False, True, True],
+                      kind="stable")
+    return g.drop_duplicates("child_id").set_index("child_id")[col]
+
+
+def single_view(persons: pd.DataFrame, events: pd.DataFrame,
+                record_map: pd.DataFrame) -> pd.DataFrame:
+    """One row per child: best identity, which sources hold them, dates and counts of events."""
+    p = persons.merge(record_map[["record_id", "child_id"]], on="record_id")
+    p["priority"] = p["source"].map(IDENTITY_PRIORITY).fillna(9)
+    p["sex"] = p["sex"].where(p["sex"].isin(["M", "F"]))
+    view = pd.DataFrame(index=pd.Index(sorted(p["child_id"].unique()), name="child_id"))
+    for col in IDENTITY:
+        view[col] = _mode(p, col)
+    view["sex"] = view["sex"].fillna("U")
+    view["dob"] = pd.to_datetime(view["dob"])
+    counts = p.groupby(["child_id", "source"]).size().unstack(fill_value=0)
+    for src in SOURCES:
+        n = counts[src] if src in counts else pd.Series(0, index=counts.index)
+        view[f"in_{src}"] = n.reindex(view.index, fill_value=0).gt(0)
+        view[f"records_{src}"] = n.reindex(view.index, fill_value=0).astype("int64")
+    view["n_sources"] = view[[f"in_{s}" for s in SOURCES]].sum(axis=1).astype("int64")
+    e = events.merge(record_map[["record_id", "child_id"]], on="record_id")
+    e["last"] = e["end_date"].fillna(e["start_date"])
+    by_src = e.groupby(["child_id", "source"]).agg(first=("start_date", "min"),
+                                                   latest=("last", "max")).unstack()
+    for src in SOURCES:
+        for kind in ("first", "latest"):
+            col = (kind, src)
+            view[f"{kind}_{src}"] = (by_src[col].reindex(view.index) if col in by_src
+                                     else pd.NaT)
+            view[f"{kind}_{src}"] = pd.to_datetime(view[f"{kind}_{src}"])
+    analytic = e[~e["source"].isin(RETURN_SOURCES)]
+    n_events = analytic.groupby(["child_id", "event_type"]).size().unstack(fill_value=0)
+    for kind in sorted(n_events.columns):
+        view[f"n_{kind}"] = n_events[kind].reindex(view.index, fill_value=0).astype("int64")
+    return view.reset_index()
+
+
+def timeline(events: pd.DataFrame, record_map: pd.DataFrame) -> pd.DataFrame:
+    """Every event with its child_id (empty when the event's record has no person row)."""
+    t = events.merge(record_map[["record_id", "child_id"]], on="record_id", how="left")
+    return t.sort_values(["child_id", "start_date", "event_id"], kind="stable",
+                         na_position="last").reset_index(drop=True)
+
+
+def _weight(p: float) -> float:
+    return math.log2(p / (1 - p))
+
+
+def clerical_review(pairs: pd.DataFrame, record_map: pd.DataFrame, levels: list[dict],
+                    threshold: float) -> pd.DataFrame:
+    """Pairs near the threshold, closest first, with what each comparison found and weighed."""
+    w = _weight(threshold)
+    near = pairs[(pairs["match_weight"] - w).abs() <= REVIEW_BAND_BITS].copy()
+    child = record_map.set_index("record_id")["child_id"]
+    out = pd.DataFrame({
+        "record_id_l": near["record_id_l"], "source_l": near["source_l"],
+        "record_id_r": near["record_id_r"], "source_r": near["source_r"],
+        "match_weight": near["match_weight"], "match_probability": near["match_probability"],
+        "linked_directly": near["match_probability"] >= threshold,
+        "same_child": near["record_id_l"].map(child).to_numpy()
+        == near["record_id_r"].map(child).to_numpy(),
+    })
+    labels = {(lv["comparison"], lv["gamma"]): lv["level"] for lv in levels}
+    for comp in dict.fromkeys(lv["comparison"] for lv in levels):
+        for side in ("l", "r"):
+            col = f"{comp}_{side}"
+            if col in near:
+                out[col] = near[col].astype(object).where(near[col].notna(), None)
+        out[f"{comp}_level"] = [labels.get((comp, int(g)), "") for g in near[f"gamma_{comp}"]]
+        out[f"{comp}_weight"] = near[f"mw_{comp}"]
+    out["distance_from_threshold"] = (out["match_weight"] - w).abs().round(6)
+    out = out.sort_values(["distance_from_threshold", "record_id_l", "record_id_r"],
+                          kind="stable")
+    return out.reset_index(drop=True)
+
+
+def linkage_rates(record_map: pd.DataFrame) -> pd.DataFrame:
+    """Per source: records, and how many were linked to another record and to another source."""
+    rm = record_map.copy()
+    per_child = rm.groupby("child_id")["source"].agg(["size", "nunique"])
+    rm["linked_any"] = rm["child_id"].map(per_child["size"]) > 1
+    rm["linked_other_source"] = rm["child_id"].map(per_child["nunique"]) > 1
+    out = rm.groupby("source").agg(records=("record_id", "size"),
+                                   children=("child_id", "nunique"),
+                                   linked_to_any_record=("linked_any", "sum"),
+                                   linked_to_another_source=("linked_other_source", "sum"))
+    out = out.reindex([s for s in SOURCES if s in out.index]
+                      + sorted(set(out.index) - set(SOURCES)))
+    return out.astype("int64").reset_index()
+
+
+# ---- notebook entry point: build what is missing or stale -------------------------------
+
+def _input_key(data_dir: Path, backend: str) -> str:
+    """Hash of every input file (path, content) and of the linkage code itself."""
+    h = hashlib.sha256(backend.encode())
+    for path in sorted(p for p in Path(data_dir).rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(data_dir)).encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def prepare(params: SiteParams, data_dir: Path | str | None = None, *,
+            backend: str = "duckdb") -> dict[str, pd.DataFrame]:
+    """Canonical and linked tables for a site's data, rebuilt only when the inputs changed.
+
+    Builds under paths.derived_dir(site): canonical/ (by the sources readers) and linked/.
+    Returns the linked tables plus persons and events, and `summary` (one row per figure).
+    """
+    from .. import sources
+
+    data = Path(data_dir) if data_dir else params.data_path
+    if not data.is_dir():
+        raise ProjectError("data folder not found", path=data)
+    root = derived_dir(params.site)
+    canonical, linked = root / "canonical", root / "linked"
+    stamp = linked / "inputs.json"
+    key = _input_key(data, backend)
+    fresh = stamp.is_file() and json.loads(stamp.read_text()).get("key") == key
+    if not fresh:
+        for d in (canonical, linked):
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+        sources.validate_site(params, data, canonical)
+        link_site(params, canonical, linked, backend, truth=data / "truth" / "linkage_key.csv")
+        stamp.write_text(json.dumps({"key": key, "data_dir": str(data)}, indent=1))
+    out = load_linked(linked)
+    persons, events = _read_canonical(canonical)
+    out["persons"], out["events"] = persons, events
+    summary = json.loads((linked / "summary.json").read_text())
+    out["summary"] = _flatten(summary)
+    return out
+
+
+def _flatten(summary: dict) -> pd.DataFrame:
+    rows = []
+    for k, v in summary.items():
+        if isinstance(v, dict):
+            rows += [(f"{k}.{kk}", vv) for kk, vv in v.items()]
+        elif v is not None:
+            rows.append((k, v))
+    return pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": object})
+
