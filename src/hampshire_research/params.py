@@ -191,9 +191,18 @@ def load_site(site: str | Path) -> SiteParams:
     try:
         return SiteParams.model_validate(raw)
     except ValidationError as e:
-        err = e.errors()[0]
-        key = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        kind = {"extra_forbidden": "unknown key", "missing": "missing key"}.get(err["type"])
-        msg = kind or f"bad value: {err['msg']}"
-        more = f" (and {len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-        raise ProjectError(f"{msg}{more}", path=path, field=key) from None
+        problems = []
+        for err in e.errors():
+            key = ".".join(str(x) for x in err["loc"]) or "(top level)"
+            kind = {"extra_forbidden": "unknown key", "missing": "missing key"}.get(err["type"])
+            problems.append(f"field {key!r}: {kind or 'bad value: ' + err['msg']}")
+        raise ProjectError("; ".join(problems), path=path) from None
+
+
+def resolve_data_dir(params: SiteParams, data_dir: str | Path = "") -> Path:
+    """The data folder a notebook or command should read: the given one (relative paths
+    from the project root), or the site's committed synthetic sample when empty."""
+    if not str(data_dir):
+        return params.data_path
+    p = Path(data_dir)
+    return p if p.is_absolute() else project_root() / p

@@ -64,3 +64,19 @@ def read_table(site: str, name: str, reports_root: Path | None = None) -> pd.Dat
     """Read a published table back (symbols kept as strings)."""
     folder = (Path(reports_root) / site) if reports_root else reports_dir(site)
     return pd.read_csv(folder / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def is_synthetic(data_dir: Path) -> bool:
+    """Data written by our generator carries synthetic.json; real extracts never do."""
+    return (Path(data_dir) / "synthetic.json").is_file()
+
+
+def data_notice(params: SiteParams, data_dir: Path) -> str:
+    """The line every page opens with: whose data, and whether it is synthetic."""
+    if is_synthetic(data_dir):
+        return (f"**Synthetic data.** Every figure on this page comes from synthetic records "
+                f"generated for {params.display_name} in the formats a council holds. No real "
+                f"child is described; the numbers show how the analysis works, not what is "
+                f"happening in {params.display_name}.")
+    return (f"Data: {params.display_name} extracts, run inside the council's network. Every "
+            f"published number has passed disclosure control ({params.disclosure_profile.upper()}).")

@@ -1,0 +1,219 @@
+"""Run the notebooks for a site through papermill and record what was run (the manifest).
+
+Executed notebooks land in ``reports/<site>/NN_name.ipynb``; Quarto publishes them as they
+are and never re-executes them. A failing notebook keeps its executed copy (papermill writes
+it with the error), the others still run, and the failures are reported together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+
+from .errors import ProjectError
+from .params import SiteParams
+from .paths import project_root, reports_dir
+
+NOTEBOOKS_DIR = "notebooks"
+KEY_PACKAGES = ["hampshire-research", "pandas", "numpy", "duckdb", "splink", "statsmodels",
+                "papermill", "pandera", "matplotlib", "pyarrow"]
+HIDDEN = "#| include: false\n"
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    output: str
+    status: str = "ok"
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    site: str
+    runs: list[NotebookRun] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[NotebookRun]:
+        return [r for r in self.runs if r.status != "ok"]
+
+
+def notebooks_dir() -> Path:
+    return project_root() / NOTEBOOKS_DIR
+
+
+def notebook_parameters(path: Path) -> dict:
+    """papermill's view of a notebook's parameters cell.
+
+    Committed notebooks have their kernelspec stripped, which papermill needs to infer the
+    language, so it inspects a copy that names the python3 kernel.
+    """
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "language": "python",
+                                          "display_name": "Python 3"})
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        nbformat.write(nb, copy)
+        return pm.inspect_notebook(str(copy))
+
+
+def site_notebooks(pattern: str = "*.ipynb") -> list[Path]:
+    """Per-site notebooks (those with a ``site`` parameter), in file-name order."""
+    found = sorted(notebooks_dir().glob(pattern))
+    return [p for p in found if "site" in notebook_parameters(p)]
+
+
+def cross_site_notebooks() -> list[Path]:
+    """Notebooks that compare sites (those with a ``sites`` parameter)."""
+    return [p for p in sorted(notebooks_dir().glob("*.ipynb")) if "sites" in notebook_parameters(p)]
+
+
+def check_parameters(path: Path, parameters: dict) -> None:
+    """Fail before running when we would pass a parameter the notebook does not declare."""
+    declared = notebook_parameters(path)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ProjectError(f"notebook has no parameter(s) {unknown}; it declares "
+                           f"{sorted(declared)}", path=path)
+
+
+def _hide_parameter_cells(output: Path) -> None:
+    """Hide the parameters and injected-parameters cells from the published page."""
+    nb = nbformat.read(output, as_version=4)
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.cell_type == "code" and ({"parameters", "injected-parameters"} & set(tags)):
+            if not cell.source.startswith(HIDDEN):
+                cell.source = HIDDEN + cell.source
+    nbformat.write(nb, output)
+
+
+def execute(path: Path, output: Path, parameters: dict) -> NotebookRun:
+    """Execute one notebook; a cell error is recorded, not raised."""
+    check_parameters(path, parameters)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    run = NotebookRun(notebook=path.name, output=_shown(output))
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(str(path), str(output), parameters=parameters,
+                            kernel_name="python3", language="python", cwd=str(path.parent),
+                            progress_bar=False, log_output=False)
+    except pm.PapermillExecutionError as e:
+        run.status = "failed"
+        first_line = (e.source or "").strip().splitlines()[0][:60] if e.source else ""
+        run.error = f"cell In [{e.exec_count}] `{first_line}`: {e.ename}: {e.evalue}"
+    run.seconds = round(time.perf_counter() - start, 2)
+    if output.exists():
+        _hide_parameter_cells(output)
+    return run
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def input_hashes(data_dir: Path) -> dict[str, str]:
+    """SHA-256 of every input file (truth/ excluded: analyses never read it)."""
+    if not data_dir.is_dir():
+        return {}
+    files = sorted(p for p in data_dir.rglob("*") if p.is_file() and "truth" not in p.parts)
+    return {str(p.relative_to(data_dir)): sha256(p) for p in files}
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), text=True,
+                             capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=project_root(), text=True, capture_output=True).stdout.strip()
+        return out + ("+uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _shown(path: Path) -> str:
+    """A path as it should appear in outputs: relative to the project when inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(project_root())) if path.is_relative_to(project_root()) else str(path)
+
+
+def write_manifest(params: SiteParams, result: RunResult, data_dir: Path, out_dir: Path) -> Path:
+    manifest = {
+        "site": params.site,
+        "display_name": params.display_name,
+        "git_commit": git_commit(),
+        "params_file": f"params/{params.site}.yaml",
+        "params_hash": params.digest(),
+        "data_dir": _shown(data_dir),
+        "synthetic": (data_dir / "synthetic.json").is_file(),
+        "package_versions": package_versions(),
+        "input_files": input_hashes(data_dir),
+        "notebooks": [r.__dict__ for r in result.runs],
+        "seconds": round(sum(r.seconds for r in result.runs), 2),
+    }
+    path = out_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def run_site(params: SiteParams, pattern: str = "*.ipynb", data_dir: Path | None = None,
+             out_dir: Path | None = None, log=print) -> RunResult:
+    """Execute the site's notebooks in order into reports/<site>/ and write the manifest."""
+    data_dir = Path(data_dir) if data_dir else params.data_path
+    if not data_dir.is_dir():
+        raise ProjectError("data folder not found", path=data_dir)
+    out_dir = Path(out_dir) if out_dir else reports_dir(params.site)
+    notebooks = site_notebooks(pattern)
+    if not notebooks:
+        raise ProjectError(f"no per-site notebook matches {pattern!r}", path=notebooks_dir())
+    result = RunResult(site=params.site)
+    for i, nb in enumerate(notebooks, 1):
+        log(f"[{params.site}] {i}/{len(notebooks)} {nb.name} ...")
+        run = execute(nb, out_dir / nb.name, {"site": params.site, "data_dir": _shown(data_dir)})
+        log(f"[{params.site}] {nb.name}: {run.status} in {run.seconds:.1f} s"
+            + (f" ({run.error})" if run.error else ""))
+        result.runs.append(run)
+    write_manifest(params, result, data_dir, out_dir)
+    return result
+
+
+def run_cross_site(sites: list[str], reports_root: Path | None = None, log=print) -> RunResult:
+    """Execute the cross-site notebooks into reports/compare/ once every site has run."""
+    root = Path(reports_root) if reports_root else project_root() / "reports"
+    missing = [s for s in sites if not (root / s / "manifest.json").is_file()]
+    if missing:
+        raise ProjectError(f"run these sites first: {', '.join(missing)}", path=root)
+    result = RunResult(site="compare")
+    for nb in cross_site_notebooks():
+        log(f"[compare] {nb.name} ...")
+        run = execute(nb, root / "compare" / nb.name,
+                      {"sites": list(sites), "reports_root": str(root)})
+        log(f"[compare] {nb.name}: {run.status} in {run.seconds:.1f} s"
+            + (f" ({run.error})" if run.error else ""))
+        result.runs.append(run)
+    return result

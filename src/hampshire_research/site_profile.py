@@ -1,0 +1,66 @@
+"""The site at a glance: its children by age and district, the study window, and the data
+sources a run expects to find."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .params import SiteParams
+
+AGE_BANDS = [(0, 0, "0"), (1, 4, "1-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 17, "16-17")]
+
+# What a run reads, by folder of the data directory (see the data dictionary).
+EXPECTED_SOURCES = [
+    ("school_census", "School census (pupil level, termly), attendance and exclusions"),
+    ("early_help", "Early help system export"),
+    ("csc", "Children's social care case-management extract (Standard Safeguarding Dataset)"),
+    ("cin_census", "CIN census returns (XML, one per collection year)"),
+    ("ssda903", "SSDA903 children looked after returns (CSV, one folder per year)"),
+    ("case_notes", "Case notes and assessment text"),
+    ("transcripts", "Research interview and focus-group transcripts"),
+]
+
+
+def population_by_age(params: SiteParams) -> pd.DataFrame:
+    ages = params.population.by_age
+    return pd.DataFrame({"age": list(ages), "children": list(ages.values())})
+
+
+def population_by_band(params: SiteParams) -> pd.DataFrame:
+    ages = params.population.by_age
+    rows = [{"age_band": label, "children": sum(ages[a] for a in range(lo, hi + 1))}
+            for lo, hi, label in AGE_BANDS]
+    out = pd.DataFrame(rows)
+    out["percent"] = (100 * out["children"] / out["children"].sum()).round(1)
+    return out
+
+
+def districts(params: SiteParams) -> pd.DataFrame:
+    return pd.DataFrame([{"district": d.name, "ons_code": d.ons_code,
+                          "postcode_districts": ", ".join(d.outcodes) or "all in the district"}
+                         for d in params.districts])
+
+
+def study_window(params: SiteParams) -> pd.DataFrame:
+    w, c = params.study_window, params.cohort
+    return pd.DataFrame([
+        {"item": "Academic years", "value": f"{w.academic_years[0]} to {w.academic_years[-1]}"},
+        {"item": "Collection years (ending 31 March)",
+         "value": f"{w.collection_years[0]} to {w.collection_years[-1]}"},
+        {"item": "Transition cohort", "value": f"National curriculum years {c.ncy[0]}-{c.ncy[-1]}"},
+        {"item": "Followed", "value": f"{c.months_before} months before to {c.months_after} "
+                                       f"months after the September of Year {c.transfer_ncy}"},
+        {"item": "Disclosure control", "value": params.disclosure_profile.upper()},
+    ])
+
+
+def sources_present(data_dir: Path) -> pd.DataFrame:
+    rows = []
+    for folder, label in EXPECTED_SOURCES:
+        path = Path(data_dir) / folder
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        rows.append({"source": label, "folder": f"{folder}/", "files": len(files),
+                     "megabytes": round(sum(p.stat().st_size for p in files) / 1e6, 1)})
+    return pd.DataFrame(rows)
