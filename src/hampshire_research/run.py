@@ -217,3 +217,21 @@ def run_cross_site(sites: list[str], reports_root: Path | None = None, log=print
             + (f" ({run.error})" if run.error else ""))
         result.runs.append(run)
     return result
+
+
+def read_manifests(sites: list[str], reports_root: Path | None = None) -> dict[str, dict]:
+    """The run manifests of the given sites, for the reproducibility page."""
+    root = Path(reports_root) if reports_root else project_root() / "reports"
+    out = {}
+    for site in sites:
+        path = root / site / "manifest.json"
+        if not path.is_file():
+            raise ProjectError("no manifest: run the site first", path=path)
+        out[site] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+def input_digest(manifest: dict) -> str:
+    """One hash over all input file hashes: equal digests mean identical inputs."""
+    text = json.dumps(manifest.get("input_files", {}), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
