@@ -1,0 +1,65 @@
+"""Small builders for canonical rows, shared by the readers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .checks import FileLog, blank_to_na, nhs_check, postcode, sex_code, upn_check
+from .schemas import SCHEMAS, typed
+
+
+def events(df: pd.DataFrame, *, source: str, event_type: str, event_id: pd.Series,
+           record_id: pd.Series, start_date: pd.Series, **cols) -> pd.DataFrame:
+    """Events rows from a reader's frame; columns not given are null."""
+    out = pd.DataFrame(index=df.index)
+    out["event_id"] = event_id
+    out["record_id"] = record_id
+    out["source"] = source
+    out["event_type"] = event_type
+    out["start_date"] = start_date
+    for c in SCHEMAS["events"].columns:
+        if c not in out:
+            v = cols.get(c)
+            out[c] = v if v is not None else None
+    for c in ("episode_id", "referral_source", "primary_need", "factors", "category_of_abuse",
+              "outcome", "reason", "school_urn"):
+        out[c] = blank_to_na(out[c])
+    return typed("events", out)
+
+
+def identity(df: pd.DataFrame, log: FileLog, *, source: str, record_id: pd.Series,
+             first_name=None, surname=None, dob=None, sex=None, post=None, upn=None,
+             nhs=None) -> pd.DataFrame:
+    """Persons rows with identifiers checked: a failing UPN/NHS number/postcode is set to null
+    and flagged in the file's log (the row is kept)."""
+    out = pd.DataFrame(index=df.index)
+    out["record_id"] = record_id
+    out["source"] = source
+    out["first_name"] = blank_to_na(df[first_name]) if first_name else None
+    out["surname"] = blank_to_na(df[surname]) if surname else None
+    out["dob"] = df[dob] if dob else pd.NaT
+    if sex:
+        out["sex"], bad = sex_code(df[sex])
+        log.flag(df, bad, sex, "sex code not recognised (set to U)")
+    else:
+        out["sex"] = "U"
+    if post:
+        out["postcode"], bad = postcode(df[post])
+        log.flag(df, bad, post, "postcode malformed")
+    else:
+        out["postcode"] = None
+    if upn:
+        norm, reason = upn_check(df[upn])
+        out["upn"] = norm.where(reason.isna() & norm.ne(""), None)
+        for r in reason.dropna().unique():
+            log.flag(df, reason.eq(r), upn, r)
+    else:
+        out["upn"] = None
+    if nhs:
+        norm, reason = nhs_check(df[nhs])
+        out["nhs_number"] = norm.where(reason.isna() & norm.ne(""), None)
+        for r in reason.dropna().unique():
+            log.flag(df, reason.eq(r), nhs, r)
+    else:
+        out["nhs_number"] = None
+    return typed("persons", out)

@@ -1,0 +1,237 @@
+"""Field checks (dates, UPN, NHS number, codes) and the ledger that makes every row count.
+
+Checks run on the distinct values of a column and are mapped back, so a column of millions of
+rows with a few thousand distinct dates costs a few thousand parses. Every row that leaves a
+frame leaves through `FileLog.quarantine` with a reason; `FileLog.close` proves that
+rows read = rows kept + rows quarantined, row by row.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ProjectError
+
+UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"  # I, O and S are not used in check letters
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
+_DATE_CORE = r"^(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})(?:[ T][0-9:.]*)?$"
+
+
+def _by_value(s: pd.Series, func) -> pd.Series:
+    """Apply `func` (a Series -> Series function) to the distinct values of `s` only."""
+    uniq = pd.Series(pd.unique(s.astype(object)), dtype=object)
+    out = func(uniq)
+    out.index = uniq.values
+    return s.astype(object).map(out)
+
+
+def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates from text in dd/mm/YYYY or ISO form (a time part is ignored); and the bad mask.
+
+    Blank is a missing date, not a bad one. Bad = not blank and not a real date in 1900-2100.
+    """
+    def parse(u: pd.Series) -> pd.Series:
+        core = u.astype(str).str.strip().str.extract(_DATE_CORE)[0]
+        out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
+        for fmt in _DATE_FORMATS:
+            todo = out.isna() & core.notna()
+            if not todo.any():
+                break
+            out[todo] = pd.to_datetime(core[todo], format=fmt, errors="coerce")
+        out[(out.dt.year < 1900) | (out.dt.year > 2100)] = pd.NaT
+        return out
+
+    dates = pd.to_datetime(_by_value(s.fillna(""), parse))
+    blank = s.fillna("").astype(str).str.strip().eq("")
+    return dates, dates.isna() & ~blank
+
+
+def normalise_id(s: pd.Series) -> pd.Series:
+    """Upper case with every space removed: the form identifiers are compared and hashed in."""
+    return s.fillna("").astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+
+
+def upn_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(UPN normalised, reason it is unusable or None). A blank UPN has no reason: it is absent.
+
+    Check letter = sum(value(char i) * i, i = 2..13) mod 23 into ABCDEFGHJKLMNPQRTUVWXYZ, where
+    a final letter (temporary UPN) is valued by its place in that alphabet.
+    """
+    norm = normalise_id(s)
+
+    def check(u: pd.Series) -> pd.Series:
+        reason = pd.Series(None, index=u.index, dtype=object)
+        shaped = u.str.fullmatch(r"[A-Z]\d{11}[0-9A-Z]")
+        reason[(u != "") & ~shaped] = "UPN malformed"
+        good = u[shaped]
+        if len(good):
+            codes = np.frombuffer("".join(good).encode("ascii"), dtype=np.uint8).reshape(-1, 13)
+            values = codes.astype(np.int64) - ord("0")
+            last = codes[:, 12]
+            letter_value = np.full(256, -1)
+            for i, ch in enumerate(UPN_ALPHABET):
+                letter_value[ord(ch)] = i
+            values[:, 12] = np.where(last >= ord("A"), letter_value[last], values[:, 12])
+            total = (values[:, 1:] * np.arange(2, 14)).sum(axis=1)
+            expect = np.array(list(UPN_ALPHABET))[total % 23]
+            bad = (expect != good.str[0].to_numpy()) | (values[:, 12] < 0)
+            reason[good.index[bad]] = "UPN check letter fails"
+        return reason
+
+    norm = norm.where(~norm.str.fullmatch(r"UN[1-7]"), "")  # UPNunknown codes: no UPN
+    return norm, _by_value(norm, check)
+
+
+def nhs_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(NHS number as 10 digits, reason it is unusable or None). Modulus 11 on digits 1-9."""
+    norm = s.fillna("").astype(str).str.replace(r"[\s\-]+", "", regex=True)
+
+    def check(u: pd.Series) -> pd.Series:
+        reason = pd.Series(None, index=u.index, dtype=object)
+        shaped = u.str.fullmatch(r"\d{10}")
+        reason[(u != "") & ~shaped] = "NHS number malformed"
+        good = u[shaped]
+        if len(good):
+            d = np.frombuffer("".join(good).encode("ascii"), dtype=np.uint8).reshape(-1, 10)
+            d = d.astype(np.int64) - ord("0")
+            check_digit = 11 - (d[:, :9] * np.arange(10, 1, -1)).sum(axis=1) % 11
+            check_digit = np.where(check_digit == 11, 0, check_digit)
+            bad = (check_digit == 10) | (check_digit != d[:, 9])
+            reason[good.index[bad]] = "NHS number fails modulus 11"
+        return reason
+
+    return norm, _by_value(norm, check)
+
+
+SEX_CODES = {"M": "M", "MALE": "M", "BOY": "M", "1": "M", "01": "M",
+             "F": "F", "FEMALE": "F", "GIRL": "F", "2": "F", "02": "F",
+             "U": "U", "UNKNOWN": "U", "NOTKNOWN": "U", "0": "U", "00": "U", "9": "U", "09": "U",
+             "I": "U", "INDETERMINATE": "U", "X": "U"}
+
+
+def sex_code(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """M/F/U from M/F/U, 1/2 (903, CIN GenderCurrent), words; unknown codes become U, flagged."""
+    key = s.fillna("").astype(str).str.upper().str.replace(r"[\s/]+", "", regex=True)
+    out = key.map(SEX_CODES)
+    bad = out.isna() & key.ne("")
+    return out.fillna("U"), bad
+
+
+_TRUE = {"TRUE", "T", "1", "Y", "YES"}
+_FALSE = {"FALSE", "F", "0", "N", "NO"}
+
+
+def yes_no(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Nullable booleans from true/false, 1/0, Y/N, yes/no; anything else is null, flagged."""
+    key = s.fillna("").astype(str).str.strip().str.upper()
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[key.isin(_TRUE)] = True
+    out[key.isin(_FALSE)] = False
+    return out, out.isna() & key.ne("")
+
+
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
+
+
+def postcode(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Postcodes as 'SO23 8UJ'; a malformed one becomes null, flagged."""
+    key = normalise_id(s)
+    ok = key.str.match(_POSTCODE)
+    out = (key.str[:-3] + " " + key.str[-3:]).where(ok)
+    return out, ~ok & key.ne("")
+
+
+def whole_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Non-negative whole numbers (nullable); blank is null, anything else is bad."""
+    key = s.fillna("").astype(str).str.strip()
+    num = pd.to_numeric(key.where(key.ne(""), None), errors="coerce")
+    ok = num.notna() & (num >= 0) & (num == num.round())
+    out = num.where(ok).astype("Int64")
+    return out, key.ne("") & ~ok
+
+
+def blank_to_na(s: pd.Series) -> pd.Series:
+    """Text with blanks as nulls (so 'missing' means one thing in the canonical tables)."""
+    s = s.astype(object)
+    return s.where(s.notna() & s.astype(str).str.strip().ne(""), None)
+
+
+class FileLog:
+    """Everything that happened to the rows of one file (or one record type of an XML file)."""
+
+    def __init__(self, source: str, file: str, frame: pd.DataFrame, path=None):
+        self.source, self.file, self.path = source, file, path
+        self.read = len(frame)
+        self.kept: int | None = None
+        self._quarantined: list[pd.DataFrame] = []
+        self._flagged: list[pd.DataFrame] = []
+
+    def _rows(self, df: pd.DataFrame, mask: pd.Series, field: str, reason: str) -> pd.DataFrame:
+        rows = df.loc[mask]
+        value = rows[field].astype(str) if field in rows else pd.Series("", index=rows.index)
+        return pd.DataFrame({
+            "file": self.file, "row": rows["_row"].astype("int64").to_numpy(),
+            "line": rows["_line"].to_numpy() if "_line" in rows else None,
+            "field": field, "reason": reason, "value": value.to_numpy()})
+
+    def quarantine(self, df: pd.DataFrame, mask, field: str, reason: str) -> pd.DataFrame:
+        """Set the rows under `mask` aside with a reason; return the rest."""
+        mask = pd.Series(mask, index=df.index).fillna(False).astype(bool)
+        if not mask.any():
+            return df
+        self._quarantined.append(self._rows(df, mask, field, reason))
+        return df.loc[~mask].copy()
+
+    def flag(self, df: pd.DataFrame, mask, field: str, reason: str) -> None:
+        """Keep the rows under `mask` but record why a field of theirs was set to null."""
+        mask = pd.Series(mask, index=df.index).fillna(False).astype(bool)
+        if mask.any():
+            self._flagged.append(self._rows(df, mask, field, reason))
+
+    def duplicates(self, df: pd.DataFrame, keys: list[str], field: str) -> pd.DataFrame:
+        """Quarantine second and later rows with the same key (the first one is kept)."""
+        return self.quarantine(df, df.duplicated(keys, keep="first"), field, "duplicate")
+
+    def missing(self, df: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+        """Quarantine rows where a key field is blank."""
+        for f in fields:
+            df = self.quarantine(df, df[f].fillna("").astype(str).str.strip().eq(""), f,
+                                 "missing key field")
+        return df
+
+    def dates(self, df: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+        """Parse date fields in place (as datetimes); quarantine rows with an unparseable date."""
+        for f in fields:
+            parsed, bad = parse_dates(df[f])
+            df = self.quarantine(df, bad, f, "unparseable date")
+            df = df.assign(**{f: parsed[df.index]})
+        return df
+
+    @property
+    def quarantined(self) -> pd.DataFrame:
+        return _concat(self._quarantined)
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        return _concat(self._flagged)
+
+    def close(self, kept: pd.DataFrame) -> None:
+        """Prove every row read was either kept or quarantined, exactly once."""
+        q = self.quarantined
+        rows = np.concatenate([kept["_row"].to_numpy(dtype="int64"), q["row"].to_numpy("int64")])
+        counts = np.bincount(rows, minlength=self.read + 1) if len(rows) else np.zeros(1, int)
+        if len(counts) != self.read + 1 or counts[0] or (counts[1:] != 1).any():
+            raise ProjectError(
+                f"row accounting failed: read {self.read}, kept {len(kept)}, quarantined "
+                f"{len(q)} (a row was lost or counted twice; this is a bug)", path=self.path)
+        self.kept = len(kept)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    cols = ["file", "row", "line", "field", "reason", "value"]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in cols})
+    return pd.concat(frames, ignore_index=True)[cols]

@@ -1,0 +1,217 @@
+"""CIN census XML (one file per collection year) -> persons and events.
+
+Reads the 2022-23 to 2026-27 specifications: GenderCurrent (1/2/0/9) before 2024-25 and Sex
+(M/F/U) from then; the PreProceedingsandFGDM block new in 2026-27. Namespaces are ignored, as
+councils' software writes the file with and without one. Each record type (Child, CINdetails,
+Assessments, ...) is counted as its own "file" in the validation report, with the element's
+line number. A record whose parent was set aside is set aside with it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+from lxml import etree
+
+from ..errors import ProjectError
+from .canon import events, identity
+from .checks import FileLog, yes_no
+
+BLOCKS = ["Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans",
+          "PreProceedingsandFGDM"]
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _leaves(el) -> dict[str, str]:
+    """Text of the element's leaf children, by local name."""
+    return {_local(c.tag): (c.text or "").strip() for c in el if len(c) == 0}
+
+
+def _parse(path: Path) -> tuple[dict[str, str], dict[str, list[dict]]]:
+    header: dict[str, str] = {}
+    rows: dict[str, list[dict]] = {b: [] for b in ["Child", "CINdetails", *BLOCKS]}
+    root_seen = None
+    try:
+        for event, el in etree.iterparse(str(path), events=("start", "end"), huge_tree=True,
+                                         resolve_entities=False, no_network=True):
+            name = _local(el.tag)
+            if event == "start":
+                if root_seen is None:
+                    root_seen = name
+                    if name != "Message":
+                        raise ProjectError(f"not a CIN census file: root element is <{name}>, "
+                                           "expected <Message>", path=path, row=el.sourceline)
+                continue
+            if name in ("CollectionDetails", "Source"):
+                header.update(_leaves(el))
+            elif name == "Child":
+                _child(el, rows)
+                el.clear(keep_tail=False)
+                parent = el.getparent()
+                while parent is not None and el.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as e:
+        line = e.lineno if getattr(e, "lineno", None) else None
+        raise ProjectError(f"malformed or truncated XML: {e.msg}", path=path, row=line) from None
+    return header, rows
+
+
+def _child(el, rows: dict[str, list[dict]]) -> None:
+    child_no = len(rows["Child"]) + 1
+    rec = {"_row": child_no, "_line": el.sourceline, "Disabilities": []}
+    for part in el:
+        name = _local(part.tag)
+        if name in ("ChildIdentifiers", "ChildCharacteristics"):
+            rec.update(_leaves(part))
+            rec["Disabilities"] += [(d.text or "").strip() for d in part.iter()
+                                    if _local(d.tag) == "Disability"]
+        elif name == "CINdetails":
+            cin_no = len(rows["CINdetails"]) + 1
+            cin = {"_row": cin_no, "_line": part.sourceline, "_child": child_no,
+                   **_leaves(part)}
+            rows["CINdetails"].append(cin)
+            for block in part:
+                bname = _local(block.tag)
+                if bname not in BLOCKS:
+                    continue
+                b = {"_row": len(rows[bname]) + 1, "_line": block.sourceline, "_child": child_no,
+                     "_cin": cin_no, **_leaves(block)}
+                if bname == "Assessments":
+                    b["factors"] = ",".join(
+                        (f.text or "").strip() for f in block.iter()
+                        if _local(f.tag) == "AssessmentFactors" and (f.text or "").strip())
+                rows[bname].append(b)
+    rec["Disabilities"] = ",".join(d for d in rec["Disabilities"] if d)
+    rows["Child"].append(rec)
+
+
+def _frame(records: list[dict], cols: list[str]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(records)
+    for c in cols:
+        if c not in df:
+            df[c] = ""
+    if df.empty:
+        df = pd.DataFrame(columns=[*cols, "_row", "_line", "_child", "_cin"])
+    return df.fillna("")
+
+
+def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, pd.DataFrame]:
+    """(logs, persons, events) from one CIN census XML file."""
+    raw_head = path.read_bytes()[:4096] if path.is_file() else b""
+    if not path.is_file():
+        raise ProjectError("file not found", path=path)
+    if not raw_head.strip():
+        raise ProjectError("file is empty", path=path)
+    if not raw_head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+        raise ProjectError("not an XML file (it does not start with '<')", path=path)
+    header, rows = _parse(path)
+    year = header.get("Year", "")
+    if not re.fullmatch(r"\d{4}", year):
+        ref = header.get("ReferenceDate", "")
+        m = re.match(r"(\d{4})", ref) or re.search(r"(20\d{2})", path.stem)
+        if not m:
+            raise ProjectError("no collection year (Header/CollectionDetails/Year)", path=path,
+                               field="Year")
+        year = m.group(1)
+    logs: list[FileLog] = []
+    out_events: list[pd.DataFrame] = []
+
+    child = _frame(rows["Child"], ["LAchildID", "UPN", "PersonBirthDate", "PersonDeathDate",
+                                   "ExpectedPersonBirthDate", "Sex", "GenderCurrent"])
+    log = FileLog("cin_census", f"{rel}#Child", child, path)
+    logs.append(log)
+    child = log.missing(child, ["LAchildID"])
+    child = log.duplicates(child, ["LAchildID"], "LAchildID")
+    child = log.dates(child, ["PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate"])
+    child["sex_raw"] = child["Sex"].where(child["Sex"].ne(""), child["GenderCurrent"])
+    record_id = f"cin_census:{year}:" + child["LAchildID"]
+    persons = identity(child, log, source="cin_census", record_id=record_id,
+                       dob="PersonBirthDate", sex="sex_raw", upn="UPN")
+    log.close(child)
+    rid_by_child = pd.Series(record_id.to_numpy(), index=child["_row"].to_numpy())
+
+    cin = _frame(rows["CINdetails"], ["CINreferralDate", "ReferralSource", "PrimaryNeedCode",
+                                      "CINclosureDate", "ReasonForClosure", "DateOfInitialCPC",
+                                      "ReferralNFA"])
+    if len(cin):
+        log = FileLog("cin_census", f"{rel}#CINdetails", cin, path)
+        logs.append(log)
+        cin = log.quarantine(cin, ~cin["_child"].isin(rid_by_child.index), "LAchildID",
+                             "child record quarantined")
+        cin = log.missing(cin, ["CINreferralDate"])
+        cin = log.dates(cin, ["CINreferralDate", "CINclosureDate", "DateOfInitialCPC"])
+        nfa, bad = yes_no(cin["ReferralNFA"])
+        log.flag(cin, bad, "ReferralNFA", "not a yes/no value (set to null)")
+        rid = cin["_child"].map(rid_by_child)
+        n = cin.groupby("_child").cumcount() + 1
+        episode = rid + ":" + n.astype(str)
+        out_events.append(events(
+            cin, source="cin_census", event_type="referral", event_id=episode + ":referral",
+            record_id=rid, start_date=cin["CINreferralDate"], end_date=cin["CINclosureDate"],
+            episode_id=episode, referral_source=cin["ReferralSource"], referral_nfa=nfa,
+            primary_need=cin["PrimaryNeedCode"], reason=cin["ReasonForClosure"]))
+        icpc = cin[cin["DateOfInitialCPC"].notna()]
+        out_events.append(events(
+            icpc, source="cin_census", event_type="icpc",
+            event_id=episode[icpc.index] + ":icpc", record_id=rid[icpc.index],
+            start_date=icpc["DateOfInitialCPC"], episode_id=episode[icpc.index]))
+        log.close(cin)
+        episode_by_cin = pd.Series(episode.to_numpy(), index=cin["_row"].to_numpy())
+    else:
+        episode_by_cin = pd.Series(dtype=object)
+
+    specs = {
+        "Assessments": ("assessment", "AssessmentActualStartDate",
+                        ["AssessmentActualStartDate", "AssessmentInternalReviewDate",
+                         "AssessmentAuthorisationDate"]),
+        "CINPlanDates": ("cin_plan", "CINPlanStartDate", ["CINPlanStartDate", "CINPlanEndDate"]),
+        "Section47": ("s47", "S47ActualStartDate",
+                      ["S47ActualStartDate", "InitialCPCtarget", "DateOfInitialCPC"]),
+        "ChildProtectionPlans": ("cp_plan", "CPPstartDate", ["CPPstartDate", "CPPendDate"]),
+        "PreProceedingsandFGDM": ("pre_proceedings", "PPStartDate",
+                                  ["PPStartDate", "LBPSentDate", "InitialPPMeetingDate",
+                                   "StepDecisionDate", "CourtAppDate", "LetterInitCPDate"]),
+    }
+    for block, (etype, start, date_cols) in specs.items():
+        df = _frame(rows[block], [*date_cols, "factors", "InitialCategoryOfAbuse",
+                                  "AssessmentAuthorisationDate", "CINPlanEndDate", "CPPendDate",
+                                  "PPOutcome", "ICPCnotRequired"])
+        if not len(df):
+            continue
+        log = FileLog("cin_census", f"{rel}#{block}", df, path)
+        logs.append(log)
+        df = log.quarantine(df, ~df["_cin"].isin(episode_by_cin.index), "CINdetails",
+                            "CIN episode quarantined")
+        df = log.missing(df, [start])
+        df = log.dates(df, date_cols)
+        episode = df["_cin"].map(episode_by_cin)
+        rid = df["_child"].map(rid_by_child)
+        end = {"assessment": "AssessmentAuthorisationDate", "cin_plan": "CINPlanEndDate",
+               "cp_plan": "CPPendDate"}.get(etype)
+        out_events.append(events(
+            df, source="cin_census", event_type=etype,
+            event_id=episode + f":{etype}:" + df["_row"].astype(str), record_id=rid,
+            start_date=df[start], end_date=df[end] if end else None, episode_id=episode,
+            factors=df["factors"] if etype == "assessment" else None,
+            category_of_abuse=df["InitialCategoryOfAbuse"] if etype == "cp_plan" else None,
+            outcome=df["PPOutcome"] if etype == "pre_proceedings" else None))
+        if etype == "s47":
+            icpc = df[df["DateOfInitialCPC"].notna()]
+            out_events.append(events(
+                icpc, source="cin_census", event_type="icpc",
+                event_id=episode[icpc.index] + ":icpc:" + icpc["_row"].astype(str),
+                record_id=rid[icpc.index], start_date=icpc["DateOfInitialCPC"],
+                episode_id=episode[icpc.index]))
+        log.close(df)
+    ev = pd.concat(out_events, ignore_index=True) if out_events else None
+    if ev is not None:
+        # an ICPC recorded on both the episode and its S47 is one conference
+        again = ev["event_type"].eq("icpc") & ev.duplicated(["episode_id", "event_type",
+                                                               "start_date"])
+        ev = ev[~again]
+    return logs, persons, ev

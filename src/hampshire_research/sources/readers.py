@@ -1,0 +1,551 @@
+"""One reader per source in the raw layout, each turning files into canonical rows.
+
+Every reader opens its files with `read_table` (CSV or .xlsx, any of the usual encodings and
+delimiters, headers matched through the alias table), sets rows aside through the file's
+`FileLog` and closes the log against what it kept. The order matters where a file refers to
+another: persons before the events and notes that point at them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ProjectError
+from ..params import SiteParams
+from .canon import events, identity
+from .checks import FileLog, blank_to_na, whole_number, yes_no
+from .cin_xml import read_cin_census
+from .districts import district_of
+from .schemas import TERMS
+from .tabular import find_file, read_table
+
+
+@dataclass
+class Build:
+    """What the readers have produced so far."""
+
+    data_dir: Path
+    params: SiteParams
+    logs: list[FileLog] = field(default_factory=list)
+    persons: list[pd.DataFrame] = field(default_factory=list)
+    events: list[pd.DataFrame] = field(default_factory=list)
+    school_terms: list[pd.DataFrame] = field(default_factory=list)
+    texts: list[pd.DataFrame] = field(default_factory=list)
+    extras: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+
+    def open(self, source: str, path: Path, required: list[str], optional: list[str] = ()
+             ) -> tuple[pd.DataFrame, FileLog]:
+        df = read_table(path, required, optional)
+        log = FileLog(source, self.rel(path), df, path)
+        self.logs.append(log)
+        return df, log
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.data_dir).as_posix()
+        except ValueError:
+            return str(path)
+
+    def extra(self, name: str, df: pd.DataFrame) -> None:
+        self.extras.setdefault(name, []).append(df)
+
+    def known(self, source: str) -> set[str]:
+        return set().union(*(set(p["record_id"]) for p in self.persons
+                             if len(p) and p["source"].iat[0] == source))
+
+
+def _need(path: Path | None, folder: Path, stem: str) -> Path:
+    if path is None:
+        raise ProjectError(f"file not found (expected {stem}.csv or {stem}.xlsx)",
+                           path=folder / f"{stem}.csv")
+    return path
+
+
+def _subdir(folder: Path, name: str) -> Path | None:
+    for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if p.is_dir() and p.name.lower() == name.lower():
+            return p
+    return None
+
+
+# ---------------------------------------------------------------- school census
+
+_NCY = {**{str(i): i for i in range(1, 15)}, **{f"{i:02d}": i for i in range(1, 15)},
+        "R": 0, "N1": -2, "N2": -1, "E1": None, "E2": None, "X": None}
+
+
+def census_date(academic_year: str, term: str) -> dt.date:
+    """Census day: 1st Thursday of October, 3rd Thursday of January, 3rd Thursday of May."""
+    start = int(academic_year[:4])
+    year, month, nth = {"autumn": (start, 10, 1), "spring": (start + 1, 1, 3),
+                        "summer": (start + 1, 5, 3)}[term]
+    first = dt.date(year, month, 1)
+    first_thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7)
+    return first_thursday + dt.timedelta(weeks=nth - 1)
+
+
+def _academic_year(name: str) -> str | None:
+    m = re.fullmatch(r"(\d{4})\D?(\d{2}|\d{4})", name)
+    if not m or int(m.group(2)[-2:]) != (int(m.group(1)) + 1) % 100:
+        return None
+    return f"{m.group(1)}/{m.group(2)[-2:]}"
+
+
+PUPIL_OPTIONAL = ["FormerUPN", "Surname", "Forename", "Sex", "Ethnicity", "FSMeligible",
+                  "SENprovision", "PrimarySENtype", "LAESTAB", "Postcode", "EnrolStatus"]
+ATTENDANCE = ["UPN", "URN", "SessionsPossible", "SessionsAuthorised", "SessionsUnauthorised"]
+
+
+def read_school_census(b: Build) -> None:
+    root = b.data_dir / "school_census"
+    schools = find_file(root, "schools")
+    if schools is not None:
+        df, log = b.open("school_census", schools, ["URN"],
+                         ["LAESTAB", "SchoolName", "Phase", "District"])
+        df = log.missing(df, ["URN"])
+        df = log.duplicates(df, ["URN"], "URN")
+        log.close(df)
+        b.extra("schools", df.drop(columns="_row").rename(columns=str.lower)
+                .assign(record_id="school:" + df["URN"]))
+    years = sorted((ay, p) for p in (root.iterdir() if root.is_dir() else [])
+                   if p.is_dir() and (ay := _academic_year(p.name)))
+    latest = None
+    n_files = 0
+    for ay, ydir in years:
+        for term in TERMS:
+            tdir = _subdir(ydir, term)
+            pupils = find_file(tdir, "pupils") if tdir else None
+            if pupils is None:
+                continue
+            n_files += 1
+            terms, ident = _pupils(b, pupils, ay, term)
+            attendance = find_file(tdir, "attendance")
+            if attendance is not None:
+                terms = _attendance(b, attendance, terms)
+            b.school_terms.append(terms.drop(columns=["_row"]))
+            latest = ident if latest is None else (
+                pd.concat([latest, ident]).drop_duplicates("record_id", keep="last"))
+        exclusions = find_file(ydir, "exclusions")
+        if exclusions is not None:
+            b.events.append(_exclusions(b, exclusions, ay, latest))
+    if n_files == 0:
+        raise ProjectError("no school census pupil files (expected <2021-22>/<term>/pupils.csv)",
+                           path=root)
+    b.persons.append(latest)
+    terms = pd.concat(b.school_terms, ignore_index=True)
+    uniq = pd.Series(pd.unique(terms["postcode"].dropna()))
+    terms["district"] = terms["postcode"].map(
+        pd.Series(district_of(uniq, b.params).to_numpy(), index=uniq.to_numpy()))
+    b.school_terms = [terms]
+    spells = terms.dropna(subset=["urn"]).groupby(["record_id", "urn"], sort=True).agg(
+        start=("census_date", "min"), end=("census_date", "max")).reset_index()
+    b.events.append(events(
+        spells, source="school_census", event_type="school_enrolment",
+        event_id=spells["record_id"] + ":enrolment:" + spells["urn"],
+        record_id=spells["record_id"], start_date=spells["start"], end_date=spells["end"],
+        school_urn=spells["urn"]))
+
+
+def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    df, log = b.open("school_census", path, ["UPN", "DOB", "URN", "NCyearActual"],
+                     PUPIL_OPTIONAL)
+    df = log.missing(df, ["UPN", "URN"])
+    df["UPN"] = df["UPN"].str.upper().str.replace(r"\s+", "", regex=True)
+    df = log.duplicates(df, ["UPN", "URN"], "UPN")
+    df = log.dates(df, ["DOB"])
+    ident = identity(df, log, source="school_census", record_id="school_census:" + df["UPN"],
+                     first_name="Forename", surname="Surname", dob="DOB", sex="Sex",
+                     post="Postcode", upn="UPN")
+    ncy_key = df["NCyearActual"].str.upper().str.replace(" ", "", regex=False)
+    ncy = ncy_key.map(_NCY).astype("Int64")
+    log.flag(df, ~ncy_key.isin(list(_NCY)) & ncy_key.ne(""), "NCyearActual",
+             "NC year not recognised (set to null)")
+    fsm, bad = yes_no(df["FSMeligible"])
+    log.flag(df, bad, "FSMeligible", "not a yes/no value (set to null)")
+    sen = df["SENprovision"].str.upper()
+    log.flag(df, ~sen.isin(["E", "K", "N", ""]), "SENprovision",
+             "SEN provision not E/K/N (set to null)")
+    terms = pd.DataFrame({
+        "record_id": ident["record_id"], "upn": ident["upn"], "academic_year": ay,
+        "term": term, "census_date": pd.Timestamp(census_date(ay, term)),
+        "urn": df["URN"], "laestab": blank_to_na(df["LAESTAB"]), "ncy": ncy, "fsm": fsm,
+        "sen_provision": sen.where(sen.isin(["E", "K", "N"]), None),
+        "sen_type": blank_to_na(df["PrimarySENtype"].str.upper()),
+        "postcode": ident["postcode"], "district": None, "_row": df["_row"],
+        "_upn_key": df["UPN"]})
+    log.close(df)
+    return terms, ident
+
+
+def _attendance(b: Build, path: Path, terms: pd.DataFrame) -> pd.DataFrame:
+    df, log = b.open("school_census", path, ATTENDANCE)
+    df = log.missing(df, ["UPN", "URN"])
+    df["UPN"] = df["UPN"].str.upper().str.replace(r"\s+", "", regex=True)
+    for c in ATTENDANCE[2:]:
+        df[c], bad = whole_number(df[c])
+        df = log.quarantine(df, bad, c, "not a whole number of sessions")
+    df = log.duplicates(df, ["UPN", "URN"], "UPN")
+    pupil = pd.MultiIndex.from_frame(terms[["_upn_key", "urn"]])
+    found = pd.MultiIndex.from_frame(df[["UPN", "URN"]]).isin(pupil)
+    df = log.quarantine(df, ~found, "UPN", "no census row for this pupil at this school this term")
+    log.close(df)
+    att = df.rename(columns={"UPN": "_upn_key", "URN": "urn", "SessionsPossible":
+                             "sessions_possible", "SessionsAuthorised": "sessions_authorised",
+                             "SessionsUnauthorised": "sessions_unauthorised"}).drop(columns="_row")
+    return terms.merge(att, on=["_upn_key", "urn"], how="left", validate="one_to_one")
+
+
+_EXCLUSION = {"FIXD": "suspension", "FIX": "suspension", "SUSPENSION": "suspension",
+              "LNCH": "suspension", "PERM": "permanent_exclusion",
+              "PERMANENT": "permanent_exclusion"}
+
+
+def _exclusions(b: Build, path: Path, ay: str, pupils: pd.DataFrame | None) -> pd.DataFrame:
+    df, log = b.open("school_census", path, ["UPN", "Category", "StartDate"],
+                     ["URN", "Sessions", "Reason"])
+    df = log.missing(df, ["UPN", "Category", "StartDate"])
+    df["UPN"] = df["UPN"].str.upper().str.replace(r"\s+", "", regex=True)
+    kind = df["Category"].str.upper().str.replace(r"\s+", "", regex=True).map(_EXCLUSION)
+    df = log.quarantine(df, kind.isna(), "Category", "exclusion category not FIXD/PERM/LNCH")
+    df = log.dates(df, ["StartDate"])
+    rid = "school_census:" + df["UPN"]
+    known = set(pupils["record_id"]) if pupils is not None else set()
+    df = log.quarantine(df, ~rid.isin(known), "UPN", "pupil not in any school census so far")
+    df = log.duplicates(df, ["UPN", "URN", "StartDate", "Category"], "UPN")
+    sessions, bad = whole_number(df["Sessions"])
+    log.flag(df, bad, "Sessions", "not a whole number of sessions (set to null)")
+    log.close(df)
+    kind = kind[df.index]
+    return events(df, source="school_census", event_type=kind,
+                  event_id=f"school_census:{ay}:exclusion:" + df["_row"].astype(str),
+                  record_id="school_census:" + df["UPN"], start_date=df["StartDate"],
+                  school_urn=df["URN"], sessions=sessions, reason=df["Reason"],
+                  outcome=df["Category"].str.upper().map({"LNCH": "lunchtime"}))
+
+
+# ---------------------------------------------------------------- early help
+
+def read_early_help(b: Build) -> None:
+    folder = b.data_dir / "early_help"
+    path = _need(find_file(folder, "early_help_episodes"), folder, "early_help_episodes")
+    df, log = b.open("early_help", path, ["EHPersonID", "EpisodeID", "StartDate"],
+                     ["Forename", "Surname", "DOB", "Sex", "Postcode", "UPN", "NHSNumber",
+                      "EndDate", "Reason", "LeadPractitionerRole", "Outcome"])
+    df = log.missing(df, ["EHPersonID", "EpisodeID", "StartDate"])
+    df = log.duplicates(df, ["EpisodeID"], "EpisodeID")
+    df = log.dates(df, ["StartDate", "EndDate", "DOB"])
+    rid = "early_help:" + df["EHPersonID"]
+    ident = identity(df, log, source="early_help", record_id=rid, first_name="Forename",
+                     surname="Surname", dob="DOB", sex="Sex", post="Postcode", upn="UPN",
+                     nhs="NHSNumber")
+    log.close(df)
+    order = df.sort_values(["StartDate", "_row"], kind="stable").index
+    b.persons.append(ident.loc[order].drop_duplicates("record_id", keep="last"))
+    b.events.append(events(df, source="early_help", event_type="early_help",
+                           event_id="early_help:" + df["EpisodeID"], record_id=rid,
+                           start_date=df["StartDate"], end_date=df["EndDate"],
+                           episode_id=df["EpisodeID"], reason=df["Reason"],
+                           outcome=df["Outcome"]))
+
+
+# ---------------------------------------------------------------- SSD (case management)
+
+# table: (event type, id, person, start, end, {events column: SSD column})
+SSD_EVENTS = {
+    "ssd_contacts": ("contact", "cont_contact_id", "cont_person_id", "cont_contact_date", None,
+                     {"referral_source": "cont_contact_source_code",
+                      "outcome": "cont_contact_outcome_json"}),
+    "ssd_cin_episodes": ("referral", "cine_referral_id", "cine_person_id", "cine_referral_date",
+                         "cine_close_date",
+                         {"episode_id": "cine_referral_id",
+                          "referral_source": "cine_referral_source_code",
+                          "referral_nfa": "cine_referral_nfa",
+                          "primary_need": "cine_cin_primary_need_code",
+                          "reason": "cine_close_reason",
+                          "outcome": "cine_referral_outcome_json"}),
+    "ssd_cin_assessments": ("assessment", "cina_assessment_id", "cina_person_id",
+                            "cina_assessment_start_date", "cina_assessment_auth_date",
+                            {"episode_id": "cina_referral_id",
+                             "outcome": "cina_assessment_outcome_json"}),
+    "ssd_s47_enquiry": ("s47", "s47e_s47_enquiry_id", "s47e_person_id", "s47e_s47_start_date",
+                        "s47e_s47_end_date", {"episode_id": "s47e_referral_id",
+                                              "outcome": "s47e_s47_outcome_json"}),
+    "ssd_initial_cp_conference": ("icpc", "icpc_icpc_id", "icpc_person_id", "icpc_icpc_date",
+                                  None, {"episode_id": "icpc_referral_id",
+                                         "outcome": "icpc_icpc_outcome_json"}),
+    "ssd_cp_plans": ("cp_plan", "cppl_cp_plan_id", "cppl_person_id", "cppl_cp_plan_start_date",
+                     "cppl_cp_plan_end_date", {"episode_id": "cppl_referral_id",
+                                               "category_of_abuse":
+                                                   "cppl_cp_plan_initial_category"}),
+    "ssd_cin_plans": ("cin_plan", "cinp_cin_plan_id", "cinp_person_id",
+                      "cinp_cin_plan_start_date", "cinp_cin_plan_end_date",
+                      {"episode_id": "cinp_referral_id"}),
+    "ssd_cin_visits": ("cin_visit", "cinv_cin_visit_id", "cinv_person_id", "cinv_cin_visit_date",
+                       None, {"outcome": "cinv_cin_visit_seen_alone"}),
+    "ssd_cla_episodes": ("cla_episode", "clae_cla_episode_id", "clae_person_id",
+                         "clae_cla_episode_start_date", "clae_cla_episode_ceased_date",
+                         {"episode_id": "clae_referral_id",
+                          "reason": "clae_cla_episode_start_reason",
+                          "outcome": "clae_cla_episode_ceased_reason",
+                          "primary_need": "clae_cla_primary_need_code"}),
+    "ssd_early_help_episodes": ("early_help", "earl_episode_id", "earl_person_id",
+                                "earl_episode_start_date", "earl_episode_end_date",
+                                {"reason": "earl_episode_reason",
+                                 "outcome": "earl_episode_end_reason"}),
+}
+
+
+def read_ssd(b: Build) -> None:
+    folder = b.data_dir / "csc"
+    path = _need(find_file(folder, "ssd_person"), folder, "ssd_person")
+    df, log = b.open("csc", path, ["pers_person_id"],
+                     ["pers_forename", "pers_surname", "pers_dob", "pers_sex",
+                      "pers_common_child_id", "pers_upn", "pers_expected_dob",
+                      "pers_death_date", "pers_ethnicity"])
+    df = log.missing(df, ["pers_person_id"])
+    df = log.duplicates(df, ["pers_person_id"], "pers_person_id")
+    df = log.dates(df, ["pers_dob", "pers_expected_dob", "pers_death_date"])
+    df["pers_upn"] = df["pers_upn"].where(df["pers_upn"].ne(""), _linked_upn(b, df))
+    people = identity(df, log, source="csc", record_id="csc:" + df["pers_person_id"],
+                      first_name="pers_forename", surname="pers_surname", dob="pers_dob",
+                      sex="pers_sex", upn="pers_upn", nhs="pers_common_child_id")
+    log.close(df)
+    known = set(people["record_id"])
+    people["postcode"] = people["record_id"].map(_addresses(b, folder, known))
+    b.persons.append(people)
+    factors = _factors(b, folder)
+    for table, (etype, id_col, person, start, end, cols) in SSD_EVENTS.items():
+        path = find_file(folder, table)
+        if path is None:
+            continue
+        wanted = [c for c in {end, *cols.values()} if c and c not in (id_col, person, start)]
+        df, log = b.open("csc", path, [id_col, person, start], wanted)
+        df = log.missing(df, [id_col, person, start])
+        df = log.duplicates(df, [id_col], id_col)
+        rid = "csc:" + df[person]
+        df = log.quarantine(df, ~rid.isin(known), person, "person not in ssd_person")
+        df = log.dates(df, [start, *([end] if end else [])])
+        extra = {k: df[v] for k, v in cols.items()}
+        if "referral_nfa" in extra:
+            extra["referral_nfa"], bad = yes_no(extra["referral_nfa"])
+            log.flag(df, bad, cols["referral_nfa"], "not a yes/no value (set to null)")
+        if etype == "cin_visit":
+            seen, _ = yes_no(df["cinv_cin_visit_seen_alone"])
+            extra["outcome"] = seen.map({True: "seen alone", False: "not seen alone"})
+        if etype == "assessment":
+            extra["factors"] = df[id_col].map(factors)
+        log.close(df)
+        b.events.append(events(df, source="csc", event_type=etype,
+                               event_id=f"csc:{etype}:" + df[id_col], record_id="csc:" + df[person],
+                               start_date=df[start], end_date=df[end] if end else None,
+                               **extra))
+    voice = find_file(folder, "ssd_voice_of_child")
+    if voice is not None:
+        flags = ["voch_explained_worries", "voch_story_help_understand", "voch_agree_worker",
+                 "voch_plan_safe", "voch_tablet_help_explain"]
+        df, log = b.open("csc", voice, ["voch_person_id"], ["voch_table_id", *flags])
+        df = log.missing(df, ["voch_person_id"])
+        rid = "csc:" + df["voch_person_id"]
+        df = log.quarantine(df, ~rid.isin(known), "voch_person_id", "person not in ssd_person")
+        log.close(df)
+        b.extra("csc_voice_of_child", df.drop(columns="_row").assign(record_id=rid[df.index]))
+
+
+def _linked_upn(b: Build, people: pd.DataFrame) -> pd.Series:
+    """UPNs held in ssd_linked_identifiers (where the SSD keeps them), by person."""
+    path = find_file(b.data_dir / "csc", "ssd_linked_identifiers")
+    if path is None:
+        return pd.Series("", index=people.index)
+    df, log = b.open("csc", path, ["link_person_id", "link_identifier_type",
+                                   "link_identifier_value"])
+    df = log.missing(df, ["link_person_id", "link_identifier_value"])
+    df = log.quarantine(df, ~df["link_person_id"].isin(set(people["pers_person_id"])),
+                        "link_person_id", "person not in ssd_person")
+    log.close(df)
+    upn = df[df["link_identifier_type"].str.upper().str.contains("UPN")]
+    by_person = upn.drop_duplicates("link_person_id", keep="last").set_index(
+        "link_person_id")["link_identifier_value"]
+    return people["pers_person_id"].map(by_person).fillna("")
+
+
+def _addresses(b: Build, folder: Path, known: set[str]) -> pd.Series:
+    """Current postcode by record_id: the open address, else the latest one."""
+    path = find_file(folder, "ssd_address")
+    if path is None:
+        return pd.Series(dtype=object)
+    df, log = b.open("csc", path, ["addr_person_id", "addr_address_postcode"],
+                     ["addr_address_start_date", "addr_address_end_date", "addr_address_type"])
+    df = log.missing(df, ["addr_person_id"])
+    rid = "csc:" + df["addr_person_id"]
+    df = log.quarantine(df, ~rid.isin(known), "addr_person_id", "person not in ssd_person")
+    df = log.dates(df, ["addr_address_start_date", "addr_address_end_date"])
+    ident = identity(df, log, source="csc", record_id="csc:" + df["addr_person_id"],
+                     post="addr_address_postcode")
+    log.close(df)
+    addr = pd.DataFrame({"record_id": ident["record_id"], "postcode": ident["postcode"],
+                         "start_date": df["addr_address_start_date"],
+                         "end_date": df["addr_address_end_date"],
+                         "address_type": blank_to_na(df["addr_address_type"]),
+                         "open": df["addr_address_end_date"].isna()})
+    b.extra("csc_addresses", addr.drop(columns="open"))
+    current = addr.dropna(subset=["postcode"]).sort_values(
+        ["record_id", "open", "start_date"], na_position="first", kind="stable")
+    return current.drop_duplicates("record_id", keep="last").set_index("record_id")["postcode"]
+
+
+def _factor_codes(value: str) -> str | None:
+    """Factor codes from the SSD's factors JSON (a list, or a dict of code -> flag) or a list."""
+    try:
+        parsed = json.loads(value)
+    except (ValueError, TypeError):
+        parsed = re.split(r"[,;\s]+", value or "")
+    if isinstance(parsed, dict):
+        parsed = [k for k, v in parsed.items() if str(v).strip().upper() not in
+                  ("", "N", "NO", "FALSE", "0", "NONE")]
+    if not isinstance(parsed, list):
+        parsed = [parsed]
+    codes = [str(c).strip().upper() for c in parsed if str(c).strip()]
+    return ",".join(codes) or None
+
+
+def _factors(b: Build, folder: Path) -> pd.Series:
+    path = find_file(folder, "ssd_assessment_factors")
+    if path is None:
+        return pd.Series(dtype=object)
+    assessments = find_file(folder, "ssd_cin_assessments")
+    ids = set(read_table(assessments, ["cina_assessment_id"])["cina_assessment_id"]) \
+        if assessments is not None else set()
+    df, log = b.open("csc", path, ["cinf_assessment_id", "cinf_assessment_factors_json"],
+                     ["cinf_table_id"])
+    df = log.missing(df, ["cinf_assessment_id"])
+    df = log.quarantine(df, ~df["cinf_assessment_id"].isin(ids), "cinf_assessment_id",
+                        "assessment not in ssd_cin_assessments")
+    log.close(df)
+    uniq = pd.Series(pd.unique(df["cinf_assessment_factors_json"]))
+    codes = df["cinf_assessment_factors_json"].map(
+        pd.Series(uniq.map(_factor_codes).to_numpy(), index=uniq.to_numpy()))
+    joined = codes.dropna().groupby(df.loc[codes.notna(), "cinf_assessment_id"]).agg(",".join)
+    return joined.map(lambda s: ",".join(dict.fromkeys(s.split(","))))
+
+
+# ---------------------------------------------------------------- CIN census
+
+def read_cin(b: Build) -> None:
+    folder = b.data_dir / "cin_census"
+    files = sorted(p for p in (folder.iterdir() if folder.is_dir() else [])
+                   if p.is_file() and p.suffix.lower() == ".xml")
+    if not files:
+        raise ProjectError("no CIN census files (expected cin_census_<YYYY>.xml)", path=folder)
+    for path in files:
+        logs, persons, ev = read_cin_census(path, b.rel(path))
+        b.logs += logs
+        b.persons.append(persons)
+        if ev is not None:
+            b.events.append(ev)
+
+
+# ---------------------------------------------------------------- SSDA903
+
+# file stem: (columns besides CHILD, date columns) -- the 903 CSV modules
+SSDA903_MODULES = {
+    "reviews": (["DOB", "REVIEW", "REVIEW_CODE"], ["DOB", "REVIEW"]),
+    "uasc": (["SEX", "DOB", "DUC"], ["DOB", "DUC"]),
+    "oc2": (["DOB", "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS",
+             "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED",
+             "INTERVENTION_OFFERED"], ["DOB"]),
+    "oc3": (["DOB", "IN_TOUCH", "ACTIV", "ACCOM"], ["DOB"]),
+    "ad1": (["DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR",
+             "LS_ADOPTR"], ["DOB", "DATE_INT", "DATE_MATCH"]),
+    "placed_for_adoption": (["DOB", "DATE_PLACED", "DATE_PLACED_CEASED",
+                             "REASON_PLACED_CEASED"], ["DOB", "DATE_PLACED",
+                                                       "DATE_PLACED_CEASED"]),
+    # DATE_PERM may be partly unknown ("zz/zz/2019"), so it stays text
+    "previous_permanence": (["DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"], ["DOB"]),
+    "missing": (["DOB", "MISSING", "MIS_START", "MIS_END"], ["DOB", "MIS_START", "MIS_END"]),
+    "sw_episodes": (["DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"],
+                    ["DOB", "SW_DECOM", "SW_DEC"]),
+}
+EPISODE_COLUMNS = ["RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
+                   "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"]
+
+
+def read_ssda903(b: Build) -> None:
+    folder = b.data_dir / "ssda903"
+    years = sorted(p for p in (folder.iterdir() if folder.is_dir() else [])
+                   if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
+    if not years:
+        raise ProjectError("no SSDA903 year folders (expected ssda903/<YYYY>/header.csv)",
+                           path=folder)
+    for ydir in years:
+        year = ydir.name
+        path = _need(find_file(ydir, "header"), ydir, "header")
+        df, log = b.open("ssda903", path, ["CHILD", "SEX", "DOB"], ["ETHNIC", "UPN"])
+        df = log.missing(df, ["CHILD"])
+        df = log.duplicates(df, ["CHILD"], "CHILD")
+        df = log.dates(df, ["DOB"])
+        people = identity(df, log, source="ssda903", record_id=f"ssda903:{year}:" + df["CHILD"],
+                          dob="DOB", sex="SEX", upn="UPN")
+        log.close(df)
+        b.persons.append(people)
+        known = set(df["CHILD"])
+
+        path = _need(find_file(ydir, "episodes"), ydir, "episodes")
+        df, log = b.open("ssda903", path, ["CHILD", "DECOM"], EPISODE_COLUMNS)
+        df = log.missing(df, ["CHILD", "DECOM"])
+        df = log.quarantine(df, ~df["CHILD"].isin(known), "CHILD", "child not in header.csv")
+        df = log.dates(df, ["DECOM", "DEC"])
+        df = log.duplicates(df, ["CHILD", "DECOM"], "DECOM")
+        log.close(df)
+        b.events.append(events(
+            df, source="ssda903", event_type="cla_episode",
+            event_id=f"ssda903:{year}:episode:" + df["_row"].astype(str),
+            record_id=f"ssda903:{year}:" + df["CHILD"], start_date=df["DECOM"],
+            end_date=df["DEC"], reason=df["RNE"], outcome=df["REC"], primary_need=df["CIN"],
+            school_urn=df["URN"]))
+        b.extra("ssda903_episodes", df.drop(columns="_row").assign(
+            record_id=f"ssda903:{year}:" + df["CHILD"], collection_year=int(year)))
+        for stem, (cols, dates) in SSDA903_MODULES.items():
+            path = find_file(ydir, stem)
+            if path is None:
+                continue
+            df, log = b.open("ssda903", path, ["CHILD"], cols)
+            df = log.missing(df, ["CHILD"])
+            df = log.quarantine(df, ~df["CHILD"].isin(known), "CHILD", "child not in header.csv")
+            df = log.dates(df, dates)
+            log.close(df)
+            b.extra(f"ssda903_{stem}", df.drop(columns="_row").assign(
+                record_id=f"ssda903:{year}:" + df["CHILD"], collection_year=int(year)))
+
+
+# ---------------------------------------------------------------- case notes
+
+_SYSTEMS = {"CSC": "csc", "SOCIALCARE": "csc", "CHILDRENSSOCIALCARE": "csc",
+            "EARLYHELP": "early_help", "EH": "early_help"}
+
+
+def read_case_notes(b: Build) -> None:
+    folder = b.data_dir / "case_notes"
+    path = _need(find_file(folder, "case_notes"), folder, "case_notes")
+    df, log = b.open("case_notes", path, ["NoteID", "System", "PersonID", "NoteText"],
+                     ["NoteDate", "NoteType", "Stage", "AuthorRole"])
+    df = log.missing(df, ["NoteID", "System", "PersonID"])
+    df = log.duplicates(df, ["NoteID"], "NoteID")
+    system = df["System"].str.upper().str.replace(r"[\s_'\-]+", "", regex=True).map(_SYSTEMS)
+    df = log.quarantine(df, system.isna(), "System", "system not csc or early_help")
+    system = system[df.index]
+    rid = system + ":" + df["PersonID"]
+    known = b.known("csc") | b.known("early_help")
+    df = log.quarantine(df, ~rid.isin(known), "PersonID", "person not in that system's records")
+    df = log.dates(df, ["NoteDate"])
+    log.close(df)
+    b.texts.append(pd.DataFrame({
+        "text_id": df["NoteID"], "record_id": rid[df.index], "source": system[df.index],
+        "note_type": blank_to_na(df["NoteType"].str.lower()), "stage": blank_to_na(df["Stage"]),
+        "date": df["NoteDate"], "author_role": blank_to_na(df["AuthorRole"]),
+        "text": df["NoteText"]}))

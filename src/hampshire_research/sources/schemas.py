@@ -1,0 +1,135 @@
+"""The canonical tables' schemas, declared once and checked on every write.
+
+Dates are held as pandas datetimes in memory and written as parquet DATE columns, so DuckDB
+sees dates and `load_canonical` gives back datetimes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pyarrow
+import pyarrow.parquet as pq
+
+from ..errors import ProjectError
+
+SOURCES = ["school_census", "early_help", "csc", "cin_census", "ssda903"]
+EVENT_TYPES = [
+    "contact", "referral", "assessment", "s47", "icpc", "cin_plan", "cp_plan", "cla_episode",
+    "early_help", "suspension", "permanent_exclusion", "school_enrolment",
+    # beyond the contract list, so no row read is lost: CIN visits (SSD) and the 2026-27 CIN
+    # census pre-proceedings block
+    "cin_visit", "pre_proceedings",
+]
+TERMS = ["autumn", "spring", "summer"]
+
+
+def _text(nullable: bool = True, **kw) -> pa.Column:
+    return pa.Column(object, nullable=nullable, **kw)
+
+
+def _date(nullable: bool = True) -> pa.Column:
+    return pa.Column("datetime64[ns]", nullable=nullable)
+
+
+_BOOL = pa.Column(pd.BooleanDtype(), nullable=True)
+_INT = pa.Column(pd.Int64Dtype(), nullable=True)
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "persons": pa.DataFrameSchema({
+        "record_id": _text(False, unique=True),
+        "source": _text(False, checks=pa.Check.isin(SOURCES)),
+        "first_name": _text(), "surname": _text(), "dob": _date(),
+        "sex": _text(False, checks=pa.Check.isin(["M", "F", "U"])),
+        "postcode": _text(), "upn": _text(), "nhs_number": _text(),
+    }, strict=True, ordered=True),
+    "events": pa.DataFrameSchema({
+        "event_id": _text(False, unique=True),
+        "record_id": _text(False),
+        "source": _text(False, checks=pa.Check.isin(SOURCES)),
+        "event_type": _text(False, checks=pa.Check.isin(EVENT_TYPES)),
+        "start_date": _date(False), "end_date": _date(), "episode_id": _text(),
+        "referral_source": _text(), "referral_nfa": _BOOL, "primary_need": _text(),
+        "factors": _text(), "category_of_abuse": _text(), "outcome": _text(), "reason": _text(),
+        "school_urn": _text(), "sessions": _INT,
+    }, strict=True, ordered=True),
+    "school_terms": pa.DataFrameSchema({
+        "record_id": _text(False), "upn": _text(),
+        "academic_year": _text(False, checks=pa.Check.str_matches(r"^\d{4}/\d{2}$")),
+        "term": _text(False, checks=pa.Check.isin(TERMS)),
+        "census_date": _date(False), "urn": _text(), "laestab": _text(), "ncy": _INT,
+        "fsm": _BOOL,
+        "sen_provision": _text(checks=pa.Check.isin(["E", "K", "N"])),
+        "sen_type": _text(), "postcode": _text(), "district": _text(),
+        "sessions_possible": _INT, "sessions_authorised": _INT, "sessions_unauthorised": _INT,
+    }, strict=True, ordered=True),
+    "texts": pa.DataFrameSchema({
+        "text_id": _text(False, unique=True), "record_id": _text(False),
+        "source": _text(False, checks=pa.Check.isin(SOURCES)),
+        "note_type": _text(), "stage": _text(), "date": _date(), "author_role": _text(),
+        "text": _text(),
+    }, strict=True, ordered=True),
+}
+
+# Supplementary tables (903 modules, SSD tables without a canonical home): a record_id each.
+EXTRA_SCHEMA = pa.DataFrameSchema({"record_id": _text(False)}, strict=False)
+
+SORT_KEYS = {"persons": ["record_id"], "events": ["record_id", "start_date", "event_id"],
+             "school_terms": ["record_id", "census_date", "urn"], "texts": ["text_id"]}
+
+
+def empty(name: str) -> pd.DataFrame:
+    """An empty frame with the table's columns and dtypes."""
+    cols = SCHEMAS[name].columns
+    return pd.DataFrame({c: pd.Series(dtype=col.dtype.type if col.dtype else object)
+                         for c, col in cols.items()})
+
+
+def typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table's columns, in schema order, with the schema's dtypes (text nulls as None)."""
+    cols = SCHEMAS[name].columns
+    df = df.reindex(columns=list(cols))
+    for c, col in cols.items():
+        kind = str(col.dtype)
+        if kind.startswith("datetime64"):
+            df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+        elif kind in ("boolean", "Int64"):
+            df[c] = df[c].astype(kind)
+        else:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
+
+
+def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table in schema order and dtypes, sorted for byte-identical reruns, and checked."""
+    schema = SCHEMAS.get(name, EXTRA_SCHEMA)
+    if name in SCHEMAS:
+        df = typed(name, df)
+        df = df.sort_values(SORT_KEYS[name], kind="stable").reset_index(drop=True)
+    else:
+        df = df.sort_values(list(df.columns[:2]), kind="stable").reset_index(drop=True)
+    try:
+        return schema.validate(df, lazy=False)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors) as e:
+        raise ProjectError(f"canonical table {name!r} fails its schema: {e}") from None
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Write with datetimes as DATE columns (every canonical date is a calendar date)."""
+    table = pyarrow.Table.from_pandas(df, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pyarrow.types.is_timestamp(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pyarrow.date32()))
+    pq.write_table(table, path)
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """Read back with datetimes, nullable booleans and nullable integers."""
+    mapping = {pyarrow.bool_(): pd.BooleanDtype(), pyarrow.int64(): pd.Int64Dtype()}
+    df = pq.read_table(path).to_pandas(date_as_object=False, types_mapper=mapping.get)
+    for c in df.columns:
+        if str(df[c].dtype).startswith("datetime64"):
+            df[c] = df[c].astype("datetime64[ns]")
+    return df

@@ -1,0 +1,136 @@
+"""Build a site's canonical tables from its raw files, with a report of every row's fate.
+
+`validate_site` is what `hampshire-research validate` runs. Nothing is written until every
+file has been read: the tables go to a temporary folder beside the output and are moved into
+place at the end, so a failed run leaves the previous output as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ProjectError
+from ..params import SiteParams
+from . import readers
+from .checks import FileLog, _concat
+from .schemas import SCHEMAS, conform, empty, read_parquet, write_parquet
+
+REPORT_COLUMNS = ["source", "file", "read", "kept", "flagged", "quarantined", "flag_reasons",
+                  "quarantine_reasons"]
+
+
+def is_synthetic(data_dir: Path) -> bool:
+    """True when the data was made by our generator (it leaves synthetic.json)."""
+    return (Path(data_dir) / "synthetic.json").is_file()
+
+
+def build_canonical(params: SiteParams, data_dir: Path) -> tuple[dict[str, pd.DataFrame],
+                                                               list[FileLog]]:
+    """Read every source under `data_dir` into checked canonical tables (nothing written)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise ProjectError("data folder not found", path=data_dir)
+    b = readers.Build(data_dir=data_dir, params=params)
+    readers.read_school_census(b)
+    readers.read_early_help(b)
+    readers.read_ssd(b)
+    readers.read_cin(b)
+    readers.read_ssda903(b)
+    readers.read_case_notes(b)
+    tables = {}
+    for name in SCHEMAS:
+        parts = [p for p in getattr(b, name) if len(p)]
+        tables[name] = conform(name, pd.concat(parts, ignore_index=True) if parts else empty(name))
+    for name, parts in sorted(b.extras.items()):
+        tables[name] = conform(name, pd.concat(parts, ignore_index=True))
+    return tables, b.logs
+
+
+def report(logs: list[FileLog]) -> pd.DataFrame:
+    """One row per file (per record type for XML): read, kept, flagged and quarantined."""
+    rows = []
+    for log in logs:
+        q, f = log.quarantined, log.flagged
+        rows.append({
+            "source": log.source, "file": log.file, "read": log.read, "kept": log.kept,
+            "flagged": f["row"].nunique(), "quarantined": len(q),
+            "flag_reasons": _reasons(f), "quarantine_reasons": _reasons(q)})
+    df = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    if (df["read"] != df["kept"] + df["quarantined"]).any():
+        raise ProjectError("row accounting failed: read != kept + quarantined (a bug)")
+    return df.sort_values(["source", "file"], kind="stable").reset_index(drop=True)
+
+
+def _reasons(df: pd.DataFrame) -> str:
+    if df.empty:
+        return ""
+    counts = df.groupby(["field", "reason"]).size().sort_index()
+    return "; ".join(f"{field}: {reason} ({n})" for (field, reason), n in counts.items())
+
+
+def validate_site(params: SiteParams, data_dir: Path, out_dir: Path) -> pd.DataFrame:
+    """Build out_dir/canonical/*.parquet, validation_report.csv, quarantine.parquet and
+    flags.parquet from a site's raw files; return the report."""
+    out_dir = Path(out_dir)
+    tables, logs = build_canonical(params, data_dir)
+    rep = report(logs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".validate-", dir=out_dir))
+    try:
+        (tmp / "canonical").mkdir()
+        for name, df in tables.items():
+            write_parquet(df, tmp / "canonical" / f"{name}.parquet")
+        rep.to_csv(tmp / "validation_report.csv", index=False, lineterminator="\n")
+        for name, parts in (("quarantine", [log.quarantined for log in logs]),
+                            ("flags", [log.flagged for log in logs])):
+            df = _concat([p for p in parts if len(p)])
+            df["line"] = pd.array(df["line"], dtype="Int64")
+            df = df.sort_values(["file", "row", "field"], kind="stable").reset_index(drop=True)
+            write_parquet(df, tmp / f"{name}.parquet")
+        _move_into_place(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rep
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    """Swap the new outputs in, each with a rename (the old canonical folder goes last)."""
+    old = out_dir / "canonical"
+    if old.exists():
+        os.replace(old, tmp / "canonical.old")
+    os.replace(tmp / "canonical", old)
+    for name in ("validation_report.csv", "quarantine.parquet", "flags.parquet"):
+        os.replace(tmp / name, out_dir / name)
+
+
+def load_canonical(canonical_dir: Path) -> dict[str, pd.DataFrame]:
+    """The canonical tables (persons, events, school_terms, texts and the supplementary ones)."""
+    canonical_dir = Path(canonical_dir)
+    files = sorted(canonical_dir.glob("*.parquet"))
+    missing = [n for n in SCHEMAS if not (canonical_dir / f"{n}.parquet").is_file()]
+    if missing:
+        raise ProjectError(f"no canonical {missing[0]!r} table: run `hampshire-research "
+                           "validate` first", path=canonical_dir)
+    return {p.stem: read_parquet(p) for p in files}
+
+
+def format_report(report_df: pd.DataFrame) -> str:
+    """The validation report as text for the terminal: a table, then the reasons by file."""
+    table = report_df[["source", "file", "read", "kept", "flagged", "quarantined"]]
+    total = table[["read", "kept", "flagged", "quarantined"]].sum()
+    lines = [table.to_string(index=False),
+             f"\nall files: read {total['read']:,}, kept {total['kept']:,} "
+             f"({total['flagged']:,} with a flag), quarantined {total['quarantined']:,}"]
+    for _, r in report_df.iterrows():
+        if r["flag_reasons"] or r["quarantine_reasons"]:
+            lines.append(f"\n{r['file']}")
+            if r["flag_reasons"]:
+                lines.append(f"  flagged: {r['flag_reasons']}")
+            if r["quarantine_reasons"]:
+                lines.append(f"  quarantined: {r['quarantine_reasons']}")
+    return "\n".join(lines)
