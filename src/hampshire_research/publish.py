@@ -80,3 +80,75 @@ def data_notice(params: SiteParams, data_dir: Path) -> str:
                 f"happening in {params.display_name}.")
     return (f"Data: {params.display_name} extracts, run inside the council's network. Every "
             f"published number has passed disclosure control ({params.disclosure_profile.upper()}).")
+
+
+SYNTHETIC_EXAMPLE_TAG = "synthetic-row-level"
+
+
+def identifier_strings(persons: pd.DataFrame) -> dict[str, set[str]]:
+    """The identifiers of input records as they could appear in a page.
+
+    Full names (forename and surname together; a single common first name or surname is also
+    an ordinary word), UPNs, NHS numbers (with and without spaces), full dates of birth (ISO
+    and dd/mm/yyyy) and full postcodes (with and without the space).
+    """
+    p = persons
+    names = (p["first_name"].fillna("").str.strip() + " " + p["surname"].fillna("").str.strip())
+    names = {n for n in names if len(n) > 4 and " " in n.strip()}
+    upns = {u for u in p["upn"].dropna() if len(u) == 13}
+    nhs = set()
+    for n in p["nhs_number"].dropna().astype(str):
+        nhs |= {n, f"{n[:3]} {n[3:6]} {n[6:]}"}
+    dobs = set()
+    for d in pd.to_datetime(p["dob"], errors="coerce").dropna():
+        dobs |= {d.strftime("%Y-%m-%d"), d.strftime("%d/%m/%Y")}
+    postcodes = set()
+    for pc in p["postcode"].dropna().str.upper().str.strip():
+        if len(pc) >= 5:
+            postcodes |= {pc, pc.replace(" ", "")}
+    return {"name": names, "upn": upns, "nhs_number": nhs, "dob": dobs, "postcode": postcodes}
+
+
+def _notebook_texts(path: Path, allow_synthetic_examples: bool):
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if allow_synthetic_examples and SYNTHETIC_EXAMPLE_TAG in tags:
+            continue
+        if cell.cell_type == "markdown":
+            yield f"{path}#cell{i}", cell.source
+        for out in cell.get("outputs", []):
+            text = out.get("text", "")
+            data = out.get("data", {})
+            text += "".join(str(v) for k, v in data.items() if not k.startswith("image/"))
+            yield f"{path}#cell{i}", text
+
+
+def scan_for_identifiers(paths: list[Path], persons: pd.DataFrame,
+                         allow_synthetic_examples: bool = False) -> list[tuple[str, str, str]]:
+    """Find identifiers of input records in published files: (file, kind, value) per hit.
+
+    Executed notebooks are scanned cell by cell (outputs and markdown); other files (CSV,
+    HTML, alt text) as text. Cells tagged ``synthetic-row-level`` are skipped only when
+    ``allow_synthetic_examples`` (the run was on synthetic data and the page says so).
+    """
+    import re
+
+    ids = identifier_strings(persons)
+    token = re.compile(r"[A-Za-z0-9/'\-]+")
+    hits = []
+    for path in paths:
+        path = Path(path)
+        if path.suffix == ".ipynb":
+            texts = list(_notebook_texts(path, allow_synthetic_examples))
+        else:
+            texts = [(str(path), path.read_text(encoding="utf-8", errors="replace"))]
+        for where, text in texts:
+            parts = token.findall(text)
+            words = {" ".join(parts[j:j + k]) for k in (1, 2, 3) for j in range(len(parts))}
+            for kind, values in ids.items():
+                for value in sorted(values & words):
+                    hits.append((where, kind, value))
+    return hits
