@@ -22,8 +22,8 @@ from ..errors import ProjectError
 
 IDENTITY = ["first_name", "surname", "dob", "sex", "postcode", "upn", "nhs_number"]
 
-# u from random pairs: enough that every level of every comparison is seen; Splink stops
-# early once each level has min_count_per_level observations.
+# u from random pairs, all of them (no early stop): the early stop depends on how each engine
+# hashes record ids into chunks, so with it DuckDB and Spark would see different pairs.
 U_MAX_PAIRS = 1e7
 EM_MAX_PAIRS = 3e6
 # Prior: a share of true links that the deterministic rules below are assumed to find.
@@ -294,7 +294,9 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
                    if set(p) <= present]
     linker.training.estimate_probability_two_random_records_match(prior_rules,
                                                                   recall=PRIOR_RECALL)
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed,
+                                                     min_count_per_level=None,
+                                                     num_chunks=1 if len(frame) < 50_000 else 10)
     seconds["u"] = time.perf_counter() - t
     t = time.perf_counter()
     em_blocks = [p for p in [("dob",), ("first_name", "surname")] if set(p) <= present]
