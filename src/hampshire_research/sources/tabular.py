@@ -109,30 +109,39 @@ def _decode(path: Path, raw: bytes) -> str:
 
 def _choose_delimiter(path: Path, text: str, required: list[str], optional: list[str]
                       ) -> tuple[str, dict[str, str]]:
-    """The delimiter under which the header carries the required columns; an error if unclear."""
-    header = text.lstrip("\r\n").splitlines()[0]
+    """The delimiter under which the header carries the required columns and the first rows
+    split into as many fields as the header; an error when no delimiter (or more than one)
+    does."""
+    lines = text.lstrip("\r\n").splitlines()
     tried = {}
     for sep in DELIMITERS:
-        fields = next(csv.reader([header], delimiter=sep))
+        fields = next(csv.reader([lines[0]], delimiter=sep))
         tried[sep] = (fields, resolve_columns(fields, [*required, *optional]))
     fits = [s for s, (f, cols) in tried.items() if all(c in cols for c in required)]
-    if len(fits) > 1:
-        fits = [s for s in fits if len(tried[s][0]) > 1]
-        most = max((len(tried[s][0]) for s in fits), default=0)
-        fits = [s for s in fits if len(tried[s][0]) == most]
-    if len(fits) == 1:
-        return fits[0], tried[fits[0]][1]
-    if len(fits) > 1:
+    if not fits:
+        # No delimiter gives the required columns: report against the likeliest one.
+        fields, cols = max(tried.values(), key=lambda t: len(t[0]))
+        missing = [c for c in required if c not in cols]
+        raise ProjectError(f"missing required column (header line: {', '.join(fields[:20])})",
+                           path=path, field=missing[0])
+    most = max(len(tried[s][0]) for s in fits)
+    fits = [s for s in fits if len(tried[s][0]) == most] if most > 1 else [","]
+    sample = "\n".join(lines[:200])
+    consistent = []
+    for sep in fits:
+        counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
+        bad = next((i for i, n in enumerate(counts) if n != most), None)
+        if bad is None or bad == len(counts) - 1 and len(lines) > 200:  # last may be cut short
+            consistent.append(sep)
+        elif len(fits) == 1:
+            raise ProjectError(
+                f"rows do not split into the header's {most} columns with the delimiter "
+                f"{sep!r}: this row has {counts[bad]} (mixed or stray delimiters?)",
+                path=path, row=bad)
+    if len(consistent) != 1:
         names = " or ".join(repr(s) for s in fits)
-        raise ProjectError(f"cannot tell the delimiter ({names}): both give the columns",
-                           path=path, row=1)
-    # No delimiter gives the required columns: report against the likeliest one.
-    sep = max(DELIMITERS, key=lambda s: len(tried[s][0]))
-    fields, cols = tried[sep]
-    missing = [c for c in required if c not in cols]
-    shown = ", ".join(fields[:20])
-    raise ProjectError(f"missing required column (header line: {shown})", path=path,
-                       field=missing[0])
+        raise ProjectError(f"cannot tell the delimiter ({names})", path=path, row=1)
+    return consistent[0], tried[consistent[0]][1]
 
 
 def _parse_csv(path: Path, text: str, sep: str) -> pd.DataFrame:
