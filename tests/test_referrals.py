@@ -151,7 +151,7 @@ def test_rates_by_month_and_subgroup(world):
     assert m.loc[0, "events"] == 1 and m.loc[0, "person_years"] == pytest.approx(4 / 12)
     assert m.loc[1, "events"] == 1 and m.loc[2, "events"] == 1 and m.loc[8, "events"] == 1
     assert m["person_years"].sum() == pytest.approx(8.0)
-    s = rf.rates_by_subgroup(world["cohort"], world["refs"])
+    s = rf.rates_by_subgroup(world["cohort"], {"referrals": world["refs"]})
     fsm = s[(s["subgroup"] == "fsm")].set_index("level")
     assert fsm.loc["FSM", "events"] == 2 and fsm.loc["FSM", "person_years"] == 4.0
     assert fsm.loc["Not FSM", "rate_per_10k"] == pytest.approx(2 / 4 * 1e4)
@@ -252,6 +252,8 @@ def test_needs_profile(world, params):
     assert n.loc[("10-15", "Hart", "No factors identified"), "assessments_with_factor"] == 1
     assert n.loc[("10-15", "Havant", "Neglect"), "pct"] == 100
     assert n.loc[("5-9", "Rushmoor", "Domestic abuse"), "assessments"] == 1
+    assert n.loc[("10-15", "All districts", "Domestic abuse"), "assessments"] == 3
+    assert n.loc[("10-15", "All districts", "Neglect"), "assessments_with_factor"] == 1
 
 
 def test_undated_event_is_an_error(world):
@@ -295,3 +297,17 @@ def test_rate_ratio_recovery_on_simulated_months(params):
                        (("school holidays", "month all holiday vs all term"), 0.6)]:
         assert t.loc[key, "ci_lower"] < truth < t.loc[key, "ci_upper"], (key, t.loc[key])
     assert fit.model == "Poisson"  # the counts are Poisson, so no overdispersion is found
+
+
+def test_publish_suppresses_small_counts_and_rounds(world, params, tmp_path):
+    table = rf.rates(world["cohort"], world["refs"], ["ncy"]).assign(measure="referrals")
+    out = rf.publish(table, "referrals_rates_by_ncy", params, out_dir=tmp_path)
+    y7 = out[out["ncy"] == 7].iloc[0]
+    assert (y7["events"], y7["rate_per_10k"], y7["ci_upper"]) == ("c", "c", "c")
+    y5 = out[out["ncy"] == 5].iloc[0]
+    assert y5["events"] == 0 and y5["person_years"] == 1.0 and y5["ci_upper"] == 36888.8
+    written = pd.read_csv(tmp_path / "tables" / "referrals_rates_by_ncy.csv", dtype=str)
+    assert written.loc[written["ncy"] == "7", "events"].item() == "c"
+    assert set(rf.TABLES) >= {"referrals_rates_by_ncy", "referrals_rates_by_month",
+                              "referrals_source_mix", "referrals_routes",
+                              "referrals_km_first_referral", "referrals_rate_ratios"}

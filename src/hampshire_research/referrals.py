@@ -57,6 +57,7 @@ have exact binomial (Clopper-Pearson) intervals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -70,6 +71,8 @@ from statsmodels.stats.proportion import proportion_confint
 from .disclosure import numeric
 from .errors import ProjectError
 from .params import SiteParams
+from .paths import derived_dir
+from .publish import publish_table
 
 SOURCE_GROUPS = {
     "1A": "Individual", "1B": "Individual", "1C": "Individual", "1D": "Individual",
@@ -335,13 +338,13 @@ def rates(cohort: Cohort, events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return pd.concat([out, poisson_rate_ci(out["events"], out["person_years"])], axis=1)
 
 
-def rates_by_subgroup(cohort: Cohort, events: pd.DataFrame) -> pd.DataFrame:
+def rates_by_subgroup(cohort: Cohort, measures: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Rates for each level of sex, FSM, SEN provision, ethnicity group and district."""
-    parts = [rates(cohort, events, [s]).rename(columns={s: "level"}).assign(subgroup=s)
-             for s in SUBGROUPS]
+    parts = [rates(cohort, ev, [s]).rename(columns={s: "level"}).assign(subgroup=s, measure=name)
+             for name, ev in measures.items() for s in SUBGROUPS]
     out = pd.concat(parts, ignore_index=True)
-    return out[["subgroup", "level", "events", "person_years", "rate_per_10k", "ci_lower",
-                "ci_upper"]]
+    return out[["measure", "subgroup", "level", "events", "person_years", "rate_per_10k",
+                "ci_lower", "ci_upper"]]
 
 
 def measure_events(cohort: Cohort, timeline: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -357,6 +360,17 @@ def rates_table(cohort: Cohort, measures: dict[str, pd.DataFrame], by: list[str]
     parts = [rates(cohort, ev, by).assign(measure=name) for name, ev in measures.items()]
     out = pd.concat(parts, ignore_index=True)
     return out[["measure", *[c for c in out.columns if c != "measure"]]]
+
+
+def seasonality(cohort: Cohort, measures: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rates by calendar month (September first), with the share of the month on holiday."""
+    out = rates_table(cohort, measures, ["calendar_month"]).rename(
+        columns={"calendar_month": "month"})
+    out.insert(2, "month_name", [MONTH_NAMES[m - 1] for m in out["month"]])
+    out.insert(3, "holiday_share", out["month"].map(HOLIDAY_SHARE))
+    first = {m: i for i, m in enumerate(dict.fromkeys(out["measure"]))}
+    out = out.assign(m=out["measure"].map(first), o=(out["month"] - 9) % 12)
+    return out.sort_values(["m", "o"]).drop(columns=["m", "o"]).reset_index(drop=True)
 
 
 # --- where referrals come from ----------------------------------------------------------------
@@ -424,8 +438,8 @@ def first_referral_school_share(referrals: pd.DataFrame) -> pd.DataFrame:
 # --- what changes at transfer: Poisson / negative binomial regression ----------------------------
 
 ADJUSTMENTS = {"persistent_absence": "persistent absence this term",
-               "early_help_recent": "early help open in the 6 months before",
-               "suspension_recent": "suspension in the 12 months before"}
+               "early_help_recent": "early help open this month or in the 6 before",
+               "suspension_recent": "suspension this month or in the 12 before"}
 
 
 def monthly_counts(cohort: Cohort, events: pd.DataFrame, markers: pd.DataFrame | None = None
@@ -433,14 +447,15 @@ def monthly_counts(cohort: Cohort, events: pd.DataFrame, markers: pd.DataFrame |
     """Referral counts and person-months in cells of every model term (the regression's data).
 
     With ``markers`` (from ``marker_months``), each child-month also carries whether the child
-    had early help open in the 6 months before and a suspension in the 12 months before.
+    had early help open that month or in the 6 before, and a suspension that month or in the
+    12 before.
     """
     m = cohort.months
     keys = ["academic_year", "calendar_month", "holiday_share", "ncy", "period", *SUBGROUPS,
             "age_band", "persistent_absence"]
     if markers is not None:
-        m = m.assign(early_help_recent=_flag(m, markers, "early help", 6),
-                     suspension_recent=_flag(m, markers, "suspension", 12))
+        m = m.assign(early_help_recent=_flag(m, markers, "early help", 6, first=0),
+                     suspension_recent=_flag(m, markers, "suspension", 12, first=0))
         keys += ["early_help_recent", "suspension_recent"]
     k = events.groupby(["child_id", "month"]).size().rename("referrals")
     m = m.merge(k.reset_index(), on=["child_id", "month"], how="left")
@@ -648,12 +663,15 @@ def marker_months(school_terms: pd.DataFrame, timeline: pd.DataFrame,
     return out.drop_duplicates().reset_index(drop=True)
 
 
-def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int) -> pd.DataFrame:
-    """For each (child_id, month) row: 1 if each marker fell in the ``window`` months before."""
+def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int, first: int = 1
+                ) -> pd.DataFrame:
+    """For each (child_id, month) row: 1 if each marker fell in the ``window`` months before
+    (and in the month itself when ``first`` is 0)."""
     if markers.empty:
         return child_months[["child_id", "month"]].copy()
-    spread = markers.loc[markers.index.repeat(window)].copy()
-    spread["month"] = spread["month"].to_numpy() + np.tile(np.arange(1, window + 1), len(markers))
+    lags = np.arange(first, window + 1)
+    spread = markers.loc[markers.index.repeat(len(lags))].copy()
+    spread["month"] = spread["month"].to_numpy() + np.tile(lags, len(markers))
     flags = (spread.drop_duplicates().assign(had=1)
              .pivot_table(index=["child_id", "month"], columns="marker", values="had",
                           aggfunc="max", fill_value=0))
@@ -662,9 +680,9 @@ def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int) 
     return keyed.fillna(0)
 
 
-def _flag(child_months: pd.DataFrame, markers: pd.DataFrame, marker: str, window: int
-          ) -> np.ndarray:
-    had = _had_marker(child_months, markers[markers["marker"] == marker], window)
+def _flag(child_months: pd.DataFrame, markers: pd.DataFrame, marker: str, window: int,
+          first: int = 1) -> np.ndarray:
+    had = _had_marker(child_months, markers[markers["marker"] == marker], window, first)
     return had[marker].to_numpy().astype(int) if marker in had else np.zeros(len(had), int)
 
 
@@ -797,7 +815,8 @@ def needs_profile(timeline: pd.DataFrame, single_view: pd.DataFrame,
 
     All assessments in the study window, not just the cohort's: age at the assessment from
     the single view's date of birth; district from the child's latest school census term
-    on or before it ("Not known" before school age or out of school).
+    on or before it ("Not known" before school age or out of school); "All districts" rows
+    give each age band's profile.
     """
     a = select_events(timeline, "assessment", "csc")
     first, last = params.study_window.first_academic_year, params.study_window.last_academic_year
@@ -812,11 +831,12 @@ def needs_profile(timeline: pd.DataFrame, single_view: pd.DataFrame,
     a = pd.merge_asof(a.sort_values("month"), t[["child_id", "month", "district"]],
                       on="month", by="child_id", direction="backward")
     a["district"] = a["district"].fillna("Not known")
+    a = pd.concat([a, a.assign(district="All districts")], ignore_index=True)
     codes = a[["event_id", "age_band", "district", "factors"]].assign(
         factor=a["factors"].fillna("").astype(str).str.split(",")).explode("factor")
     codes["factor"] = codes["factor"].str.strip().str.extract(r"^(\d+)", expand=False).map(
         FACTOR_THEMES)
-    codes = codes.dropna(subset=["factor"]).drop_duplicates(["event_id", "factor"])
+    codes = codes.dropna(subset=["factor"]).drop_duplicates(["event_id", "district", "factor"])
     n = a.groupby(["age_band", "district"]).size().rename("assessments")
     k = codes.groupby(["age_band", "district", "factor"]).size().rename("assessments_with_factor")
     out = k.reset_index().merge(n.reset_index(), on=["age_band", "district"])
@@ -824,6 +844,83 @@ def needs_profile(timeline: pd.DataFrame, single_view: pd.DataFrame,
     order = {b: i for i, (_, _, b) in enumerate(AGE_BANDS)}
     return (out.assign(o=out["age_band"].map(order).fillna(99))
             .sort_values(["o", "district", "factor"]).drop(columns="o").reset_index(drop=True))
+
+
+# --- inputs and publishing ---------------------------------------------------------------------
+
+def load_tables(params: SiteParams, data_dir: Path | str = "") -> dict[str, pd.DataFrame]:
+    """The linked timeline, single view and school census terms (with child_id) of a site."""
+    from . import linkage
+
+    tables = linkage.prepare(params, data_dir or None)
+    terms = tables.get("school_terms")
+    if terms is None:
+        path = derived_dir(params.site) / "canonical" / "school_terms.parquet"
+        if not path.is_file():
+            raise ProjectError("no canonical school_terms table", path=path)
+        terms = pd.read_parquet(path)
+    return {"timeline": tables["timeline"], "single_view": tables["single_view"],
+            "school_terms": attach_child_id(terms, tables["record_map"])}
+
+
+_RATE = {"counts": ["events"], "derived": {c: "events" for c in
+                                            ("rate_per_10k", "ci_lower", "ci_upper")}}
+# How each published table is protected: its count columns, what rests on them, and the
+# groups whose totals are published (for secondary suppression).
+TABLES = {
+    "referrals_cohort": {"counts": ["children"]},
+    "referrals_rates_by_ncy": _RATE,
+    "referrals_rates_by_month": _RATE,
+    "referrals_rates_by_calendar_month": _RATE,
+    "referrals_rates_by_subgroup": {**_RATE, "within": ["measure", "subgroup"]},
+    "referrals_source_mix": {"counts": ["referrals"], "derived": {"pct": "referrals"},
+                             "within": ["period"]},
+    "referrals_source_codes": {"counts": ["referrals"], "within": ["period"]},
+    "referrals_source_by_school_month": {"counts": ["referrals"], "derived": {"pct": "referrals"},
+                                         "within": ["school_month"]},
+    "referrals_first_referral_schools": {"counts": ["first_referrals", "from_schools"],
+                                         "derived": {c: ["first_referrals", "from_schools"]
+                                                     for c in ("pct", "ci_lower", "ci_upper")}},
+    "referrals_rate_ratios": {"counts": ["events"], "derived": {
+        c: "events" for c in ("rate_ratio", "ci_lower", "ci_upper", "p_value")}},
+    "referrals_km_first_referral": {"counts": ["at_risk", "first_referrals"], "derived": {
+        c: ["at_risk", "first_referrals"] for c in ("cum_incidence_pct", "ci_lower", "ci_upper")}},
+    "referrals_logrank": {"counts": ["children", "first_referrals"]},
+    "referrals_before_referral": {"counts": ["referred_children", "with_marker"],
+                                  "derived": {"referred_pct": "with_marker"}},
+    "referrals_routes": {"counts": ["referrals"], "derived": {"pct": "referrals"},
+                         "within": ["period"]},
+    "referrals_route_flows": {"counts": ["referrals"]},
+    "referrals_re_referrals": {"counts": ["referrals", "re_referrals"], "derived": {
+        c: ["referrals", "re_referrals"] for c in ("pct", "ci_lower", "ci_upper")}},
+    "referrals_early_help_escalation": {"counts": ["episodes", "children_count"],
+                                        "derived": {"pct": "children_count"}},
+    "referrals_needs_profile": {"counts": ["assessments_with_factor", "assessments"],
+                                "derived": {"pct": "assessments_with_factor"}},
+}
+
+
+DECIMALS = {"person_years": 1, "rate_per_10k": 1, "pct": 1, "referred_pct": 1, "cohort_pct": 1,
+            "cum_incidence_pct": 1, "holiday_share": 2, "rate_ratio": 3, "chi2": 2, "p_value": 4}
+
+
+def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | None = None
+            ) -> pd.DataFrame:
+    """Publish one of this module's tables (``TABLES``) through disclosure control.
+
+    Figures are rounded as published: rates, person-years and percentages to 1 decimal place,
+    rate ratios and their intervals to 3.
+    """
+    spec = TABLES[name]
+    out = df.copy()
+    for col, places in DECIMALS.items():
+        if col in out:
+            out[col] = out[col].astype(float).round(places)
+    for col in ("ci_lower", "ci_upper"):
+        if col in out:
+            out[col] = out[col].astype(float).round(3 if "rate_ratio" in out else 1)
+    return publish_table(out, name, params, counts=spec["counts"], derived=spec.get("derived"),
+                         within=spec.get("within"), out_dir=out_dir)
 
 
 # --- figures: drawn only from published (protected) tables --------------------------------------
