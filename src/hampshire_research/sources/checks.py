@@ -82,7 +82,8 @@ def upn_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         return reason
 
     norm = norm.where(~norm.str.fullmatch(r"UN[1-7]"), "")  # UPNunknown codes: no UPN
-    return norm, _by_value(norm, check)
+    reason = _by_value(norm, check)
+    return norm, reason.where(reason.notna(), None)
 
 
 def nhs_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -103,7 +104,8 @@ def nhs_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
             reason[good.index[bad]] = "NHS number fails modulus 11"
         return reason
 
-    return norm, _by_value(norm, check)
+    reason = _by_value(norm, check)
+    return norm, reason.where(reason.notna(), None)
 
 
 SEX_CODES = {"M": "M", "MALE": "M", "BOY": "M", "1": "M", "01": "M",
