@@ -64,18 +64,25 @@ def make_records(n_children: int = 400, seed: int = 1) -> tuple[pd.DataFrame, pd
                          "surname": surname, "sex": sex, "dob": dob, "postcode": postcode,
                          "upn": f"A850{k:08d}A", "nhs_number": f"999{k:07d}"})
     rows = []
-    for kid in kids[:n_children]:
+    for k, kid in enumerate(kids[:n_children]):
         present = ["school_census"] + [s for s, p in zip(SOURCES[1:], [0.3, 0.35, 0.2, 0.06],
                                                              strict=True) if rng.random() < p]
+        pid = 100000 + k
         for src in present:
-            copies = 1
-            if src == "csc" and rng.random() < 0.1:
-                copies = 2  # a duplicate person record in the case-management system
-            if src in ("cin_census", "ssda903"):
-                copies = int(rng.integers(1, 4))  # one record per collection year
-            for c in range(copies):
+            # record ids as the readers make them; the CIN census and 903 carry the CSC id
+            if src == "school_census":
+                ids = [f"school_census:{kid['upn']}"]
+            elif src == "early_help":
+                ids = [f"early_help:EH{500000 + k}"]
+            elif src == "csc":  # sometimes a duplicate person record in the CSC system
+                ids = [f"csc:{pid}"] + ([f"csc:{900000 + k}"] if rng.random() < 0.1 else [])
+            else:  # one record per collection year
+                years = sorted(rng.choice(range(2020, 2026), int(rng.integers(1, 4)),
+                                          replace=False))
+                ids = [f"{src}:{y}:{pid}" for y in years]
+            for record_id in ids:
                 r = dict(kid)
-                r["record_id"] = f"{src}:{kid['child']}:{c}"
+                r["record_id"] = record_id
                 r["source"] = src
                 if src != "school_census":
                     u = rng.random()
@@ -101,6 +108,8 @@ def make_records(n_children: int = 400, seed: int = 1) -> tuple[pd.DataFrame, pd
                         r["nhs_number"] = None
                 else:
                     r["nhs_number"] = None
+                if src in ("cin_census", "ssda903"):  # the returns hold no names or address
+                    r["first_name"] = r["surname"] = r["postcode"] = None
                 rows.append(r)
     df = pd.DataFrame(rows)
     df["dob"] = df["dob"].dt.date
@@ -197,3 +206,94 @@ def test_bad_records_raise_project_error():
         link_records(pd.DataFrame({"record_id": ["a", "a"], "first_name": ["x", "y"]}))
     with pytest.raises(ProjectError, match="record_id"):
         link_records(pd.DataFrame({"first_name": ["x"]}))
+
+
+def _events(persons: pd.DataFrame) -> pd.DataFrame:
+    kinds = {"school_census": "school_enrolment", "early_help": "early_help", "csc": "referral",
+             "cin_census": "referral", "ssda903": "cla_episode"}
+    ev = pd.DataFrame({"record_id": persons["record_id"], "source": persons["source"],
+                       "event_type": persons["source"].map(kinds)})
+    ev["start_date"] = pd.Timestamp("2022-01-10") + pd.to_timedelta(
+        np.arange(len(ev)) % 300, unit="D")
+    ev["end_date"] = pd.NaT
+    orphan = {"record_id": "csc:999999", "source": "csc", "event_type": "contact",
+              "start_date": pd.Timestamp("2023-05-01"), "end_date": pd.NaT}
+    ev = pd.concat([ev, pd.DataFrame([orphan])], ignore_index=True)
+    ev.insert(0, "event_id", [f"e{i:05d}" for i in range(len(ev))])
+    return ev
+
+
+@pytest.fixture(scope="module")
+def site_run(fixture_records, tmp_path_factory):
+    from hampshire_research.linkage import link_site
+    from hampshire_research.params import load_site
+
+    persons, truth = fixture_records
+    root = tmp_path_factory.mktemp("site")
+    canonical = root / "canonical"
+    canonical.mkdir()
+    persons.assign(dob=pd.to_datetime(persons["dob"])).to_parquet(canonical / "persons.parquet")
+    _events(persons).to_parquet(canonical / "events.parquet")
+    truth.to_csv(root / "linkage_key.csv", index=False)
+    params = load_site("hampshire")
+    summary = link_site(params, canonical, root / "linked", truth=root / "linkage_key.csv")
+    return params, root, summary
+
+
+def test_link_site_writes_linked_tables_and_measures_quality(fixture_records, site_run):
+    from hampshire_research.linkage import format_summary, load_linked
+
+    persons, truth = fixture_records
+    _, root, summary = site_run
+    tables = load_linked(root / "linked")
+    rm, sv, tl = tables["record_map"], tables["single_view"], tables["timeline"]
+    assert list(rm.columns) == ["source", "record_id", "child_id", "match_probability"]
+    assert len(rm) == len(persons) == summary["records"]
+    assert len(sv) == rm["child_id"].nunique() == summary["children"]
+    # every event kept; the one without a person row is counted, not dropped
+    assert len(tl) == len(persons) + 1
+    assert summary["events_without_person"] == 1 and tl["child_id"].isna().sum() == 1
+    # single view: a child's sources and event counts agree with the record map and timeline
+    kid = rm[rm["source"] == "csc"]["child_id"].iloc[0]
+    row = sv.set_index("child_id").loc[kid]
+    assert row["in_csc"] and row["n_sources"] == rm[rm["child_id"] == kid]["source"].nunique()
+    csc_refs = tl[(tl["child_id"] == kid) & (tl["source"] == "csc")]
+    assert row["n_referral"] == len(csc_refs)  # CIN census referrals are not counted again
+    q = summary["quality"]
+    assert q["f1"] >= 0.97 and q["bcubed_f1"] >= 0.98
+    assert q == evaluate(rm, truth)
+    # the trade-off: higher thresholds never give fewer children
+    tr = tables["tradeoff"]
+    assert tr["children"].is_monotonic_increasing and {"precision", "recall"} <= set(tr)
+    assert summary["candidate_pairs"] == int(tables["match_weights"]["pairs"].sum())
+    text = format_summary(summary)
+    assert f"{summary['children']:,} children" in text and "B-cubed" in text
+
+
+def test_clerical_review_shows_the_evidence(site_run):
+    from hampshire_research.linkage import load_linked
+    from hampshire_research.linkage.site import REVIEW_BAND_BITS
+
+    _, root, summary = site_run
+    review = load_linked(root / "linked")["clerical_review"]
+    assert len(review) == summary["clerical_review_pairs"] > 0
+    w = np.log2(summary["threshold"] / (1 - summary["threshold"]))
+    assert ((review["match_weight"] - w).abs() <= REVIEW_BAND_BITS).all()
+    assert review["distance_from_threshold"].is_monotonic_increasing
+    for comp in ("first_name", "dob", "upn"):
+        assert {f"{comp}_l", f"{comp}_r", f"{comp}_level", f"{comp}_weight"} <= set(review)
+    # the evidence adds up: comparison weights plus the prior give the pair's match weight
+    parts = review[[c for c in review if c.endswith("_weight") and c != "match_weight"]]
+    prior = review["match_weight"] - parts.sum(axis=1)
+    assert prior.max() - prior.min() < 1e-4
+
+
+def test_link_site_is_byte_identical_on_rerun(site_run, tmp_path):
+    from hampshire_research.linkage import link_site
+
+    params, root, _ = site_run
+    link_site(params, root / "canonical", tmp_path, truth=root / "linkage_key.csv")
+    for name in ("record_map", "single_view", "timeline", "clerical_review", "summary"):
+        ext = "json" if name == "summary" else "parquet"
+        a = (root / "linked" / f"{name}.{ext}").read_bytes()
+        assert a == (tmp_path / f"{name}.{ext}").read_bytes(), name

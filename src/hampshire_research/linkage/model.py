@@ -21,6 +21,10 @@ from splink import Linker, SettingsCreator, block_on
 from ..errors import ProjectError
 
 IDENTITY = ["first_name", "surname", "dob", "sex", "postcode", "upn", "nhs_number"]
+# The CIN census LAchildID and the SSDA903 CHILD are, in most councils, the case-management
+# system's person id; record_ids carry them last (csc:<id>, cin_census:<YYYY>:<id>).
+LOCAL_ID_SOURCES = ("csc", "cin_census", "ssda903")
+COMPARED = [*IDENTITY, "la_child_id"]
 
 # u from random pairs, all of them (no early stop): the early stop depends on how each engine
 # hashes record ids into chunks, so with it DuckDB and Spark would see different pairs.
@@ -115,7 +119,9 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     for col in ("upn", "nhs_number"):
         out[col] = (_clean_code(records[col]).to_numpy() if col in records
                     else pd.Series([None] * len(records), dtype="string").to_numpy())
-    for col in ("dob", "sex", "upn", "nhs_number"):
+    local = out["source"].isin(LOCAL_ID_SOURCES)
+    out["la_child_id"] = out["unique_id"].str.rsplit(":", n=1).str[-1].where(local, None)
+    for col in ("dob", "sex", "upn", "nhs_number", "la_child_id"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
 
@@ -206,12 +212,15 @@ def comparisons(present: set[str]) -> list:
         out.append(_identifier("upn", "UPN"))
     if "nhs_number" in present:
         out.append(_identifier("nhs_number", "NHS number"))
+    if "la_child_id" in present:
+        out.append(_identifier("la_child_id", "case-management person id (LAchildID, CHILD)"))
     return out
 
 
 def blocking_rules(present: set[str]) -> list:
     """Candidate pairs: any one rule is enough, so each kind of error is caught by another rule."""
-    pairs = [("upn",), ("nhs_number",), ("first_name", "surname"), ("surname", "dob"),
+    pairs = [("upn",), ("nhs_number",), ("la_child_id",), ("first_name", "surname"),
+             ("surname", "dob"),
              ("first_name", "dob"), ("dob", "postcode"), ("first_name", "postcode"),
              ("surname", "postcode")]
     return [block_on(*p) for p in pairs if set(p) <= present]
@@ -278,7 +287,7 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     """Fit the model without labels (u by seeded random sampling, m by EM) and score pairs."""
     t0 = time.perf_counter()
     frame = prepare_records(records)
-    present = {c for c in IDENTITY if frame[c].notna().any()}
+    present = {c for c in COMPARED if frame[c].notna().any()}
     if not present & {"first_name", "surname", "dob"}:
         raise ProjectError("records need at least one of first_name, surname or dob")
     multi = frame["source"].nunique() > 1

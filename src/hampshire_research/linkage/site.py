@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import ProjectError
 from ..params import SiteParams
 from ..paths import derived_dir
+from ..sources.schemas import read_parquet
 from .model import IDENTITY, score
 from .quality import cluster, evaluate, tradeoff
 
@@ -44,7 +45,7 @@ def _read_canonical(canonical_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if not path.is_file():
             raise ProjectError(f"no canonical {name} table (run `hampshire-research validate` "
                                "first)", path=path)
-        tables.append(pd.read_parquet(path))
+        tables.append(read_parquet(path))
     persons, events = tables
     missing = [c for c in ["record_id", "source", *IDENTITY] if c not in persons.columns]
     if missing:
@@ -235,7 +236,8 @@ def clerical_review(pairs: pd.DataFrame, record_map: pd.DataFrame, levels: list[
             if col in near:
                 out[col] = near[col].astype(object).where(near[col].notna(), None)
         out[f"{comp}_level"] = [labels.get((comp, int(g)), "") for g in near[f"gamma_{comp}"]]
-        out[f"{comp}_weight"] = near[f"mw_{comp}"]
+        tf = near.get(f"mw_tf_adj_{comp}", 0)  # how common the name is, for names
+        out[f"{comp}_weight"] = (near[f"mw_{comp}"] + tf).round(6)
     out["distance_from_threshold"] = (out["match_weight"] - w).abs().round(6)
     out = out.sort_values(["distance_from_threshold", "record_id_l", "record_id_r"],
                           kind="stable")
@@ -270,12 +272,21 @@ def _input_key(data_dir: Path, backend: str) -> str:
     return h.hexdigest()
 
 
+def _files_key(folder: Path, names: list[str]) -> str:
+    h = hashlib.sha256()
+    for name in names:
+        path = folder / name
+        h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
+    return h.hexdigest()
+
+
 def prepare(params: SiteParams, data_dir: Path | str | None = None, *,
             backend: str = "duckdb") -> dict[str, pd.DataFrame]:
     """Canonical and linked tables for a site's data, rebuilt only when the inputs changed.
 
     Builds under paths.derived_dir(site): canonical/ (by the sources readers) and linked/.
-    Returns the linked tables plus persons and events, and `summary` (one row per figure).
+    Returns the linked tables, the canonical persons, events and school_terms, and `summary`
+    (one row per figure of the linkage run).
     """
     from .. import sources
 
@@ -285,20 +296,25 @@ def prepare(params: SiteParams, data_dir: Path | str | None = None, *,
     root = derived_dir(params.site)
     canonical, linked = root / "canonical", root / "linked"
     stamp = linked / "inputs.json"
-    key = _input_key(data, backend)
-    fresh = stamp.is_file() and json.loads(stamp.read_text()).get("key") == key
-    if not fresh:
-        for d in (canonical, linked):
-            shutil.rmtree(d, ignore_errors=True)
-            d.mkdir(parents=True)
-        sources.validate_site(params, data, canonical)
+    inputs = _input_key(data, backend)
+    old = json.loads(stamp.read_text()) if stamp.is_file() else {}
+    canonical_files = ["persons.parquet", "events.parquet", "school_terms.parquet"]
+    if old.get("inputs") != inputs or _files_key(canonical, canonical_files) != old.get(
+            "canonical"):
+        # the canonical tables are rebuilt when the raw files changed (another notebook may
+        # already have done it); the linked tables whenever the canonical ones changed
+        if old.get("inputs") != inputs or not (canonical / "persons.parquet").is_file():
+            sources.validate_site(params, data, root)
+        shutil.rmtree(linked, ignore_errors=True)
         link_site(params, canonical, linked, backend, truth=data / "truth" / "linkage_key.csv")
-        stamp.write_text(json.dumps({"key": key, "data_dir": str(data)}, indent=1))
+        stamp.write_text(json.dumps({"inputs": inputs, "data_dir": str(data),
+                                     "canonical": _files_key(canonical, canonical_files)},
+                                    indent=1))
     out = load_linked(linked)
     persons, events = _read_canonical(canonical)
     out["persons"], out["events"] = persons, events
-    summary = json.loads((linked / "summary.json").read_text())
-    out["summary"] = _flatten(summary)
+    out["school_terms"] = read_parquet(canonical / "school_terms.parquet")
+    out["summary"] = _flatten(json.loads((linked / "summary.json").read_text()))
     return out
 
 
@@ -310,4 +326,3 @@ def _flatten(summary: dict) -> pd.DataFrame:
         elif v is not None:
             rows.append((k, v))
     return pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": object})
-
