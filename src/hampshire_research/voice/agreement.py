@@ -1,0 +1,216 @@
+"""How far coders agree, and how well the auto-coder finds what people (or gold codes) found.
+
+Everything is compared on the same units: the sentences of each note (voice.sentences), so two
+coders who highlight slightly different spans of one sentence still agree. A segment counts in
+a sentence when at least half of the shorter of the two overlaps.
+Statistics: Cohen's kappa and Fleiss' kappa (statsmodels), Krippendorff's alpha (krippendorff),
+each with a bootstrap 95% interval over sentences; precision, recall and F1 for the auto-coder.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import krippendorff
+import numpy as np
+import pandas as pd
+from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, fleiss_kappa
+
+from ..errors import ProjectError
+from .codebook import load_codebook
+from .sentences import sentence_units
+
+VOICE_CYP = "child's voice present"
+ABSENCE_ANY = "absence stated"
+VOICE_PAR = "parent or carer's voice present"
+_WHO_RANK = ["W.CYP", "W.SIB", "W.PAR", "W.FAM", "W.PROF", "W.PRAC"]
+_FORM_RANK = ["F.MED", "F.DQ", "F.RS", "F.WF", "F.NV"]
+_ABS_RANK = ["A.NOTSEEN", "A.NOTALONE", "A.TOOYOUNG", "A.BARRIER", "A.DECLINED", "A.NOTSOUGHT"]
+
+
+def units(notes: pd.DataFrame) -> pd.DataFrame:
+    """Sentence units of every note: note_id, unit (0..), start, end."""
+    names = notes["child_first_name"] if "child_first_name" in notes else [None] * len(notes)
+    rows = [(nid, i, u.start, u.end)
+            for nid, text, name in zip(notes["note_id"], notes["text"], names)
+            if isinstance(text, str)
+            for i, u in enumerate(sentence_units(text, name if isinstance(name, str) else None))]
+    return pd.DataFrame(rows, columns=["note_id", "unit", "start", "end"])
+
+
+def unit_labels(segments: pd.DataFrame, unit_frame: pd.DataFrame) -> pd.DataFrame:
+    """Which labels each sentence carries: note_id, unit, label.
+
+    Labels are the codes themselves (a WHO counts only on voice segments, not on absence ones)
+    plus the summary labels "child's voice present", "parent or carer's voice present" and
+    "absence stated".
+    """
+    if segments.empty:
+        return pd.DataFrame(columns=["note_id", "unit", "label"])
+    seg = segments.reset_index(drop=True).assign(seg=lambda d: np.arange(len(d)))
+    m = seg.merge(unit_frame, on="note_id", suffixes=("", "_u"))
+    overlap = np.minimum(m["end"], m["end_u"]) - np.maximum(m["start"], m["start_u"])
+    shorter = np.minimum(m["end"] - m["start"], m["end_u"] - m["start_u"]).clip(lower=1)
+    m = m[overlap >= 0.5 * shorter]
+    voice = m["absence"].isna()
+    parts = [
+        m.loc[voice, ["note_id", "unit", "who"]].rename(columns={"who": "label"}),
+        m.loc[m["form"].notna(), ["note_id", "unit", "form"]].rename(columns={"form": "label"}),
+        m.loc[~voice, ["note_id", "unit", "absence"]].rename(columns={"absence": "label"}),
+        m.loc[voice & (m["who"] == "W.CYP"), ["note_id", "unit"]].assign(label=VOICE_CYP),
+        m.loc[voice & (m["who"] == "W.PAR"), ["note_id", "unit"]].assign(label=VOICE_PAR),
+        m.loc[~voice, ["note_id", "unit"]].assign(label=ABSENCE_ANY),
+    ]
+    return pd.concat(parts).drop_duplicates().sort_values(["note_id", "unit", "label"],
+                                                          ignore_index=True)
+
+
+def _label_order() -> list[str]:
+    cb = load_codebook()
+    return [VOICE_CYP, ABSENCE_ANY, VOICE_PAR] + [c for c in cb.ids() if c[:2] in ("W.", "F.", "A.")]
+
+
+def precision_recall(auto: pd.DataFrame, gold: pd.DataFrame, notes: pd.DataFrame) -> pd.DataFrame:
+    """Sentence-level precision, recall and F1 of `auto` against `gold`, per label.
+
+    Only notes in `notes` are scored; a sentence no one coded is a true negative for every label.
+    """
+    u = units(notes)
+    a = unit_labels(auto[auto.note_id.isin(notes.note_id)], u).assign(auto=True)
+    g = unit_labels(gold[gold.note_id.isin(notes.note_id)], u).assign(gold=True)
+    both = a.merge(g, on=["note_id", "unit", "label"], how="outer")
+    both[["auto", "gold"]] = both[["auto", "gold"]].fillna(False).astype(bool)
+    rows = []
+    for label in _label_order():
+        b = both[both.label == label]
+        tp = int((b.auto & b.gold).sum())
+        fp = int((b.auto & ~b.gold).sum())
+        fn = int((~b.auto & b.gold).sum())
+        p = tp / (tp + fp) if tp + fp else np.nan
+        r = tp / (tp + fn) if tp + fn else np.nan
+        f1 = 2 * p * r / (p + r) if tp else (0.0 if fp + fn else np.nan)
+        rows.append({"label": label, "gold_sentences": tp + fn, "auto_sentences": tp + fp,
+                     "true_positive": tp, "precision": p, "recall": r, "f1": f1})
+    out = pd.DataFrame(rows)
+    out.attrs["sentences"] = len(u)
+    return out
+
+
+# --- agreement between coders -------------------------------------------------------------------
+
+def ratings(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame
+            ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Per coder, a sentences x labels table of True/False, and per dimension the one code each
+    coder gave each sentence ("none" if none; the highest-ranked code if several)."""
+    u = units(notes)
+    key = u[["note_id", "unit"]]
+    binary = {}
+    dims: dict[str, dict[str, pd.Series]] = {"WHO": {}, "FORM": {}, "ABSENCE": {}}
+    for coder, seg in segments_by_coder.items():
+        lab = unit_labels(seg[seg.note_id.isin(notes.note_id)], u)
+        wide = (lab.assign(v=True).pivot_table(index=["note_id", "unit"], columns="label",
+                                               values="v", aggfunc="any")
+                .reindex(pd.MultiIndex.from_frame(key)).fillna(False).astype(bool))
+        binary[coder] = wide
+        for dim, rank in (("WHO", _WHO_RANK), ("FORM", _FORM_RANK), ("ABSENCE", _ABS_RANK)):
+            val = pd.Series("none", index=wide.index)
+            for code in reversed(rank):
+                if code in wide:
+                    val[wide[code].to_numpy()] = code
+            dims[dim][coder] = val
+    labels = [lab for lab in _label_order() if any(lab in b for b in binary.values())]
+    table = pd.concat({c: b.reindex(columns=labels, fill_value=False) for c, b in binary.items()},
+                      axis=1)
+    return table, {d: pd.DataFrame(v) for d, v in dims.items()}
+
+
+def _encode(values: pd.DataFrame) -> tuple[np.ndarray, int]:
+    cats = sorted(set(values.to_numpy().ravel()))
+    lookup = {c: i for i, c in enumerate(cats)}
+    return np.vectorize(lookup.get)(values.to_numpy()), len(cats)
+
+
+def _stats_from_patterns(patterns: np.ndarray, counts: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Cohen's kappa (first two coders), Fleiss' kappa and nominal alpha for weighted rating
+    patterns; counts is (replicates x patterns), so a bootstrap is one matrix product."""
+    m = patterns.shape[1]
+    onehot = (patterns[:, :, None] == np.arange(k)).sum(axis=1)  # patterns x k
+    n = counts.sum(axis=1, keepdims=True).astype(float)
+    # Cohen's kappa between the first two coders
+    conf = np.zeros((patterns.shape[0], k, k))
+    conf[np.arange(len(patterns)), patterns[:, 0], patterns[:, 1]] = 1
+    c = np.einsum("bp,pij->bij", counts, conf) / n[:, :, None]
+    po = np.trace(c, axis1=1, axis2=2)
+    pe = (c.sum(axis=2) * c.sum(axis=1)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cohen = (po - pe) / (1 - pe)
+        # Fleiss
+        p_i = ((onehot ** 2).sum(axis=1) - m) / (m * (m - 1))
+        pbar = counts @ p_i / n[:, 0]
+        pj = counts @ onehot / (n * m)
+        pej = (pj ** 2).sum(axis=1)
+        fleiss = (pbar - pej) / (1 - pej)
+        # Krippendorff's alpha, nominal: coincidences within each unit
+        coinc = (onehot[:, :, None] * onehot[:, None, :] - np.eye(k) * onehot[:, :, None]) / (m - 1)
+        o = np.einsum("bp,pij->bij", counts, coinc)
+        nc = o.sum(axis=2)
+        ntot = nc.sum(axis=1)
+        do = o.sum(axis=(1, 2)) - np.trace(o, axis1=1, axis2=2)
+        de = (ntot ** 2 - (nc ** 2).sum(axis=1)) / (ntot - 1)
+        alpha = 1 - do / de
+    return {"cohen": cohen, "fleiss": fleiss, "alpha": alpha}
+
+
+def _agreement_row(values: pd.DataFrame, n_boot: int, rng: np.random.Generator) -> dict:
+    codes, k = _encode(values)
+    patterns, inverse = np.unique(codes, axis=0, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), minlength=len(patterns))
+    n = len(codes)
+    row = {"units": n, "agreement": float((codes == codes[:, :1]).all(axis=1).mean())}
+    if k < 2:  # everyone said the same thing on every unit: agreement is perfect, kappa undefined
+        return row | {"cohen_kappa": np.nan, "fleiss_kappa": np.nan, "alpha": np.nan}
+    if codes.shape[1] == 2:
+        table = pd.crosstab(codes[:, 0], codes[:, 1]).reindex(index=range(k), columns=range(k),
+                                                              fill_value=0)
+        row["cohen_kappa"] = float(cohens_kappa(table.to_numpy()).kappa)
+    row["fleiss_kappa"] = float(fleiss_kappa(aggregate_raters(codes, n_cat=k)[0], method="fleiss"))
+    row["alpha"] = float(krippendorff.alpha(reliability_data=codes.T,
+                                             level_of_measurement="nominal"))
+    boot = _stats_from_patterns(patterns, rng.multinomial(n, counts / n, size=n_boot), k)
+    for name, col in (("cohen", "cohen_kappa"), ("fleiss", "fleiss_kappa"), ("alpha", "alpha")):
+        if col in row:
+            lo, hi = np.nanpercentile(boot[name], [2.5, 97.5])
+            row[f"{col}_low"], row[f"{col}_high"] = float(lo), float(hi)
+    return row
+
+
+def agreement(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame, *,
+              n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Agreement per code and per dimension, for each pair of coders and (with three or more)
+    for all of them together: units, prevalence, % agreement, Cohen's kappa (pairs), Fleiss'
+    kappa, Krippendorff's alpha, with bootstrap 95% intervals (resampling sentences)."""
+    if len(segments_by_coder) < 2:
+        raise ProjectError("agreement needs at least two coders")
+    binary, dims = ratings(segments_by_coder, notes)
+    coders = list(segments_by_coder)
+    groups = [list(p) for p in combinations(coders, 2)]
+    if len(coders) > 2:
+        groups.append(coders)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group in groups:
+        name = " vs ".join(group) if len(group) == 2 else f"all {len(group)} coders"
+        for label in binary.columns.get_level_values(1).unique():
+            vals = pd.DataFrame({c: binary[(c, label)] for c in group})
+            r = _agreement_row(vals, n_boot, rng)
+            rows.append({"comparison": name, "level": "code", "code": label,
+                         "prevalence": float(vals.to_numpy().mean())} | r)
+        for dim, vals in dims.items():
+            v = vals[group]
+            r = _agreement_row(v, n_boot, rng)
+            rows.append({"comparison": name, "level": "dimension", "code": dim,
+                         "prevalence": float((v != "none").to_numpy().mean())} | r)
+    cols = ["comparison", "level", "code", "units", "prevalence", "agreement", "cohen_kappa",
+            "cohen_kappa_low", "cohen_kappa_high", "fleiss_kappa", "fleiss_kappa_low",
+            "fleiss_kappa_high", "alpha", "alpha_low", "alpha_high"]
+    return pd.DataFrame(rows).reindex(columns=cols)

@@ -1,0 +1,106 @@
+"""The auto-coder on notes it has never seen: hand-written held-out notes in real-world styles,
+plus its contract (ids, offsets, one form per voice segment, no form on W.PRAC or absences)."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from hampshire_research.errors import ProjectError
+from hampshire_research.voice import autocode, load_codebook, precision_recall, sentence_units
+
+FIXTURES = Path(__file__).parent / "fixtures" / "voice"
+
+
+def load_heldout(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The notes and their expected codes as gold segments on the sentence holding each quote."""
+    raw = yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))["notes"]
+    notes = pd.DataFrame([{k: n[k] for k in ("note_id", "text", "child_first_name")} for n in raw])
+    gold = []
+    for n in raw:
+        units = sentence_units(n["text"], n["child_first_name"])
+        for quote, codes in n["expect"]:
+            pos = n["text"].index(quote)
+            (u,) = [u for u in units if u.start <= pos < u.end]
+            for code in codes.split(";"):
+                who, *rest = code.split()
+                other = rest[0] if rest else None
+                gold.append((n["note_id"], u.start, u.end, who,
+                             other if other and other.startswith("F.") else None,
+                             other if other and other.startswith("A.") else None))
+    return notes, pd.DataFrame(gold, columns=["note_id", "start", "end", "who", "form", "absence"])
+
+
+@pytest.mark.parametrize("name", ["heldout_notes.yaml", "heldout_notes_2.yaml"])
+def test_heldout_targets(name):
+    notes, gold = load_heldout(name)
+    pr = precision_recall(autocode(notes), gold, notes).set_index("label")
+    assert pr.loc["child's voice present", "f1"] >= 0.9
+    assert pr.loc["absence stated", "f1"] >= 0.9
+    assert pr.loc["parent or carer's voice present", "f1"] >= 0.9
+    assert pr.loc["child's voice present", "gold_sentences"] >= 14
+
+
+def test_heldout_every_expected_code_exactly():
+    """Both sets, code by code: this pins the rules so a change that breaks one style shows."""
+    for name in ("heldout_notes.yaml", "heldout_notes_2.yaml"):
+        notes, gold = load_heldout(name)
+        auto = autocode(notes)
+        key = ["note_id", "start", "end", "who", "form", "absence"]
+        a = set(map(tuple, auto[key].fillna("-").itertuples(index=False)))
+        g = set(map(tuple, gold[key].fillna("-").itertuples(index=False)))
+        assert a == g, (name, sorted(a - g), sorted(g - a))
+
+
+def test_contract_of_rows():
+    notes, _ = load_heldout("heldout_notes.yaml")
+    auto = autocode(notes)
+    cb = load_codebook()
+    assert list(auto.columns) == ["note_id", "start", "end", "who", "form", "absence"]
+    assert set(auto.who) <= set(cb.ids("WHO"))
+    assert set(auto.form.dropna()) <= set(cb.ids("FORM"))
+    assert set(auto.absence.dropna()) <= set(cb.ids("ABSENCE"))
+    voice = auto[auto.absence.isna()]
+    assert voice[voice.who != "W.PRAC"].form.notna().all()
+    assert voice[voice.who == "W.PRAC"].form.isna().all()
+    assert auto[auto.absence.notna()].form.isna().all()
+    texts = notes.set_index("note_id").text
+    for r in auto.itertuples():
+        seg = texts[r.note_id][r.start:r.end]
+        assert seg == seg.strip() and len(seg) > 3  # end exclusive, no stray spaces
+
+
+def test_one_note_coded_by_hand():
+    text = ("Visit to Mum's.\nMia said “I like my new school” and smiled.\n"
+            "Dad was not seen as he was at work.\nIn my view Mia is settled.")
+    auto = autocode([{"note_id": 1, "text": text, "child_first_name": "Mia"}])
+    got = [(text[r.start:r.end], r.who, r.form, r.absence) for r in auto.itertuples()]
+    assert got == [
+        ("Mia said “I like my new school” and smiled.", "W.CYP", "F.DQ", None),
+        ("Dad was not seen as he was at work.", "W.PAR", None, "A.NOTSEEN"),
+        ("In my view Mia is settled.", "W.PRAC", None, None),
+    ]
+
+
+def test_pronoun_follows_the_last_subject_and_quotes_do_not_make_the_author_speak():
+    text = "Ellie told me she feels safe at Nan's. She said “I think Nan is kind.”"
+    auto = autocode([{"note_id": "a", "text": text, "child_first_name": "Ellie"}])
+    assert list(zip(auto.who, auto.form)) == [("W.CYP", "F.RS"), ("W.CYP", "F.DQ")]
+
+
+def test_without_a_first_name_a_named_speaker_is_the_child():
+    auto = autocode(pd.DataFrame({"note_id": ["x"], "text": ["Kacper said he wants to stay."]}))
+    assert list(zip(auto.who, auto.form)) == [("W.CYP", "F.RS")]
+
+
+def test_notes_without_text_give_no_rows_and_bad_input_is_an_error():
+    auto = autocode(pd.DataFrame({"note_id": ["a", "b"], "text": [None, ""]}))
+    assert auto.empty and list(auto.columns)[:3] == ["note_id", "start", "end"]
+    with pytest.raises(ProjectError, match="'text'"):
+        autocode(pd.DataFrame({"note_id": [1]}))
+
+
+def test_same_input_same_output():
+    notes, _ = load_heldout("heldout_notes_2.yaml")
+    pd.testing.assert_frame_equal(autocode(notes), autocode(notes.copy()))

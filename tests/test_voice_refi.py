@@ -1,0 +1,169 @@
+"""REFI-QDA exchange: structure the tools need, byte-identical exports, round trips, and the
+known differences between tools on the way back in."""
+
+import re
+import zipfile
+from xml.etree import ElementTree as ET
+
+import pandas as pd
+import pytest
+
+from hampshire_research.errors import ProjectError
+from hampshire_research.voice import (
+    autocode,
+    export_qdpx,
+    export_voice_project,
+    import_voice_coding,
+    read_coding_csv,
+    read_qdpx,
+)
+
+NS = "{urn:QDA-XML:project:1.0}"
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+NOTES = pd.DataFrame({
+    "note_id": ["N1", "N2", "N3"],
+    "text": ["Home visit.\nEllie said “I want to stay with Nan.”\nMum was not seen.",
+             "Leo (2) is too young to share his views. He smiled at his dad.",
+             "Strategy discussion held."],
+    "child_first_name": ["Ellie", "Leo", None],
+    "stage": ["CIN", "CP", "S47"], "age_band": ["10-15", "0-2", "5-9"],
+})
+
+
+@pytest.fixture
+def qdpx(tmp_path):
+    return export_voice_project(tmp_path / "v.qdpx", NOTES, autocode(NOTES),
+                                case_variables=["stage", "age_band"])
+
+
+def test_same_input_same_bytes(tmp_path, qdpx):
+    again = export_voice_project(tmp_path / "again.qdpx", NOTES, autocode(NOTES),
+                                 case_variables=["stage", "age_band"])
+    assert qdpx.read_bytes() == again.read_bytes()
+
+
+def test_project_structure_the_tools_read(qdpx):
+    with zipfile.ZipFile(qdpx) as z:
+        names = z.namelist()
+        root = ET.fromstring(z.read("project.qde"))
+        assert names[0] == "project.qde"
+        assert all(n.startswith("sources/") and n.endswith(".txt") for n in names[1:])
+        assert len(names) == 4
+        assert {z.getinfo(n).date_time for n in names} == {(1980, 1, 1, 0, 0, 0)}
+    assert [c.tag.removeprefix(NS) for c in root] == ["Users", "CodeBook", "Variables", "Cases",
+                                                      "Sources"]
+    codes = list(root.iter(f"{NS}Code"))
+    assert len(codes) == 24 and all(c.get("isCodable") in ("true", "false") for c in codes)
+    assert all(GUID.match(el.get("guid")) for el in root.iter() if el.get("guid"))
+    srcs = root.findall(f"{NS}Sources/{NS}TextSource")
+    for s in srcs:  # ATLAS.ti rejects richTextPath to .txt: plain text path only
+        assert s.get("plainTextPath") == f"internal://{s.get('guid')}.txt"
+        assert s.get("richTextPath") is None and s.find(f"{NS}PlainTextContent") is None
+    sel = root.find(f".//{NS}PlainTextSelection")
+    assert [c.tag.removeprefix(NS) for c in sel] == ["Coding", "Coding"]
+    cases = root.findall(f"{NS}Cases/{NS}Case")
+    assert [c.get("name") for c in cases] == ["N1", "N2", "N3"]
+    assert [v.text for v in cases[0].iter(f"{NS}TextValue")] == ["CIN", "10-15"]
+
+
+def test_round_trip_gives_back_the_auto_coding(qdpx):
+    back = import_voice_coding(qdpx)
+    auto = autocode(NOTES)
+    key = ["note_id", "start", "end", "who", "form", "absence"]
+    assert set(back.coder) == {"auto-coder"}
+    assert sorted(map(tuple, back[key].fillna("-").values)) == sorted(
+        map(tuple, auto[key].fillna("-").values))
+    project = read_qdpx(qdpx)
+    assert project.positions == {"end": "exclusive", "line_endings": "no CRLF in texts"}
+    assert dict(zip(project.sources.source_id, project.sources.text)) == dict(
+        zip(NOTES.note_id, NOTES.text))
+    assert set(project.cases.columns) == {"case_id", "source_id", "stage", "age_band"}
+
+
+def _rewrite(src, dst, *, rename=None, shift_end=0, crlf=False, inline=False):
+    """A copy of a project as another tool might write it."""
+    with zipfile.ZipFile(src) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    root = ET.fromstring(files.pop("project.qde"))
+    for s in root.iter(f"{NS}TextSource"):
+        name = f"sources/{s.get('guid')}.txt"
+        text = files[name].decode()
+        if crlf:
+            raw = text.replace("\n", "\r\n")
+            files[name] = raw.encode()
+            for sel in s.iter(f"{NS}PlainTextSelection"):  # positions counting the \r
+                for att in ("startPosition", "endPosition"):
+                    p = int(sel.get(att))
+                    sel.set(att, str(p + text.count("\n", 0, p)))
+        if inline:
+            del files[name]
+            del s.attrib["plainTextPath"]
+            ET.SubElement(s, f"{NS}PlainTextContent").text = text
+        for sel in s.iter(f"{NS}PlainTextSelection"):
+            sel.set("endPosition", str(int(sel.get("endPosition")) + shift_end))
+    with zipfile.ZipFile(dst, "w") as z:
+        z.writestr(rename or "project.qde", ET.tostring(root))
+        for n, b in files.items():
+            z.writestr(n, b)
+    return dst
+
+
+@pytest.mark.parametrize("variant", [
+    {"rename": "My project.qde"}, {"shift_end": -1}, {"crlf": True},
+    {"crlf": True, "shift_end": -1}, {"inline": True}])
+def test_tolerates_what_other_tools_write(tmp_path, qdpx, variant):
+    other = _rewrite(qdpx, tmp_path / "other.qdpx", **variant)
+    back = import_voice_coding(other)
+    key = ["note_id", "start", "end", "who", "form", "absence"]
+    expected = import_voice_coding(qdpx)
+    assert sorted(map(tuple, back[key].fillna("-").values)) == sorted(
+        map(tuple, expected[key].fillna("-").values))
+    project = read_qdpx(other)
+    assert project.positions["end"] == ("inclusive" if variant.get("shift_end") else "exclusive")
+
+
+def test_generic_codebook_and_several_coders(tmp_path):
+    codes = pd.DataFrame({"id": ["T", "T.1", "T.2"], "name": ["Themes", "T.1 Trust", "T.2 Time"],
+                          "parent": [None, "T", "T"], "codable": [False, True, True]})
+    sources = pd.DataFrame({"source_id": ["s1"], "text": ["We trust them. No time to read."]})
+    sel = pd.DataFrame({"source_id": ["s1", "s1", "s1"], "start": [0, 15, 15],
+                        "end": [14, 31, 31], "code": ["T.1", "T.2", "T.2"],
+                        "coder": ["Ann", "Ann", "Bo"]})
+    path = export_qdpx(tmp_path / "t.qdpx", project_name="themes", codes=codes, sources=sources,
+                       selections=sel)
+    p = read_qdpx(path, codes=codes)
+    assert p.selections.to_dict("records") == sel.sort_values(
+        ["source_id", "start", "end", "coder", "code"]).to_dict("records")
+    assert list(p.codes.id) == ["T", "T.1", "T.2"] and list(p.codes.codable) == [False, True, True]
+    with pytest.raises(ProjectError, match="folder"):
+        export_qdpx(tmp_path / "x.qdpx", project_name="x", codes=codes, sources=sources,
+                    selections=sel.assign(code="T"))
+    with pytest.raises(ProjectError, match="outside"):
+        export_qdpx(tmp_path / "x.qdpx", project_name="x", codes=codes, sources=sources,
+                    selections=sel.assign(end=99))
+
+
+def test_csv_coding_by_offsets_or_quotes(tmp_path):
+    path = tmp_path / "coding.csv"
+    path.write_text("note_id,start,end,who,form,absence,coder,quote\n"
+                    "N1,12,49,W.CYP,F.DQ,,Sam,\n"
+                    "N1,,,W.PAR,,A.NOTSEEN,Sam,Mum was not seen.\n", encoding="utf-8")
+    src = NOTES.rename(columns={"note_id": "source_id"})
+    segs = import_voice_coding(path, sources=src)
+    assert segs[["note_id", "start", "end", "who", "form", "absence", "coder"]].fillna("-").values \
+        .tolist() == [["N1", 12, 49, "W.CYP", "F.DQ", "-", "Sam"],
+                      ["N1", 50, 67, "W.PAR", "-", "A.NOTSEEN", "Sam"]]
+    path.write_text("note_id,start,end,code\nN1,12,48,W.KID\n", encoding="utf-8")
+    with pytest.raises(ProjectError, match="row 2.*'code'"):
+        import_voice_coding(path, sources=src)
+    path.write_text("note_id,start,end,code\nN1,40,400,W.CYP\n", encoding="utf-8")
+    with pytest.raises(ProjectError, match="outside"):
+        read_coding_csv(path, sources=src)
+
+
+def test_not_a_project_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.qdpx"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("readme.txt", "hello")
+    with pytest.raises(ProjectError, match="no .qde"):
+        read_qdpx(bad)
