@@ -575,7 +575,8 @@ def _answer(world: _World, person: dict, theme: str) -> tuple[str, set, list]:
     rng, view, ids = world.rng, _perspective(person["role"]), []
     clause = world.fill(world.pick(CLAUSES[theme][view]), person["child"], ids)
     themes = {theme}
-    text = world.pick(OPENERS) + clause
+    opener = world.pick(OPENERS)
+    text = opener + (clause[0].upper() + clause[1:] if opener.endswith(". ") else clause)
     if rng.random() < 0.3:
         second = world.pick(PAIRS[theme])
         themes.add(second)

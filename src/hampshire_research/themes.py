@@ -1,0 +1,447 @@
+"""Thematic coding of interview and focus-group turns about how information is used.
+
+A research codebook (themes_codebook.yaml: deductive themes plus inductive codes the team
+adds), a rule-based first pass that proposes themes per turn to speed human coding up, the
+REFI-QDA round trip so people code in NVivo, ATLAS.ti, MAXQDA or QualCoder, agreement between
+coders, and the descriptive outputs: theme frequencies by participant group, co-occurrence,
+and anonymised exemplar quotes. Codes are a table of (session_id, turn, theme).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+import krippendorff
+import numpy as np
+import pandas as pd
+import yaml
+from statsmodels.stats.inter_rater import cohens_kappa
+
+from .anonymise import Anonymiser
+from .errors import ProjectError
+
+CODE_COLUMNS = ["session_id", "turn", "theme"]
+ROLE_LABELS = {"parent_carer": "Parents and carers", "young_person": "Young people",
+               "practitioner": "Practitioners", "manager": "Managers",
+               "unknown": "Role not recorded"}
+GROUP_LABELS = {"discovery_interview": "Discovery interviews",
+                "parent_carer_consultation": "Parent and carer consultation groups",
+                "young_people_group": "Young people's groups"}
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    name: str
+    definition: str
+    include: str = ""
+    exclude: str = ""
+    example: str = ""
+    lexicon: tuple[str, ...] = ()
+    inductive: bool = False
+
+
+@dataclass(frozen=True)
+class Codebook:
+    version: str
+    name: str
+    themes: tuple[Theme, ...] = field(default_factory=tuple)
+
+    def ids(self) -> list[str]:
+        return [t.id for t in self.themes]
+
+    def names(self) -> dict[str, str]:
+        return {t.id: t.name for t in self.themes}
+
+    def table(self) -> pd.DataFrame:
+        """The codebook as a table, for the published page."""
+        return pd.DataFrame([{"id": t.id, "name": t.name, "kind": "inductive" if t.inductive
+                              else "deductive", "definition": t.definition,
+                              "include": t.include, "exclude": t.exclude,
+                              "example": t.example} for t in self.themes])
+
+
+def load_codebook(path: Path | str | None = None) -> Codebook:
+    """The packaged research codebook, or one at ``path`` with the same shape."""
+    if path is None:
+        text = resources.files("hampshire_research").joinpath("themes_codebook.yaml").read_text(
+            encoding="utf-8")
+        where = "themes_codebook.yaml"
+    else:
+        where = Path(path)
+        try:
+            text = where.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ProjectError(f"cannot read codebook: {e.strerror}", path=where) from e
+    try:
+        data = yaml.safe_load(text)
+        themes = [_theme(t, False, where) for t in data["themes"]]
+        themes += [_theme(t, True, where) for t in data.get("inductive") or []]
+        book = Codebook(str(data["version"]), data["name"], tuple(themes))
+    except (yaml.YAMLError, KeyError, TypeError) as e:
+        raise ProjectError(f"not a themes codebook ({e})", path=where) from e
+    ids = book.ids()
+    if len(set(ids)) != len(ids):
+        raise ProjectError("codebook has a theme id twice", path=where)
+    return book
+
+
+def _theme(data: dict, inductive: bool, where) -> Theme:
+    lexicon = tuple(data.get("lexicon") or ())
+    for pattern in lexicon:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise ProjectError(f"theme {data.get('id')}: bad lexicon pattern {pattern!r} ({e})",
+                               path=where) from e
+    return Theme(id=data["id"], name=data["name"], definition=data.get("definition", ""),
+                 include=data.get("include", ""), exclude=data.get("exclude", ""),
+                 example=data.get("example", ""), lexicon=lexicon, inductive=inductive)
+
+
+def add_inductive_code(codebook: Codebook, id: str, name: str, definition: str,
+                       lexicon: tuple[str, ...] | list[str] = ()) -> Codebook:
+    """A copy of the codebook with one inductive code added (ids conventionally "I.<NAME>")."""
+    if id in codebook.ids():
+        raise ProjectError(f"code {id!r} is already in the codebook")
+    theme = _theme({"id": id, "name": name, "definition": definition, "lexicon": list(lexicon)},
+                   True, "add_inductive_code")
+    return replace(codebook, themes=codebook.themes + (theme,))
+
+
+def participant_turns(turns: pd.DataFrame) -> pd.DataFrame:
+    """The turns that are coded: everyone but interviewers and facilitators."""
+    return turns[turns["role"] != "interviewer"]
+
+
+def first_pass(turns: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Rule-based proposals: a theme for every participant turn its lexicon matches.
+
+    A first pass for people to check, not a finding: it is measured against human coding.
+    """
+    codebook = codebook or load_codebook()
+    compiled = {t.id: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in t.lexicon) + r")\b",
+                                 re.IGNORECASE)
+                for t in codebook.themes if t.lexicon}
+    rows = []
+    coded = participant_turns(turns)
+    for sid, turn, text in zip(coded["session_id"], coded["turn"], coded["text"], strict=True):
+        rows += [(sid, int(turn), theme) for theme, rx in compiled.items() if rx.search(text)]
+    return _codes(pd.DataFrame(rows, columns=CODE_COLUMNS))
+
+
+def _codes(df: pd.DataFrame) -> pd.DataFrame:
+    out = df[CODE_COLUMNS].drop_duplicates().astype({"turn": int})
+    return out.sort_values(CODE_COLUMNS, ignore_index=True)
+
+
+def read_codes(path: Path | str) -> pd.DataFrame:
+    """Codes from a CSV with session_id, turn, theme (such as truth/themes_gold.csv)."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype={"session_id": str, "theme": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ProjectError(f"cannot read codes: {e}", path=path) from e
+    missing = set(CODE_COLUMNS) - set(df.columns)
+    if missing:
+        raise ProjectError(f"codes need columns {sorted(missing)}", path=path)
+    bad = pd.to_numeric(df["turn"], errors="coerce").isna()
+    if bad.any():
+        raise ProjectError("turn is not a number", path=path, row=int(bad.idxmax()) + 2,
+                           field="turn")
+    return _codes(df)
+
+
+# --- agreement -----------------------------------------------------------------------------
+
+def agreement(codes_a: pd.DataFrame, codes_b: pd.DataFrame, turns: pd.DataFrame,
+              codebook: Codebook | None = None, *, n_boot: int = 500,
+              seed: int = 0) -> pd.DataFrame:
+    """Per theme, how far two codings of the participant turns agree.
+
+    Columns: theme, units (turns), coded_a, coded_b, both, agreement (share of turns where
+    both said yes or both said no), cohen_kappa with a bootstrap 95% interval over turns,
+    alpha (Krippendorff, nominal), and precision/recall/f1 of A taking B as the reference
+    (so A = first pass, B = people or gold). A last row, "all themes", pools every theme.
+    """
+    codebook = codebook or load_codebook()
+    units = participant_turns(turns)[["session_id", "turn"]].drop_duplicates()
+    used = set(codes_a["theme"]) | set(codes_b["theme"])
+    themes = [t.id for t in codebook.themes if not t.inductive or t.id in used]
+    a, b = _matrix(codes_a, units, themes), _matrix(codes_b, units, themes)
+    rng = np.random.default_rng(seed)
+    rows = [_compare(a[:, j], b[:, j], rng, n_boot) | {"theme": t} for j, t in enumerate(themes)]
+    rows.append(_compare(a.ravel(), b.ravel(), rng, n_boot) | {"theme": "all themes"})
+    cols = ["theme", "units", "coded_a", "coded_b", "both", "agreement", "cohen_kappa",
+            "kappa_low", "kappa_high", "alpha", "precision", "recall", "f1"]
+    return pd.DataFrame(rows)[cols]
+
+
+def _matrix(codes: pd.DataFrame, units: pd.DataFrame, themes: list[str]) -> np.ndarray:
+    index = {(s, int(t)): i for i, (s, t) in enumerate(zip(units["session_id"], units["turn"],
+                                                             strict=True))}
+    col = {t: j for j, t in enumerate(themes)}
+    m = np.zeros((len(units), len(themes)), dtype=int)
+    for s, t, th in zip(codes["session_id"], codes["turn"], codes["theme"], strict=True):
+        if (s, int(t)) in index and th in col:
+            m[index[(s, int(t))], col[th]] = 1
+    return m
+
+
+def _kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa for two yes/no codings (statsmodels); NaN when both coders are constant."""
+    table = np.array([[np.sum((a == i) & (b == j)) for j in (0, 1)] for i in (0, 1)])
+    if table.sum() == 0 or (len(set(a)) == 1 and len(set(b)) == 1):
+        return np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):  # its z-test is undefined at the edges
+        return float(cohens_kappa(table).kappa)
+
+
+def _boot_kappa(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n_boot: int
+                ) -> np.ndarray:
+    """Kappa over bootstrap resamples of the units, vectorised (same formula as above)."""
+    idx = rng.integers(0, len(a), (n_boot, len(a)))
+    x, y = a[idx], b[idx]
+    po = (x == y).mean(axis=1)
+    pa, pb = x.mean(axis=1), y.mean(axis=1)
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
+
+
+def _compare(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n_boot: int) -> dict:
+    n = len(a)
+    both = int(((a == 1) & (b == 1)).sum())
+    kappa = _kappa(a, b)
+    lo = hi = np.nan
+    if n and not np.isnan(kappa):
+        boots = _boot_kappa(a, b, rng, n_boot)
+        if np.isfinite(boots).any():
+            lo, hi = np.nanpercentile(boots, [2.5, 97.5])
+    alpha = np.nan
+    if n and len(set(a) | set(b)) > 1:
+        alpha = float(krippendorff.alpha(reliability_data=np.vstack([a, b]),
+                                         level_of_measurement="nominal"))
+    p = both / a.sum() if a.sum() else np.nan
+    r = both / b.sum() if b.sum() else np.nan
+    f1 = 2 * p * r / (p + r) if both else (0.0 if a.sum() + b.sum() else np.nan)
+    return {"units": n, "coded_a": int(a.sum()), "coded_b": int(b.sum()), "both": both,
+            "agreement": float((a == b).mean()) if n else np.nan, "cohen_kappa": kappa,
+            "kappa_low": float(lo), "kappa_high": float(hi), "alpha": alpha, "precision": p,
+            "recall": r, "f1": f1}
+
+
+# --- what people said ----------------------------------------------------------------------
+
+def theme_frequencies(turns: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook | None = None,
+                      by: str = "role") -> pd.DataFrame:
+    """Per participant group (``by``: role or group) and theme: turns coded, participants who
+    raised it at least once, sessions it came up in, and the share of the group's turns and
+    participants. Every theme x group combination is listed (zeros included)."""
+    codebook = codebook or load_codebook()
+    people = participant_turns(turns)
+    coded = codes.merge(people[["session_id", "turn", "speaker", by]], on=["session_id", "turn"])
+    groups = sorted(people[by].unique())
+    totals = pd.DataFrame({
+        "group_turns": people.groupby(by).size(),
+        "group_participants": people.drop_duplicates(["session_id", "speaker"]).groupby(by).size(),
+    })
+    rows = []
+    for g in groups:
+        for t in codebook.ids():
+            c = coded[(coded[by] == g) & (coded["theme"] == t)]
+            rows.append({by: g, "theme": t, "theme_name": codebook.names()[t],
+                         "turns": len(c),
+                         "participants": len(c.drop_duplicates(["session_id", "speaker"])),
+                         "sessions": c["session_id"].nunique(),
+                         "group_turns": int(totals.loc[g, "group_turns"]),
+                         "group_participants": int(totals.loc[g, "group_participants"])})
+    out = pd.DataFrame(rows)
+    out["pct_turns"] = (100 * out["turns"] / out["group_turns"]).round(1)
+    out["pct_participants"] = (100 * out["participants"] / out["group_participants"]).round(1)
+    return out
+
+
+def cooccurrence(codes: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Turns coded with both themes, for each pair (theme_a < theme_b in codebook order),
+    beside how many turns carry each theme at all."""
+    codebook = codebook or load_codebook()
+    ids = codebook.ids()
+    sets = codes.groupby(["session_id", "turn"])["theme"].agg(set)
+    single = {t: int(sum(t in s for s in sets)) for t in ids}
+    rows = []
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            rows.append({"theme_a": a, "theme_b": b, "turns_both": int(sum(
+                a in s and b in s for s in sets)), "turns_a": single[a], "turns_b": single[b]})
+    return pd.DataFrame(rows)
+
+
+def cooccurrence_matrix(codes: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """The same as a square theme x theme table (diagonal: turns with the theme)."""
+    codebook = codebook or load_codebook()
+    ids = codebook.ids()
+    pairs = cooccurrence(codes, codebook)
+    m = pd.DataFrame(0, index=ids, columns=ids)
+    for r in pairs.itertuples():
+        m.loc[r.theme_a, r.theme_b] = m.loc[r.theme_b, r.theme_a] = r.turns_both
+    for t in ids:
+        m.loc[t, t] = int(pairs.loc[pairs.theme_a == t, "turns_a"].max()
+                          if (pairs.theme_a == t).any() else
+                          pairs.loc[pairs.theme_b == t, "turns_b"].max())
+    return m.rename_axis(index="theme", columns="theme")
+
+
+def exemplar_quotes(turns: pd.DataFrame, codes: pd.DataFrame, anonymiser: Anonymiser,
+                    codebook: Codebook | None = None, per_theme: int = 2,
+                    min_words: int = 8, max_words: int = 60) -> pd.DataFrame:
+    """Up to ``per_theme`` anonymised quotes per theme, from different participant groups where
+    possible. Only turns whose redacted text passes the anonymiser's checks are used.
+
+    Preference: turns coded with that theme alone, then fewer redactions, then length near 25
+    words; ties by
+    session and turn, so the choice is the same every run.
+    """
+    codebook = codebook or load_codebook()
+    people = participant_turns(turns).set_index(["session_id", "turn"])
+    n_themes = codes.groupby(["session_id", "turn"]).size()
+    rows = []
+    for t in codebook.ids():
+        cands = []
+        for s, n in codes.loc[codes["theme"] == t, ["session_id", "turn"]].itertuples(
+                index=False, name=None):
+            if (s, n) not in people.index:
+                continue
+            row = people.loc[(s, n)]
+            words = len(row["text"].split())
+            if not min_words <= words <= max_words:
+                continue
+            quote = anonymiser.redact(row["text"])
+            if not anonymiser.passes(quote):
+                continue
+            cands.append((n_themes.get((s, n), 1) > 1, quote.count("["), abs(words - 25), s, n,
+                          row["role"],
+                          row.get("group", ""), quote))
+        cands.sort(key=lambda c: c[:5])
+        chosen, roles = [], set()
+        for c in cands:  # first pass: one per participant group
+            if c[5] not in roles:
+                chosen.append(c)
+                roles.add(c[5])
+            if len(chosen) == per_theme:
+                break
+        for c in cands:
+            if len(chosen) == per_theme:
+                break
+            if c not in chosen:
+                chosen.append(c)
+        for c in chosen:
+            rows.append({"theme": t, "theme_name": codebook.names()[t],
+                         "speaker": ROLE_LABELS.get(c[5], c[5]),
+                         "setting": GROUP_LABELS.get(c[6], c[6]), "quote": c[7]})
+    return pd.DataFrame(rows, columns=["theme", "theme_name", "speaker", "setting", "quote"])
+
+
+# --- REFI-QDA round trip (NVivo, ATLAS.ti, MAXQDA, QualCoder) ------------------------------
+
+FOLDERS = {"themes.deductive": "Deductive themes", "themes.inductive": "Inductive codes"}
+
+
+def _session_sources(turns: pd.DataFrame, anonymiser: Anonymiser | None
+                     ) -> tuple[pd.DataFrame, dict[tuple[str, int], tuple[int, int]]]:
+    """One text per session, a turn a line ("speaker: words"), and where each turn's words sit.
+
+    With an anonymiser, words are redacted and speakers pseudonymised, so the project can go to
+    coders outside the secure environment."""
+    if anonymiser is not None:
+        from .anonymise import anonymise_turns
+        turns = anonymise_turns(turns, anonymiser)
+    rows, spans = [], {}
+    for sid, g in turns.sort_values(["session_id", "turn"]).groupby("session_id", sort=True):
+        parts, pos = [], 0
+        for speaker, turn, text in zip(g["speaker"], g["turn"], g["text"], strict=True):
+            prefix = f"{speaker}: "
+            spans[(sid, int(turn))] = (pos + len(prefix), pos + len(prefix) + len(text))
+            parts.append(f"{prefix}{text}\n")
+            pos += len(prefix) + len(text) + 1
+        rows.append({"source_id": sid, "text": "".join(parts), "name": sid})
+    return pd.DataFrame(rows, columns=["source_id", "text", "name"]), spans
+
+
+def to_refi(path: Path | str, turns: pd.DataFrame, codes: pd.DataFrame,
+            codebook: Codebook | None = None, *, coder: str = "first pass",
+            anonymiser: Anonymiser | None = None,
+            project_name: str = "information-use-transcripts") -> Path:
+    """Write a REFI-QDA project (.qdpx): the codebook (deductive and inductive folders), one
+    source per session, a case per session with group, site and date, and each coded turn as a
+    selection. ``codes`` may carry a ``coder`` column (several coders in one project)."""
+    from .voice.refi import export_qdpx
+
+    codebook = codebook or load_codebook()
+    book = [{"id": k, "name": v, "parent": None, "codable": False, "description": ""}
+            for k, v in FOLDERS.items()]
+    book += [{"id": t.id, "name": t.name, "codable": True, "description": t.definition,
+              "parent": "themes.inductive" if t.inductive else "themes.deductive"}
+             for t in codebook.themes]
+    sources, spans = _session_sources(turns, anonymiser)
+    sel = []
+    for r in codes.to_dict("records"):
+        key = (r["session_id"], int(r["turn"]))
+        if key not in spans:
+            raise ProjectError(f"code on session {key[0]!r} turn {key[1]}, which is not a turn")
+        start, end = spans[key]
+        if end > start:
+            sel.append({"source_id": key[0], "start": start, "end": end, "code": r["theme"],
+                        "coder": r.get("coder") or coder})
+    cases = turns.drop_duplicates("session_id")[["session_id", "group", "site", "date"]].rename(
+        columns={"session_id": "case_id"}).assign(source_id=lambda d: d["case_id"])
+    return export_qdpx(path, project_name=project_name, codes=pd.DataFrame(book),
+                       sources=sources, selections=pd.DataFrame(sel, columns=[
+                           "source_id", "start", "end", "code", "coder"]),
+                       cases=cases, default_coder=coder)
+
+
+def from_refi(path: Path | str, codebook: Codebook | None = None
+              ) -> tuple[pd.DataFrame, Codebook]:
+    """Read people's coding back: (codes with session_id, turn, theme, coder; the codebook with
+    any code the coders created added as an inductive code).
+
+    A selection codes every turn it covers at least half of (or half of the selection, for a
+    selection inside one turn), so a coder who highlights a sentence, a whole turn or two
+    turns gets what they meant. What cannot be placed is an error, not silently dropped.
+    """
+    from .voice.refi import read_qdpx
+
+    codebook = codebook or load_codebook()
+    ours = pd.DataFrame({"id": codebook.ids(), "name": list(codebook.names().values())})
+    project = read_qdpx(path, codes=ours)
+    for r in project.codes.itertuples(index=False):
+        if r.codable and r.id not in codebook.ids():
+            codebook = add_inductive_code(codebook, r.id, r.name, r.description or "")
+    lines = {}
+    for sid, text in zip(project.sources["source_id"], project.sources["text"], strict=True):
+        pos, spans = 0, []
+        for n, line in enumerate(text.split("\n"), start=1):
+            label, sep, _ = line.partition(": ")
+            start = pos + (len(label) + len(sep) if sep else 0)
+            spans.append((n, start, pos + len(line)))
+            pos += len(line) + 1
+        lines[sid] = spans
+    rows = []
+    for r in project.selections.itertuples(index=False):
+        if r.code in FOLDERS:
+            continue
+        hits = []
+        for n, start, end in lines.get(r.source_id, []):
+            overlap = min(end, r.end) - max(start, r.start)
+            if overlap > 0 and overlap >= 0.5 * min(end - start, r.end - r.start):
+                hits.append(n)
+        if not hits:
+            raise ProjectError(f"selection {r.start}-{r.end} in session {r.source_id!r} does not "
+                               "cover any turn's words", path=path)
+        rows += [(r.source_id, n, r.code, r.coder) for n in hits]
+    out = pd.DataFrame(rows, columns=[*CODE_COLUMNS, "coder"]).drop_duplicates()
+    return out.sort_values([*CODE_COLUMNS, "coder"], ignore_index=True), codebook
