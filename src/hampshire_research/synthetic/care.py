@@ -1,0 +1,150 @@
+"""Spells in care broken into SSDA903 episodes (legal status and placement changes), with
+reviews, missing episodes and social worker episodes. Shared by the SSD extract and the 903."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .calendar import YEAR, add_years
+from .casework import Referrals
+from .population import Population, Window
+from .schooling import BIG
+
+PLACES = (["U1", "U3", "U4", "U6", "K2", "R1", "P1", "R3", "K1", "S1", "R2"],
+          [0.07, 0.08, 0.30, 0.32, 0.12, 0.01, 0.04, 0.02, 0.005, 0.015, 0.02])
+PROVIDER = {"U1": "PR1", "U3": "PR1", "U4": "PR1", "U6": "PR4", "K2": "PR4", "R1": "PR3",
+            "P1": "PR0", "R3": "PR4", "K1": "PR1", "S1": "PR4", "R2": "PR3", "A3": "PR1",
+            "A5": "PR1", "K3": "PR4", "H5": "PR4"}
+
+
+@dataclass
+class Care:
+    spells: pd.DataFrame     # one row per spell: spell, ref, child, start, end, rec, ls0
+    episodes: pd.DataFrame   # 903 episodes: spell, child, DECOM, DEC, RNE, LS, CIN, PLACE, ...
+    reviews: pd.DataFrame    # spell, child, day, code
+    missing: pd.DataFrame    # spell, child, kind, start, end
+    workers: pd.DataFrame    # spell, child, sw_id, start, end, reason
+
+
+def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Generator,
+               primary_need: np.ndarray) -> Care:
+    has = np.flatnonzero(ref.care_start < BIG)
+    child = ref.child[has]
+    start, end = ref.care_start[has], ref.care_end[has]
+    at18 = add_years(pop.dob[child], 18)
+    # a spell that reaches the 18th birthday ends the day before it
+    end = np.where(end >= at18, at18 - 1, end)
+    open_ = end >= win.end
+    age_end = (end - pop.dob[child]) / YEAR
+    u = rng.random(has.size)
+    rec = np.select(
+        [end >= at18 - 1,
+         (age_end < 5) & (u < 0.45),
+         u < 0.12, u < 0.20, u < 0.24, u < 0.27],
+        ["E17", "E11", "E45", "E41", "E4B", "E13"], "E4A").astype(object)
+    rec = np.where((end >= at18 - 1) & (rng.random(has.size) < 0.5), "E5", rec)
+    rec = np.where(ref.close_reason[has] == "RC5", "E3", rec)
+    # an adoption happens only after a placement for adoption
+    spells = pd.DataFrame({"spell": np.arange(has.size), "ref": has, "child": child,
+                           "start": start, "end": np.where(open_, BIG, end),
+                           "rec": np.where(open_, "", rec), "need": primary_need[has],
+                           "from_cp": ref.cp_start[has] < BIG})
+    eps, revs, miss, sws = [], [], [], []
+    places, pp = np.array(PLACES[0], dtype=object), np.array(PLACES[1])
+    pp = pp / pp.sum()
+    for_s = spells.to_dict("list")
+    r = rng.random((has.size, 12))
+    ri = rng.integers(0, 10_000, (has.size, 12))
+    for k in range(has.size):
+        s, e = for_s["start"][k], for_s["end"][k]
+        stop = min(e, win.end)
+        c = for_s["child"][k]
+        age0 = (s - pop.dob[c]) / YEAR
+        # legal status: care order route via interim order, or s20 accommodation
+        if for_s["from_cp"][k] or r[k, 0] < 0.55:
+            ls = ["C1", "C2"] if r[k, 1] < 0.7 else ["C2"]
+        else:
+            ls = ["V2"] if r[k, 1] < 0.85 else ["L2", "C1"]
+        if for_s["rec"][k] == "E11":
+            ls = ["C1", "C2", "E1"]
+        changes = [(s, "S", ls[0])]
+        if len(ls) > 1:
+            t = s + 60 + ri[k, 2] % 200
+            for j, code in enumerate(ls[1:]):
+                t2 = t + j * (90 + ri[k, 3] % 120)
+                if t2 < stop:
+                    changes.append((t2, "L", code))
+        n_moves = min(int(-np.log(max(r[k, 4], 1e-9)) * (stop - s) / 500), 4)
+        for j in range(n_moves):
+            t = s + 20 + (ri[k, 5 + j] * 7919 + j * 131) % max(1, stop - s - 20)
+            if s < t < stop:
+                changes.append((t, "P", None))
+        if for_s["rec"][k] == "E11":
+            t = max(s + 1, stop - 120 - ri[k, 9] % 120)
+            changes.append((t, "A", None))
+        changes.sort(key=lambda x: (x[0], x[1]))
+        place = places[min(int(np.searchsorted(np.cumsum(pp), r[k, 6])), len(pp) - 1)]
+        if age0 >= 16 and r[k, 7] < 0.3:
+            place = "K2"
+        cur_ls = ls[0]
+        rows = []
+        last_t = None
+        for t, kind, code in changes:
+            if last_t is not None and t <= last_t:
+                continue
+            if kind == "L":
+                cur_ls = code
+            elif kind == "P":
+                place = places[int((ri[k, 10] + t) % len(places))]
+                if place == "P1" and cur_ls == "V2":
+                    place = "U4"
+            elif kind == "A":
+                place = "A3" if r[k, 8] < 0.5 else "A5"
+            rows.append([t, kind, cur_ls, place])
+            last_t = t
+        for j, (t, kind, lsj, pl) in enumerate(rows):
+            dec = rows[j + 1][0] if j + 1 < len(rows) else e
+            nxt = rows[j + 1][1] if j + 1 < len(rows) else None
+            rne = kind if kind in ("S", "L") else ("P" if kind in ("P", "A") else "P")
+            if j > 0 and kind == "A":
+                rne = "P"
+            rec_j = "X1" if nxt is not None else for_s["rec"][k]
+            reason_change = ""
+            if nxt in ("P", "A"):
+                reason_change = ["CARPL", "CHILD", "LAREQ", "PLACE", "CREQO", "OTHER",
+                                 "ALLEG", "STAND", "APPRR"][(t + k) % 9]
+            eps.append((k, c, t, dec if dec < BIG else BIG, rne, lsj, pl, rec_j if dec < BIG else "",
+                        reason_change))
+        # reviews: 20 working days, 3 months, then every 6 months
+        t = s + 26
+        j = 0
+        while t < stop:
+            revs.append((k, c, t))
+            t += 91 if j == 0 else 182
+            j += 1
+        if age0 >= 11 and r[k, 11] < 0.15:
+            for j in range(1 + ri[k, 11] % 3):
+                m0 = s + 15 + (ri[k, j] * 37) % max(1, stop - s - 15)
+                if m0 + 3 < stop:
+                    miss.append((k, c, "M" if (ri[k, j] % 3) else "A", m0,
+                                 m0 + 1 + ri[k, j] % 4))
+        # social worker episodes
+        t = s
+        sw = 1000 + (ri[k, 0] % 8000)
+        while t < stop:
+            nxt_t = t + 120 + (ri[k, 1] + t) % 400
+            sws.append((k, c, f"SW{sw:05d}", t, nxt_t if nxt_t < stop else BIG,
+                        ["MANAGE", "FCONTA", "LEFTRL", "ORGRST", "OTHERS"][(t // 7) % 5]
+                        if nxt_t < stop else ""))
+            t = nxt_t
+            sw += 1 + (t % 5)
+    episodes = pd.DataFrame(eps, columns=["spell", "child", "DECOM", "DEC", "RNE", "LS", "PLACE",
+                                          "REC", "REASON_PLACE_CHANGE"])
+    episodes["PLACE_PROVIDER"] = episodes["PLACE"].map(PROVIDER).fillna("PR1")
+    reviews = pd.DataFrame(revs, columns=["spell", "child", "day"])
+    missing = pd.DataFrame(miss, columns=["spell", "child", "kind", "start", "end"])
+    workers = pd.DataFrame(sws, columns=["spell", "child", "sw_id", "start", "end", "reason"])
+    return Care(spells=spells, episodes=episodes, reviews=reviews, missing=missing, workers=workers)
