@@ -1,0 +1,117 @@
+"""Voice map: the catalogue, coverage figures from hand-made raw files, rows set aside counted."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hampshire_research import voice_map as vm
+from hampshire_research.errors import ProjectError
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def site(tmp_path):
+    csc = tmp_path / "csc"
+    _write(csc / "ssd_person.csv", "pers_person_id,pers_dob\n1,2012-05-01\n2,2020-01-01\n"
+           "3,2007-09-30\n3,2007-09-30\n")
+    # child 1 is on a CP plan from 2023-01-01; child 2 never
+    _write(csc / "ssd_cp_plans.csv", "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,"
+           "cppl_cp_plan_end_date\n10,1,2023-01-01,\n")
+    _write(csc / "ssd_cin_visits.csv",
+           "cinv_cin_visit_id,cinv_person_id,cinv_cin_visit_date,cinv_cin_visit_seen,"
+           "cinv_cin_visit_seen_alone\n"
+           "a,1,2022-06-01,Y,N\n"      # CIN, 2023, age 10 -> 10-15
+           "b,1,2023-02-01,Y,Y\n"      # CP, 2023
+           "c,2,2023-05-01,N,N\n"      # CIN, 2024, age 3 -> 1-4
+           "d,2,2023-06-01,Y,N\n"      # CIN, 2024
+           "e,9,2023-06-01,Y,Y\n"      # person not in ssd_person -> set aside
+           "f,2,not a date,Y,Y\n"      # bad date -> set aside
+           "g,2,2023-07-01,maybe,N\n")  # seen not Y/N -> set aside
+    _write(csc / "ssd_cin_assessments.csv",
+           "cina_assessment_id,cina_person_id,cina_assessment_start_date,"
+           "cina_assessment_child_seen\nx,1,2022-05-01,Y\ny,2,2023-04-02,N\n")
+    _write(csc / "ssd_cin_episodes.csv",
+           "cine_referral_id,cine_person_id,cine_referral_date,cine_referral_source_code\n"
+           "r1,1,2022-04-10,1C\nr2,2,2023-04-01,2A\nr3,1,2023-01-05,1a\n")
+    _write(csc / "ssd_voice_of_child.csv",
+           "voch_table_id,voch_person_id,voch_explained_worries,voch_story_help_understand,"
+           "voch_agree_worker,voch_plan_safe,voch_tablet_help_explain\n1,1,Y,,N,,\n2,2,,,,,\n")
+    _write(csc / "ssd_initial_cp_conference.csv", "icpc_icpc_id,icpc_person_id,icpc_icpc_date\n"
+           "c1,1,2022-12-20\n")
+    _write(tmp_path / "ssda903" / "2023" / "reviews.csv",
+           "CHILD,DOB,REVIEW,REVIEW_CODE\nA,01/05/2012,01/06/2022,PN1\nA,01/05/2012,01/12/2022,PN7\n"
+           "B,01/01/2020,10/10/2022,PN0\nC,01/05/2008,05/01/2023,PN6\nC,01/05/2008,,PN1\n"
+           "C,01/05/2008,06/01/2023,PN9\n")
+    return tmp_path
+
+
+def test_catalogue_covers_every_source_and_names_the_measures():
+    cat = vm.load_catalogue()
+    assert {"ssda903", "csc", "cin_census", "school_census", "early_help", "case_notes",
+            "transcripts"} <= set(cat["source"])
+    assert set(cat["carries_voice"]) == {"yes", "partial", "no"}
+    measured = set(cat["measure"]) - {"", "text_voice", "icpc_attendance"}
+    assert measured <= set(vm.MEASURES)
+    # every "no" field says what could be recorded, unless it is only identity
+    gaps = cat[(cat["carries_voice"] == "no") & (cat["field"] != "(identity)")]
+    assert (gaps["opportunity"] != "").sum() >= len(gaps) - 1
+
+
+def test_coverage_figures_and_rows_set_aside(site):
+    rec = vm.read_voice_records(site)
+    report = rec.set_aside.set_index("file")
+    assert (report["read"] == report["kept"] + report["set_aside"]).all()
+    visits = report.loc["csc/ssd_cin_visits.csv"]
+    assert (visits["read"], visits["kept"], visits["set_aside"]) == (7, 4, 3)
+    assert "person not in ssd_person (1)" in visits["reasons"]
+    assert report.loc["csc/ssd_person.csv", "set_aside"] == 1  # the duplicate
+    reviews = report.loc["ssda903/2023/reviews.csv"]
+    assert (reviews["kept"], reviews["set_aside"]) == (4, 2)
+
+    cov = vm.voice_coverage(rec)
+    s = vm.coverage_summary(cov).set_index(["measure", "stage"])
+    # reviews of children 4+: PN1, PN7, PN6 -> conveyed 2 of 3; spoke for self 1 of 3
+    assert tuple(s.loc[("review_views_conveyed", "CLA"), ["records", "with_voice"]]) == (3, 2)
+    assert tuple(s.loc[("review_spoke_for_self", "CLA"), ["records", "with_voice"]]) == (3, 1)
+    assert tuple(s.loc[("visit_seen", "CIN"), ["records", "with_voice"]]) == (3, 2)
+    assert tuple(s.loc[("visit_seen", "CP"), ["records", "with_voice"]]) == (1, 1)
+    assert tuple(s.loc[("visit_seen_alone", "CIN"), ["records", "with_voice"]]) == (3, 0)
+    assert tuple(s.loc[("assessment_child_seen", "assessment"),
+                       ["records", "with_voice"]]) == (2, 1)
+    assert tuple(s.loc[("referral_by_child_or_family", "contact/referral"),
+                       ["records", "with_voice"]]) == (3, 2)
+    # children referred: 1 (answered) and 2 (a blank row is not an answer)
+    assert tuple(s.loc[("voice_questionnaire", "CIN/CP/CLA"), ["records", "with_voice"]]) == (2, 1)
+    seen = cov[cov.measure == "visit_seen"].set_index(["stage", "year", "age_band"])
+    assert seen.loc[("CIN", 2024, "1-4"), "records"] == 2
+    assert seen.loc[("CIN", 2023, "10-15"), "with_voice"] == 1
+
+
+def test_review_codes_and_the_gaps_table(site):
+    rec = vm.read_voice_records(site)
+    codes = vm.review_participation(rec)
+    assert len(codes) == 8 and codes["reviews"].sum() == 4
+    assert codes.set_index("code").loc["PN0", "reviews"] == 1
+    summary = vm.coverage_summary(vm.voice_coverage(rec))
+    text = pd.DataFrame({"stage": ["CIN/CP", "CLA"], "pct": [41.0, 55.5]})
+    table = vm.recorded_and_missing(vm.load_catalogue(), summary, rec, text).set_index("stage")
+    assert "1 initial conferences with no attendance field" in table.loc["CP",
+                                                                         "could_be_and_is_not"]
+    assert table.loc["CP", "recorded"] == "nothing"
+    assert "(66.7%)" in table.loc["CLA", "recorded"]
+    assert table.loc["CLA", "case_notes_with_child_voice_pct"] == 55.5
+
+
+def test_missing_person_file_is_an_error(tmp_path):
+    (tmp_path / "csc").mkdir()
+    with pytest.raises(ProjectError, match="ssd_person"):
+        vm.read_voice_records(tmp_path)
+    _write(tmp_path / "csc" / "ssd_person.csv", "pers_person_id,pers_dob\n1,2012-05-01\n")
+    _write(tmp_path / "csc" / "ssd_cin_visits.csv", "cinv_person_id,wrong\n1,x\n")
+    with pytest.raises(ProjectError, match="ssd_cin_visits.csv"):
+        vm.read_voice_records(tmp_path)
