@@ -26,15 +26,18 @@ IDENTITY = ["first_name", "surname", "dob", "sex", "postcode", "upn", "nhs_numbe
 LOCAL_ID_SOURCES = ("csc", "cin_census", "ssda903")
 COMPARED = [*IDENTITY, "la_child_id"]
 
-# u from random pairs, all of them (no early stop): the early stop depends on how each engine
-# hashes record ids into chunks, so with it DuckDB and Spark would see different pairs.
-U_MAX_PAIRS = 1e7
+# u from seeded random pairs. Up to SMALL records every pair is used in one chunk, so DuckDB
+# and Spark see the same pairs; above it Splink stops once each level has been seen 100 times.
+U_MAX_PAIRS = 5e6
+SMALL = 3000
 EM_MAX_PAIRS = 3e6
 # Prior: a share of true links that the deterministic rules below are assumed to find.
 PRIOR_RECALL = 0.8
 # Pairs scored below this probability are not kept (they never join a cluster); the
 # match-weight histogram still counts every candidate pair.
 KEEP_PAIRS_FROM = 0.001
+DOB_M_SAME_YEAR = 0.002
+DOB_M_ELSE = 0.001
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +113,7 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     dob = pd.to_datetime(records["dob"], errors="coerce") if "dob" in records else None
     out["dob"] = (dob.dt.strftime("%Y-%m-%d").astype("string").to_numpy() if dob is not None
                   else None)
+    out["dob_date"] = dob.dt.date.to_numpy() if dob is not None else None
     sex = (records["sex"].astype("string").str.upper().str.strip() if "sex" in records
            else pd.Series([None] * len(records), dtype="string"))
     out["sex"] = sex.where(sex.isin(["M", "F"])).to_numpy()
@@ -121,7 +125,7 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
                     else pd.Series([None] * len(records), dtype="string").to_numpy())
     local = out["source"].isin(LOCAL_ID_SOURCES)
     out["la_child_id"] = out["unique_id"].str.rsplit(":", n=1).str[-1].where(local, None)
-    for col in ("dob", "sex", "upn", "nhs_number", "la_child_id"):
+    for col in ("dob", "dob_date", "sex", "upn", "nhs_number", "la_child_id"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
 
@@ -140,7 +144,6 @@ def _first_name() -> cl.CustomComparison:
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.DamerauLevenshteinLevel("first_name", 2).configure(
                 label_for_charts="two edits or fewer"),
-            cll.JaroWinklerLevel("first_name", 0.8),
             cll.ElseLevel(),
         ],
     )
@@ -169,19 +172,25 @@ def _dob() -> cl.CustomComparison:
             "substr(dob_l, 9, 2) = substr(dob_r, 6, 2)")
     return cl.CustomComparison(
         output_column_name="dob",
-        comparison_description="date of birth (ISO text): exact, day/month swapped, typo, "
-                               "same month, same year, else",
+        comparison_description="date of birth: exact, day/month swapped, one digit, within "
+                               "10 days, same year, else",
         comparison_levels=[
             cll.NullLevel("dob"),
             cll.ExactMatchLevel("dob"),
             cll.CustomLevel(swap, label_for_charts="day and month swapped"),
             cll.DamerauLevenshteinLevel("dob", 1).configure(
                 label_for_charts="one digit wrong or two swapped"),
-            cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)",
-                            label_for_charts="same year and month"),
+            # on a DATE column, so no engine-specific date format is needed
+            cll.AbsoluteDateDifferenceLevel("dob_date", threshold=10, metric="day",
+                                            input_is_string=False).configure(
+                label_for_charts="within 10 days"),
+            # Without labels EM cannot tell a sibling (same surname, address, often a similar
+            # name) from a true match whose DOB is wrong, so how rare a wholly different DOB
+            # is among true matches is set, not learnt: 2 and 1 in 1,000.
             cll.CustomLevel("substr(dob_l, 1, 4) = substr(dob_r, 1, 4)",
-                            label_for_charts="same year"),
-            cll.ElseLevel(),
+                            label_for_charts="same year").configure(
+                m_probability=DOB_M_SAME_YEAR, fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=DOB_M_ELSE, fix_m_probability=True),
         ],
     )
 
@@ -274,9 +283,10 @@ def _register(db_api, backend: str, frame: pd.DataFrame):
         from .spark import spark_session
 
         strings = T.ArrayType(T.StringType())
-        schema = T.StructType([
-            T.StructField(c, strings if c in ("first_name_variants", "surname_parts")
-                          else T.StringType()) for c in frame.columns])
+        kinds = {"first_name_variants": strings, "surname_parts": strings,
+                 "dob_date": T.DateType()}
+        schema = T.StructType([T.StructField(c, kinds.get(c, T.StringType()))
+                               for c in frame.columns])
         rows = [tuple(r) for r in frame.itertuples(index=False, name=None)]
         return db_api.register(spark_session().createDataFrame(rows, schema),
                                dataset_display_name="persons")
@@ -303,12 +313,19 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
                    if set(p) <= present]
     linker.training.estimate_probability_two_random_records_match(prior_rules,
                                                                   recall=PRIOR_RECALL)
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed,
-                                                     min_count_per_level=None,
-                                                     num_chunks=1 if len(frame) < 50_000 else 10)
+    small = len(frame) <= SMALL
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=U_MAX_PAIRS, seed=seed, min_count_per_level=None if small else 100,
+        num_chunks=1 if small else 10)
     seconds["u"] = time.perf_counter() - t
     t = time.perf_counter()
-    em_blocks = [p for p in [("dob",), ("first_name", "surname")] if set(p) <= present]
+    # m by EM in two sessions, each estimating the fields it does not block on. Date of birth
+    # is learnt from pairs sharing an identifier, not a name: a name block is full of siblings
+    # (same surname and address), which would teach the model that DOBs often disagree.
+    second = next(p for p in [("upn",), ("nhs_number",), ("la_child_id",),
+                              ("first_name", "surname"), ("postcode",)] if set(p) <= present
+                  or p == ("postcode",))
+    em_blocks = [p for p in [("dob",), second] if set(p) <= present]
     for p in em_blocks:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*p), max_pairs=EM_MAX_PAIRS)
