@@ -97,11 +97,14 @@ def test_review_codes_and_the_gaps_table(site):
     codes = vm.review_participation(rec)
     assert len(codes) == 8 and codes["reviews"].sum() == 4
     assert codes.set_index("code").loc["PN0", "reviews"] == 1
-    summary = vm.coverage_summary(vm.voice_coverage(rec))
+    summary = vm.coverage_summary(vm.voice_coverage(rec), by=())
+    pct = dict(zip(summary["measure"], summary["pct"], strict=True))
+    assert pct["review_views_conveyed"] == 66.7
+    pct["visit_seen"] = "c"  # a suppressed share is shown as its symbol
     text = pd.DataFrame({"stage": ["CIN/CP", "CLA"], "pct": [41.0, 55.5]})
-    table = vm.recorded_and_missing(vm.load_catalogue(), summary, rec, text).set_index("stage")
-    assert "1 initial conferences with no attendance field" in table.loc["CP",
-                                                                         "could_be_and_is_not"]
+    table = vm.recorded_and_missing(vm.load_catalogue(), pct, rec, text).set_index("stage")
+    assert "no attendance field" in table.loc["CP", "could_be_and_is_not"]
+    assert "cinv_cin_visit_seen (c%)" in table.loc["CIN/CP", "recorded"]
     assert table.loc["CP", "recorded"] == "nothing"
     assert "(66.7%)" in table.loc["CLA", "recorded"]
     assert table.loc["CLA", "case_notes_with_child_voice_pct"] == 55.5
@@ -115,3 +118,15 @@ def test_missing_person_file_is_an_error(tmp_path):
     _write(tmp_path / "csc" / "ssd_cin_visits.csv", "cinv_person_id,wrong\n1,x\n")
     with pytest.raises(ProjectError, match="ssd_cin_visits.csv"):
         vm.read_voice_records(tmp_path)
+
+
+def test_text_coverage_uses_the_voice_autocoder(tmp_path):
+    _write(tmp_path / "case_notes" / "case_notes.csv",
+           "NoteID,System,PersonID,NoteDate,NoteType,Stage,AuthorRole,NoteText\n"
+           'N1,csc,1,2023-01-01,visit,CIN,Social Worker,"Ellie said, ""I like my new school."""\n'
+           "N2,csc,1,2023-02-01,visit,CIN,Social Worker,Ellie was at school so was not seen.\n"
+           "N3,csc,2,2023-02-01,visit,CP,Social Worker,Home visit completed.\n")
+    text = vm.text_voice_coverage(tmp_path).set_index("stage")
+    assert tuple(text.loc["CIN", ["notes", "with_child_voice"]]) == (2, 1)
+    assert tuple(text.loc["CIN/CP", ["notes", "with_child_voice"]]) == (3, 1)
+    assert text.loc["CLA", "notes"] == 0

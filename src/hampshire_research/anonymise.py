@@ -62,6 +62,9 @@ CONTEXT = [
     re.compile(rf"\b({_CAP})(?:'s|’s)\s+(?:mum|dad|school|worker|social worker|teacher|nan|"
                rf"brother|sister|house|room)\b"),
     re.compile(rf"\b({_CAP})\s+(?:said|says|told|asked|was saying|reckons)\b"),
+    # a name opening a sentence as its subject, or standing alone ("Skye. I'm fifteen.")
+    re.compile(rf"(?:^|[.?!]\s+)({_CAP})(?:\s+(?:was|is|has|had|goes|went|gets|got|lives|"
+               rf"lived|and I|and me)\b|\s*[.,!?](?:\s|$))"),
 ]
 _TOKEN = re.compile(_CAP)
 _RISK_DIGITS = re.compile(r"\d[\d\s\-/]{2,}\d|\d{3,}")
@@ -109,8 +112,8 @@ class Anonymiser:
         for pattern in CONTEXT:
             for m in pattern.finditer(text):
                 word = m.group(1)
-                if word[0].isupper() and word not in self.keep \
-                        and (not self.ordinary(word) or self._is_name(word)):
+                if word[0].isupper() and word not in self.keep and (
+                        not self.ordinary(word) or self._is_name(word) or word in self.ambiguous):
                     spans.append(m.span(1))
         starts = _sentence_starts(text)
         tokens = list(_TOKEN.finditer(text))
@@ -303,7 +306,14 @@ def pseudonymise_speakers(turns: pd.DataFrame) -> list[str]:
 
 
 def leaked(texts: Iterable[str], identifiers: Iterable[str]) -> list[str]:
-    """Identifiers (case-insensitive, whole words) that appear in any of the texts."""
-    body = "\n".join(texts).lower()
-    return sorted({i for i in identifiers
-                   if re.search(rf"(?<![\w]){re.escape(i.lower())}(?![\w])", body)})
+    """Identifiers that appear, as whole words, in any of the texts. A one-word name is looked
+    for with its capital (so "Foster" is not found in "foster carer"); everything else in any
+    case (postcodes and emails are typed either way)."""
+    body = "\n".join(texts)
+    found = set()
+    for i in set(identifiers):
+        word = re.fullmatch(r"[A-Z][^\W\d_]+", i) is not None
+        flags = 0 if word else re.IGNORECASE
+        if re.search(rf"(?<![\w]){re.escape(i)}(?![\w])", body, flags):
+            found.add(i)
+    return sorted(found)

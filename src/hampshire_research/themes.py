@@ -27,6 +27,9 @@ CODE_COLUMNS = ["session_id", "turn", "theme"]
 ROLE_LABELS = {"parent_carer": "Parents and carers", "young_person": "Young people",
                "practitioner": "Practitioners", "manager": "Managers",
                "unknown": "Role not recorded"}
+# Quotes name a coarser group: a council has few managers, so "a manager said" can identify.
+QUOTE_LABELS = ROLE_LABELS | {"practitioner": "Practitioners and managers",
+                              "manager": "Practitioners and managers"}
 GROUP_LABELS = {"discovery_interview": "Discovery interviews",
                 "parent_carer_consultation": "Parent and carer consultation groups",
                 "young_people_group": "Young people's groups"}
@@ -299,7 +302,8 @@ def exemplar_quotes(turns: pd.DataFrame, codes: pd.DataFrame, anonymiser: Anonym
                     codebook: Codebook | None = None, per_theme: int = 2,
                     min_words: int = 8, max_words: int = 60) -> pd.DataFrame:
     """Up to ``per_theme`` anonymised quotes per theme, from different participant groups where
-    possible. Only turns whose redacted text passes the anonymiser's checks are used.
+    possible. Only turns whose redacted text passes the anonymiser's checks are used, and a
+    quote names its speaker's group coarsely (practitioners and managers together).
 
     Preference: turns coded with that theme alone, then fewer redactions, then length near 25
     words; ties by
@@ -328,9 +332,9 @@ def exemplar_quotes(turns: pd.DataFrame, codes: pd.DataFrame, anonymiser: Anonym
         cands.sort(key=lambda c: c[:5])
         chosen, roles = [], set()
         for c in cands:  # first pass: one per participant group
-            if c[5] not in roles:
+            if QUOTE_LABELS.get(c[5]) not in roles:
                 chosen.append(c)
-                roles.add(c[5])
+                roles.add(QUOTE_LABELS.get(c[5]))
             if len(chosen) == per_theme:
                 break
         for c in cands:
@@ -340,7 +344,7 @@ def exemplar_quotes(turns: pd.DataFrame, codes: pd.DataFrame, anonymiser: Anonym
                 chosen.append(c)
         for c in chosen:
             rows.append({"theme": t, "theme_name": codebook.names()[t],
-                         "speaker": ROLE_LABELS.get(c[5], c[5]),
+                         "speaker": QUOTE_LABELS.get(c[5], c[5]),
                          "setting": GROUP_LABELS.get(c[6], c[6]), "quote": c[7]})
     return pd.DataFrame(rows, columns=["theme", "theme_name", "speaker", "setting", "quote"])
 
@@ -445,3 +449,68 @@ def from_refi(path: Path | str, codebook: Codebook | None = None
         rows += [(r.source_id, n, r.code, r.coder) for n in hits]
     out = pd.DataFrame(rows, columns=[*CODE_COLUMNS, "coder"]).drop_duplicates()
     return out.sort_values([*CODE_COLUMNS, "coder"], ignore_index=True), codebook
+
+
+# --- what the notebook reads and draws ------------------------------------------------------
+
+@dataclass
+class Coding:
+    """The coding a page reports: people's (from REFI-QDA projects in transcripts/coding/)
+    when there is any, otherwise the first pass, said plainly; plus each coder's codes for
+    agreement and, on synthetic data only, the generator's gold codes for evaluation."""
+
+    codes: pd.DataFrame
+    source: str
+    by_coder: dict[str, pd.DataFrame]
+    codebook: Codebook
+    gold: pd.DataFrame | None = None
+
+
+def load_coding(data_dir: Path | str, turns: pd.DataFrame,
+                codebook: Codebook | None = None) -> Coding:
+    """Gather the coding of a site's transcripts (see Coding)."""
+    data_dir = Path(data_dir)
+    codebook = codebook or load_codebook()
+    proposed = first_pass(turns, codebook)
+    by_coder: dict[str, pd.DataFrame] = {"first pass": proposed}
+    people = []
+    for path in sorted((data_dir / "transcripts" / "coding").glob("*.qdpx")):
+        codes, codebook = from_refi(path, codebook)
+        people.append(codes[codes["coder"] != "first pass"])
+    if people:
+        coded = pd.concat(people, ignore_index=True)
+        for coder, g in coded.groupby("coder"):
+            by_coder[str(coder)] = _codes(g)
+        codes, source = _codes(coded), f"people's coding ({coded['coder'].nunique()} coders)"
+    else:
+        codes, source = proposed, "the rule-based first pass (no one's coding has come back yet)"
+    gold = None
+    truth = data_dir / "truth" / "themes_gold.csv"
+    if (data_dir / "synthetic.json").is_file() and truth.is_file():
+        gold = read_codes(truth)
+    return Coding(codes, source, by_coder, codebook, gold)
+
+
+def plot_shares(table: pd.DataFrame, by: str, title: str):
+    """Bars of the share of each group's turns that raise each theme, from a published table
+    (suppressed cells are left out, not drawn as zero)."""
+    import matplotlib.pyplot as plt
+
+    data = table[pd.to_numeric(table["pct_turns"], errors="coerce").notna()].copy()
+    data["pct_turns"] = data["pct_turns"].astype(float)
+    names = list(dict.fromkeys(table["theme_name"]))
+    groups = list(dict.fromkeys(table[by]))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(names) + 1.5))
+    height = 0.8 / max(len(groups), 1)
+    for i, g in enumerate(groups):
+        d = data[data[by] == g].set_index("theme_name").reindex(names)
+        ys = [k + i * height for k in range(len(names))]
+        ax.barh(ys, d["pct_turns"], height=height, label=ROLE_LABELS.get(g, GROUP_LABELS.get(g, g)))
+    ax.set_yticks([k + 0.4 - height / 2 for k in range(len(names))], names)
+    ax.invert_yaxis()
+    ax.set_xlabel("Share of the group's turns that raise the theme (%)")
+    ax.set_ylabel("Theme")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -300,9 +300,9 @@ def voice_coverage(records: VoiceRecords) -> pd.DataFrame:
     return out.reset_index(drop=True)[COVERAGE_COLUMNS]
 
 
-def coverage_summary(coverage: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+def coverage_summary(coverage: pd.DataFrame, by: tuple[str, ...] = ("stage",)) -> pd.DataFrame:
     """Coverage totals per measure (and ``by`` columns): records, with_voice, pct."""
-    keys = ["measure", "stage", *(by or [])]
+    keys = ["measure", *by]
     out = coverage.groupby(keys, sort=False)[["records", "with_voice"]].sum().reset_index()
     out["description"] = out["measure"].map(lambda m: MEASURES[m][1])
     out["pct"] = (100 * out["with_voice"] / out["records"]).round(1)
@@ -323,24 +323,24 @@ def review_participation(records: VoiceRecords) -> pd.DataFrame:
     return out[["year", "code", "meaning", "reviews"]]
 
 
-def recorded_and_missing(catalogue: pd.DataFrame, summary: pd.DataFrame, records: VoiceRecords,
-                         text_coverage: pd.DataFrame | None = None) -> pd.DataFrame:
+def recorded_and_missing(catalogue: pd.DataFrame, measure_pct: dict[str, object],
+                         records: VoiceRecords, text_coverage: pd.DataFrame | None = None
+                         ) -> pd.DataFrame:
     """Per stage: where voice is recorded (and how often), and where it could be and isn't.
 
-    ``text_coverage`` (stage, pct: the share of case notes with the child's voice, from the
-    voice notebook) is set beside the structured fields when given.
+    ``measure_pct``: the published share per measure (a number, or a suppression symbol).
+    ``text_coverage`` (stage, pct: the share of case notes with the child's voice) is set
+    beside the structured fields when given.
     """
     rows = []
-    totals = summary.groupby("measure")[["records", "with_voice"]].sum()
-    pct = (100 * totals["with_voice"] / totals["records"]).round(1).to_dict()
     for stage, g in catalogue.groupby("stage", sort=False):
         recorded = []
         for r in g[g["carries_voice"] != "no"].itertuples():
-            figure = f" ({pct[r.measure]}%)" if r.measure in pct else ""
+            figure = f" ({measure_pct[r.measure]}%)" if r.measure in measure_pct else ""
             recorded.append(f"{r.table} {r.field}{figure}")
         missing = [r.opportunity for r in g.itertuples() if r.opportunity]
         if stage == "CP" and records.icpc and not records.icpc_fields:
-            missing.append(f"{records.icpc} initial conferences with no attendance field")
+            missing.append("initial conferences: no attendance field")
         rows.append({"stage": stage, "recorded": "; ".join(recorded) or "nothing",
                      "could_be_and_is_not": "; ".join(missing) or "",
                      "fields_with_voice": int((g["carries_voice"] == "yes").sum()),
@@ -351,3 +351,31 @@ def recorded_and_missing(catalogue: pd.DataFrame, summary: pd.DataFrame, records
         text = text_coverage.set_index("stage")["pct"]
         out["case_notes_with_child_voice_pct"] = out["stage"].map(text)
     return out
+
+
+# Case-note stages (case_notes.csv Stage) that make up each stage of the map.
+TEXT_STAGES = {"contact/referral": ["contact", "referral"], "assessment": ["assessment"],
+               "S47": ["s47"], "CIN": ["CIN"], "CP": ["CP"], "CIN/CP": ["CIN", "CP"],
+               "CLA": ["CLA"], "CIN/CP/CLA": ["CIN", "CP", "CLA"], "early help": ["early help"]}
+
+
+def text_voice_coverage(data_dir: Path | str) -> pd.DataFrame:
+    """Case notes with the child's voice, per stage of the map, by the voice notebook's
+    auto-coder (hampshire_research.voice.autocode): stage, notes, with_child_voice, pct."""
+    from .voice import autocode
+
+    path = find_file(Path(data_dir) / "case_notes", "case_notes")
+    if path is None:
+        return pd.DataFrame(columns=["stage", "notes", "with_child_voice", "pct"])
+    notes = read_table(path, ["NoteID", "NoteText"], ["Stage"])
+    segs = autocode(notes.rename(columns={"NoteID": "note_id", "NoteText": "text"}))
+    voiced = set(segs.loc[(segs["who"] == "W.CYP") & segs["absence"].isna(), "note_id"])
+    stage = notes["Stage"].str.strip().str.lower()
+    rows = []
+    for name, parts in TEXT_STAGES.items():
+        mask = stage.isin([p.lower() for p in parts])
+        n = int(mask.sum())
+        k = int(notes.loc[mask, "NoteID"].isin(voiced).sum())
+        rows.append({"stage": name, "notes": n, "with_child_voice": k,
+                     "pct": round(100 * k / n, 1) if n else float("nan")})
+    return pd.DataFrame(rows)
