@@ -75,10 +75,10 @@ def _world():
         ("A", "early_help", "early_help", "2021-06-01", "2021-08-31", "EH1", None, None, None,
          "Stepped up to social care"),
         ("A", "contact", "csc", "2021-09-10", None, "C1", "2A", None, None, None),
-        ("A", "referral", "csc", "2021-09-15", None, "E1", "2A", False, None, None),
+        ("A", "referral", "csc", "2021-09-15", "2022-03-31", "E1", "2A", False, None, None),
         ("A", "assessment", "csc", "2021-09-20", None, "E1", None, None, "3B,4B", None),
         ("A", "cin_plan", "csc", "2021-11-01", None, "E1", None, None, None, None),
-        ("A", "referral", "csc", "2022-05-10", None, "E2", "6", True, None, None),
+        ("A", "referral", "csc", "2022-05-10", "2022-05-10", "E2", "6", True, None, None),
         ("B", "referral", "csc", "2019-11-01", None, "E3", "5D", False, None, None),
         ("B", "assessment", "csc", "2019-11-05", None, "E3", None, None, "16A", None),
         ("B", "s47", "csc", "2019-11-06", None, "E3", None, None, None, None),
@@ -86,9 +86,9 @@ def _world():
         ("B", "cla_episode", "csc", "2020-02-01", None, "E3", None, None, None, None),
         ("B", "referral", "csc", "2021-02-01", None, "E5", "6", True, None, None),
         ("C", "suspension", "school_census", "2023-05-10", None, None, None, None, None, None),
-        ("C", "referral", "csc", "2023-10-05", None, "E4", "2A", False, None, None),
+        ("C", "referral", "csc", "2023-10-05", "2023-12-15", "E4", "2A", False, None, None),
         ("C", "assessment", "csc", "2023-10-10", None, "E4", None, None, "21", None),
-        ("D", "referral", "csc", "2020-01-05", None, "E6", "1A", False, None, None),
+        ("D", "referral", "csc", "2020-01-05", "2020-01-05", "E6", "1A", False, None, None),
         ("D", "assessment", "csc", "2020-01-10", None, "E6", None, None, "3A", None),
     ]
     timeline = pd.DataFrame(ev, columns=["child_id", "event_type", "source", "start_date",
@@ -254,6 +254,19 @@ def test_needs_profile(world, params):
     assert n.loc[("5-9", "Rushmoor", "Domestic abuse"), "assessments"] == 1
     assert n.loc[("10-15", "All districts", "Domestic abuse"), "assessments"] == 3
     assert n.loc[("10-15", "All districts", "Neglect"), "assessments_with_factor"] == 1
+
+
+def test_open_case_months_leave_the_regression(world):
+    oc = rf.open_case_months(world["refs_all"], last_month=2025 * 12 + 7)  # to Aug 2025
+    months = oc.groupby("child_id")["month"].apply(list).to_dict()
+    assert months["A"] == [2021 * 12 + 9 + i for i in range(5)]  # Oct 2021 - Feb 2022
+    assert months["C"] == [2023 * 12 + 10]  # November 2023; closed in December
+    assert months["B"][:2] == [2019 * 12 + 11, 2020 * 12] and months["B"][-1] == 2025 * 12 + 7
+    assert "D" not in months  # closed the day it was made
+    cells = rf.monthly_counts(world["cohort"], world["refs"], oc)
+    # B's case never closes: Dec 2019 to Dec 2020, 13 of B's months, leave too
+    assert cells["person_months"].sum() == 96 - 5 - 13 - 1
+    assert cells["referrals"].sum() == 4
 
 
 def test_undated_event_is_an_error(world):

@@ -437,26 +437,32 @@ def first_referral_school_share(referrals: pd.DataFrame) -> pd.DataFrame:
 
 # --- what changes at transfer: Poisson / negative binomial regression ----------------------------
 
-ADJUSTMENTS = {"persistent_absence": "persistent absence this term",
-               "early_help_recent": "early help open this month or in the 6 before",
-               "suspension_recent": "suspension this month or in the 12 before"}
+def open_case_months(referrals_all: pd.DataFrame, last_month: int) -> pd.DataFrame:
+    """Child-months a social care case was open throughout (referred before the month, closed
+    after it; unclosed cases to ``last_month``): a child is not at risk of a new referral then."""
+    r = referrals_all.dropna(subset=["child_id"])
+    start = r["month"].to_numpy() + 1
+    end = month_index(r["end_date"]).fillna(last_month + 1).astype(int).to_numpy()
+    end = np.minimum(end, last_month + 1)
+    span = np.maximum(end - start, 0)
+    out = pd.DataFrame({"child_id": np.repeat(r["child_id"].to_numpy(), span),
+                        "month": np.concatenate([np.arange(a, a + n) for a, n in
+                                                 zip(start, span, strict=True)] or [[]])})
+    return out.astype({"month": int}).drop_duplicates().reset_index(drop=True)
 
 
-def monthly_counts(cohort: Cohort, events: pd.DataFrame, markers: pd.DataFrame | None = None
+def monthly_counts(cohort: Cohort, events: pd.DataFrame, open_cases: pd.DataFrame | None = None
                    ) -> pd.DataFrame:
     """Referral counts and person-months in cells of every model term (the regression's data).
 
-    With ``markers`` (from ``marker_months``), each child-month also carries whether the child
-    had early help open that month or in the 6 before, and a suspension that month or in the
-    12 before.
+    With ``open_cases`` (from ``open_case_months``) those child-months are left out.
     """
     m = cohort.months
+    if open_cases is not None:
+        shut = m.merge(open_cases.assign(shut=True), on=["child_id", "month"], how="left")["shut"]
+        m = m[shut.isna().to_numpy()]
     keys = ["academic_year", "calendar_month", "holiday_share", "ncy", "period", *SUBGROUPS,
             "age_band", "persistent_absence"]
-    if markers is not None:
-        m = m.assign(early_help_recent=_flag(m, markers, "early help", 6, first=0),
-                     suspension_recent=_flag(m, markers, "suspension", 12, first=0))
-        keys += ["early_help_recent", "suspension_recent"]
     k = events.groupby(["child_id", "month"]).size().rename("referrals")
     m = m.merge(k.reset_index(), on=["child_id", "month"], how="left")
     m["referrals"] = m["referrals"].fillna(0).astype(int)
@@ -484,20 +490,30 @@ class RateRatios:
     alpha: float  # estimated overdispersion (Cameron-Trivedi)
     overdispersion_p: float
     pearson_dispersion: float  # Pearson chi2 / df of the Poisson fit
+    referrals_left_out: int  # referrals in months a case was already open throughout
 
 
-def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame, markers: pd.DataFrame | None = None,
-                    alpha_level: float = 0.05) -> RateRatios:
+def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
+                    open_cases: pd.DataFrame | None = None, alpha_level: float = 0.05
+                    ) -> RateRatios:
     """Rate ratios for referrals: transfer months, school holidays and subgroups.
 
     Monthly counts with log person-time offset. Terms: Year 7 first term and Year 6 summer
     term (against other months of the same school year, via NCY), academic year, the holiday
-    share of the month, sex, FSM, SEN provision, ethnicity group, district, age band,
-    persistent absence this term and, with ``markers``, recent early help and suspension.
+    share of the month, sex, FSM, SEN provision, ethnicity group, district, age band and
+    persistent absence in the term. With ``open_cases``, months a case was open throughout
+    are left out of the person-time: a child with an open case is not at risk of a new
+    referral (referrals in them are counted in ``referrals_left_out``).
+
+    Early help and suspensions are described (``before_referral``), not adjusted for: early
+    help often follows social care (step-down) and both share causes with referral that the
+    data do not hold, so as terms they would distort the other ratios.
+
     Poisson first; if the Cameron-Trivedi test finds overdispersion (p < alpha_level), a
     negative binomial GLM with that alpha. Associations, not causes.
     """
-    cells = monthly_counts(cohort, referrals, markers)
+    cells = monthly_counts(cohort, referrals, open_cases)
+    left_out = len(referrals) - int(cells["referrals"].sum())
     refs = {"period": "Other months", "sex": "F", "fsm": "Not FSM", "sen_provision": "No SEN",
             "ethnicity_group": "White", "district": None, "age_band": "10-15", "ncy": None,
             "academic_year": None}
@@ -509,8 +525,8 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame, markers: pd.DataFra
         ref = _reference(levels, pref) if pref else sorted(levels.unique())[0]
         cells[col] = levels
         terms.append(f"C({col}, Treatment(reference={ref!r}))")
-    flags = [c for c in ADJUSTMENTS if c in cells and cells[c].nunique() > 1]
-    formula = "referrals ~ " + " + ".join(terms + ["holiday_share"] + flags)
+    pa = ["persistent_absence"] if cells["persistent_absence"].nunique() > 1 else []
+    formula = "referrals ~ " + " + ".join(terms + ["holiday_share"] + pa)
     offset = np.log(cells["person_months"] / 12)
     pois = smf.glm(formula, cells, family=sm.families.Poisson(), offset=offset).fit()
     mu = pois.fittedvalues.to_numpy()
@@ -528,8 +544,9 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame, markers: pd.DataFra
             continue
         if name == "holiday_share":
             term, level, mask = "school holidays", "month all holiday vs all term", None
-        elif name in ADJUSTMENTS:
-            term, level, mask = name, ADJUSTMENTS[name], cells[name] == 1
+        elif name == "persistent_absence":
+            term, level = "persistent absence", "10% or more of sessions missed this term"
+            mask = cells[name] == 1
         else:
             col = name.split("(", 1)[1].split(",", 1)[0]
             term, level = col, name.rsplit("[T.", 1)[1].rstrip("]")
@@ -539,7 +556,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame, markers: pd.DataFra
                      "ci_lower": np.exp(ci.loc[name, 0]), "ci_upper": np.exp(ci.loc[name, 1]),
                      "p_value": fit.pvalues[name], "events": int(sub["referrals"].sum()),
                      "person_years": sub["person_months"].sum() / 12, "model": model})
-    return RateRatios(pd.DataFrame(rows), model, alpha, p, dispersion)
+    return RateRatios(pd.DataFrame(rows), model, alpha, p, dispersion, left_out)
 
 
 # --- time to first referral ---------------------------------------------------------------------
@@ -663,13 +680,11 @@ def marker_months(school_terms: pd.DataFrame, timeline: pd.DataFrame,
     return out.drop_duplicates().reset_index(drop=True)
 
 
-def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int, first: int = 1
-                ) -> pd.DataFrame:
-    """For each (child_id, month) row: 1 if each marker fell in the ``window`` months before
-    (and in the month itself when ``first`` is 0)."""
+def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int) -> pd.DataFrame:
+    """For each (child_id, month) row: 1 if each marker fell in the ``window`` months before."""
     if markers.empty:
         return child_months[["child_id", "month"]].copy()
-    lags = np.arange(first, window + 1)
+    lags = np.arange(1, window + 1)
     spread = markers.loc[markers.index.repeat(len(lags))].copy()
     spread["month"] = spread["month"].to_numpy() + np.tile(lags, len(markers))
     flags = (spread.drop_duplicates().assign(had=1)
@@ -678,12 +693,6 @@ def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int, 
     keyed = child_months[["child_id", "month"]].merge(flags.reset_index(), how="left",
                                                       on=["child_id", "month"])
     return keyed.fillna(0)
-
-
-def _flag(child_months: pd.DataFrame, markers: pd.DataFrame, marker: str, window: int,
-          first: int = 1) -> np.ndarray:
-    had = _had_marker(child_months, markers[markers["marker"] == marker], window, first)
-    return had[marker].to_numpy().astype(int) if marker in had else np.zeros(len(had), int)
 
 
 MARKERS = ["early help", "suspension", "persistent absence", "school move", "SEN change"]
@@ -1032,7 +1041,7 @@ def plot_sankey(flows: pd.DataFrame, title: str):
     for k, d in depth.items():
         ax.add_patch(plt.Rectangle((d, pos[k]), width, size[k], color="0.3"))
         ax.text(d + width + 0.03, pos[k] + size[k] / 2, f"{k} ({int(size[k]):,})", va="center",
-                fontsize=8)
+                fontsize=8, bbox={"facecolor": "white", "alpha": 0.7, "linewidth": 0})
     ax.set_xlim(-0.1, max(depth.values()) + 1.1)
     ax.set_ylim(max(pos[k] + size[k] for k in depth) + gap, -gap)
     ax.axis("off")
