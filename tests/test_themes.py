@@ -212,3 +212,62 @@ def test_codes_on_a_turn_that_does_not_exist_are_an_error(tmp_path):
     with pytest.raises(ProjectError, match="not a turn"):
         themes.to_refi(tmp_path / "p.qdpx", _turns(3),
                        pd.DataFrame({"session_id": ["S1"], "turn": [7], "theme": ["T.TRUST"]}))
+
+
+# Turns written by hand after the lexicons were last changed, in wording the first pass had not
+# met. Measured when written: pooled precision 0.57, recall 0.24, F1 0.34, kappa 0.29 - the
+# first pass proposes, people code. The asserts guard against it getting worse.
+HELD_C = [
+    ("Whatever I said ended up being quoted back at me in the conference.", {"T.TRUST"}),
+    ("I never signed anything saying they could talk to my employer.", {"T.ASKED", "T.SHARING"}),
+    ("The assessment had my ex down as a risk to the kids when he's never even met"
+     " them.", {"T.ACCURACY"}),
+    ("The chair went round the table and skipped me completely.", {"T.HEARD"}),
+    ("Housing and social care clearly weren't talking, we got two letters saying"
+     " opposite things.", {"T.SHARING"}),
+    ("Data is fine for planning services but not for deciding which family gets a"
+     " knock on the door.", {"T.PREDICTION"}),
+    ("A family worker in the first year after he was born would have made all the"
+     " difference.", {"T.EARLYHELP"}),
+    ("It took a solicitor to get hold of my own case file.", {"T.ACCESS"}),
+    ("Calling a mum 'chaotic' on paper follows her through every service she"
+     " touches.", {"T.LANGUAGE", "T.PREDICTION"}),
+    ("My foster carer reads my reports before I do, which isn't right.", {"T.ACCESS"}),
+    ("I don't open up to people who write everything down while I'm talking.", {"T.TRUST"}),
+    ("Can I just say, they got my surname wrong on the child protection plan.", {"T.ACCURACY"}),
+    ("As a manager I want the child's words in the record, not our summary of them.", {"T.HEARD"}),
+    ("Police notifications land in our inbox with hardly any context.", {"T.SHARING"}),
+    ("I'm wary of dashboards that colour families red, amber or green.", {"T.PREDICTION"}),
+    ("We only saw them once things had reached crisis point.", {"T.EARLYHELP"}),
+    ("Young people should get their plan written to them, in a way they can"
+     " read.", {"T.ACCESS", "T.LANGUAGE"}),
+    ("Terms like 'failure to engage' put the blame on families for services that"
+     " don't fit their lives.", {"T.LANGUAGE"}),
+    ("My social worker keeps changing so I have to tell my whole story again every"
+     " time.", {"T.SHARING"}),
+    ("I wanted to speak at my review but they ran out of time.", {"T.HEARD"}),
+    ("Nobody asked me before they told my dad where I was living.", {"T.ASKED", "T.SHARING"}),
+    ("If they'd got me a counsellor in year seven I might not have been excluded.", {"T.EARLYHELP"}),
+    ("Once you're in care everyone assumes you're trouble.", {"T.PREDICTION"}),
+    ("I trust my key worker because she tells me what she's going to write first.", {"T.TRUST"}),
+    ("The minutes said I agreed to the plan but I never did.", {"T.ACCURACY", "T.HEARD"}),
+    ("We tell parents at the start that we'll share with the school unless there's"
+     " a good reason not to.", {"T.ASKED", "T.SHARING"}),
+    ("It's my information, I should get a say in who sees it.", {"T.ASKED"}),
+    ("Do you want a cup of tea before we start?", set()),
+    ("I've got to leave at half two for the school run.", set()),
+    ("Mm, I see what you mean.", set()),
+    ("It was about two years ago now.", set()),
+    ("We've lived here since the twins were born.", set()),
+]
+
+
+def test_first_pass_on_unseen_wording_is_a_prompt_not_a_coder():
+    turns = pd.DataFrame({"session_id": "C", "turn": range(1, len(HELD_C) + 1), "speaker": "P1",
+                          "role": "parent_carer", "text": [t for t, _ in HELD_C]})
+    gold = pd.DataFrame([("C", i, th) for i, (_, ths) in enumerate(HELD_C, 1) for th in ths],
+                        columns=["session_id", "turn", "theme"])
+    pooled = themes.agreement(themes.first_pass(turns), gold, turns).set_index("theme").loc[
+        "all themes"]
+    assert pooled["coded_b"] == 33
+    assert pooled["precision"] >= 0.5 and pooled["recall"] >= 0.2
