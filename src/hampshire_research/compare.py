@@ -70,10 +70,19 @@ def rate_ratio(table: pd.DataFrame, keys: list[str], a: str, b: str, events: str
     return out
 
 
-def share_difference(table: pd.DataFrame, key: str, count: str, a: str, b: str) -> pd.DataFrame:
+def _total(rows: pd.DataFrame, count: str, pct: str) -> float:
+    """A breakdown's total from its published rows: count / share on any row showing both
+    (suppressed rows hide their counts, so summing the shown counts would undercount)."""
+    k, p = _num(rows[count]), _num(rows[pct])
+    ok = k.notna() & p.notna() & (p > 0)
+    return float((k[ok] / p[ok] * 100).median()) if ok.any() else float(k.sum())
+
+
+def share_difference(table: pd.DataFrame, key: str, count: str, a: str, b: str,
+                     pct: str = "pct") -> pd.DataFrame:
     """Difference in percentage points of each category's share between two sites (Newcombe)."""
     rows = []
-    totals = {s: _num(table.loc[table.site == s, count]).sum() for s in (a, b)}
+    totals = {s: round(_total(table[table.site == s], count, pct)) for s in (a, b)}
     for level, g in table.groupby(key, sort=False):
         ka = _num(g.loc[g.site == a, count]).sum(min_count=1)
         kb = _num(g.loc[g.site == b, count]).sum(min_count=1)
@@ -88,3 +97,71 @@ def share_difference(table: pd.DataFrame, key: str, count: str, a: str, b: str) 
                         "ci_lower": round(100 * lo, 1), "ci_upper": round(100 * hi, 1)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def strictest_profile(sites: list[str]) -> str:
+    """The disclosure profile to apply to a comparison: the strictest of the sites'."""
+    from .params import load_site
+
+    profiles = {load_site(s).disclosure_profile for s in sites}
+    return max(profiles, key=lambda p: disclosure.get_profile(p).threshold)
+
+
+def publish(df: pd.DataFrame, name: str, sites: list[str], root: Path, *,
+            counts: list[str] = (), derived: dict | None = None) -> pd.DataFrame:
+    """Write a comparison table to reports/compare/tables/ through disclosure control."""
+    table = disclosure.protect(df, strictest_profile(sites), counts=list(counts), derived=derived)
+    folder = root / "compare" / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+    return table
+
+
+def save_figure(fig, name: str, alt: str, root: Path) -> Path:
+    from .publish import write_png
+
+    return write_png(fig, root / "compare" / "figures", name, alt)
+
+
+def side_by_side(table: pd.DataFrame, keys: list[str], value: str, names: dict[str, str]
+                 ) -> pd.DataFrame:
+    """One column per site (display names) for a published value."""
+    wide = table.pivot_table(index=keys, columns="site", values=value, aggfunc="first",
+                             sort=False)
+    wide = wide[[s for s in names if s in wide.columns]].rename(columns=names)
+    return wide.reset_index()
+
+
+def with_interval(table: pd.DataFrame, value: str, lower: str = "ci_lower",
+                  upper: str = "ci_upper", unit: str = "") -> pd.Series:
+    """'value (lower to upper)' as text; just the symbol where the value is suppressed."""
+    return pd.Series([f"{v}{unit} ({lo} to {hi})" if v not in disclosure.SYMBOLS else v
+                      for v, lo, hi in zip(table[value], table[lower], table[upper])],
+                     index=table.index)
+
+
+def rates_with_intervals(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """'rate (lower to upper)' text per site, for reading a rates table across sites."""
+    text = table.assign(shown=with_interval(table, "rate_per_10k"))
+    keys = [c for c in table.columns if c not in {"events", "person_years", "rate_per_10k",
+                                                   "ci_lower", "ci_upper", "site", "shown"}]
+    return side_by_side(text, keys, "shown", names)
+
+
+def plot_rates(table: pd.DataFrame, x: str, names: dict[str, str], title: str, xlabel: str,
+               reference: float | None = None, reference_label: str = ""):
+    """Rates per 10,000 with 95% intervals, one series per site (suppressed points not drawn)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    offsets = np.linspace(-0.15, 0.15, len(names))
+    for (site, label), dx in zip(names.items(), offsets):
+        t = table[table.site == site]
+        xs = pd.to_numeric(t[x]) + dx
+        rate, lo, hi = _num(t["rate_per_10k"]), _num(t["ci_lower"]), _num(t["ci_upper"])
+        ax.errorbar(xs, rate, yerr=[rate - lo, hi - rate], fmt="o-", capsize=3, label=label)
+    if reference is not None:
+        ax.axhline(reference, color="grey", linestyle="--", label=reference_label)
+    ax.set(title=title, xlabel=xlabel, ylabel="Rate per 10,000 child-years")
+    ax.legend()
+    return fig

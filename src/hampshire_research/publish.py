@@ -52,7 +52,10 @@ def publish_table(
 
 def save_figure(fig, name: str, params: SiteParams, alt: str, out_dir: Path | None = None) -> Path:
     """Save a figure (drawn only from published numbers) as PNG with its alt text beside it."""
-    folder = site_reports_dir(params, out_dir) / "figures"
+    return write_png(fig, site_reports_dir(params, out_dir) / "figures", name, alt)
+
+
+def write_png(fig, folder: Path, name: str, alt: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
     fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})

@@ -1,0 +1,54 @@
+"""Cross-site comparison from published tables: known answers, suppression carried through."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from hampshire_research import compare
+from hampshire_research.errors import ProjectError
+
+
+def _rates():
+    return pd.DataFrame({
+        "site": ["a", "a", "b", "b"], "ncy": ["5", "6", "5", "6"],
+        "events": ["40", "c", "20", "30"], "person_years": ["1000", "1000", "1000", "500"],
+    })
+
+
+def test_rate_ratio_with_a_log_normal_interval():
+    out = compare.rate_ratio(_rates(), ["ncy"], "a", "b").set_index("ncy")
+    assert out.loc["5", "rate_ratio"] == 2.0
+    se = math.sqrt(1 / 40 + 1 / 20)
+    assert out.loc["5", "ci_lower"] == round(2 * math.exp(-1.96 * se), 2)
+    assert out.loc["5", "ci_upper"] == round(2 * math.exp(1.96 * se), 2)
+    # a suppressed count makes the comparison suppressed, never a guess
+    assert out.loc["6", ["rate_ratio", "ci_lower", "ci_upper"]].tolist() == ["c", "c", "c"]
+
+
+def test_share_difference_uses_the_true_total_behind_suppressed_rows():
+    table = pd.DataFrame({
+        "site": ["a"] * 3 + ["b"] * 3, "source": ["police", "schools", "other"] * 2,
+        "referrals": ["50", "47", "c", "30", "60", "10"],
+        "pct": ["50.0", "47.0", "c", "30.0", "60.0", "10.0"],
+    })
+    out = compare.share_difference(table, "source", "referrals", "a", "b").set_index("source")
+    assert out.loc["police", "pct_a"] == 50.0 and out.loc["police", "difference_pp"] == 20.0
+    assert out.loc["police", "ci_lower"] < 20 < out.loc["police", "ci_upper"]
+    assert out.loc["other", "difference_pp"] == "c"
+
+
+def test_with_interval_shows_only_the_symbol_when_suppressed():
+    t = pd.DataFrame({"pct": ["12.5", "c"], "ci_lower": ["10.0", "c"], "ci_upper": ["15.0", "c"]})
+    assert compare.with_interval(t, "pct", unit="%").tolist() == ["12.5% (10.0 to 15.0)", "c"]
+
+
+def test_a_site_that_has_not_run_is_a_clear_error(tmp_path):
+    with pytest.raises(ProjectError, match="run the site first"):
+        compare.site_table(["hampshire"], "referrals_rates_by_ncy", tmp_path)
+
+
+def test_england_figures_carry_their_sources():
+    eng = compare.england()
+    assert eng["cla_per_10k"]["value"] == 67
+    assert all("source" in v for v in eng.values())
