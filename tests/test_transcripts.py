@@ -263,3 +263,10 @@ def test_write_transcripts_uses_the_sites_schools_when_present(tmp_path):
     synth.write_transcripts(tmp_path, load_site("hampshire"), seed=1)
     planted = pd.read_csv(tmp_path / "truth" / "transcript_identifiers.csv")
     assert set(planted.loc[planted.kind == "school", "value"]) == {"Quillfeather Primary School"}
+
+
+def test_listed_session_that_no_file_holds_is_an_error(tmp_path):
+    (tmp_path / "a.txt").write_text("P1: hi\n", encoding="utf-8")
+    (tmp_path / "sessions.csv").write_text("session_id\na\nS7\n", encoding="utf-8")
+    with pytest.raises(ProjectError, match="'S7' is listed"):
+        read_transcripts(tmp_path)

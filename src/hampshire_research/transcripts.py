@@ -187,16 +187,14 @@ def read_transcripts(folder: Path | str) -> pd.DataFrame:
     if not frames:
         raise ProjectError("no .txt, .docx or .vtt transcripts found", path=folder)
     turns = pd.concat(frames, ignore_index=True)
+    unread = sorted(set(sessions["session_id"]) - set(turns["session_id"]))
+    if unread:
+        raise ProjectError(f"session {unread[0]!r} is listed but no transcript has it", path=sheet)
     dup = turns.drop_duplicates(["session_id", "file"])["session_id"]
     if dup.duplicated().any():
         sid = dup[dup.duplicated()].iloc[0]
         raise ProjectError(f"session {sid!r} comes from more than one file", path=folder)
     return turns.sort_values(["session_id", "turn"], kind="stable").reset_index(drop=True)
-
-
-def session_text(turns: pd.DataFrame) -> str:
-    """A session as one plain text ("speaker: words" a line), the form coders see."""
-    return "".join(f"{s}: {t}\n" for s, t in zip(turns["speaker"], turns["text"], strict=True))
 
 
 # --- formats -------------------------------------------------------------------------------

@@ -353,29 +353,33 @@ def recorded_and_missing(catalogue: pd.DataFrame, measure_pct: dict[str, object]
     return out
 
 
-# Case-note stages (case_notes.csv Stage) that make up each stage of the map.
-TEXT_STAGES = {"contact/referral": ["contact", "referral"], "assessment": ["assessment"],
-               "S47": ["s47"], "CIN": ["CIN"], "CP": ["CP"], "CIN/CP": ["CIN", "CP"],
-               "CLA": ["CLA"], "CIN/CP/CLA": ["CIN", "CP", "CLA"], "early help": ["early help"]}
+# The voice notebook's stages (voice.coverage.STAGES) that make up each stage of the map.
+TEXT_STAGES = {"contact/referral": ["referral"], "assessment": ["assessment"], "S47": ["S47"],
+               "CIN": ["CIN"], "CP": ["CP"], "CIN/CP": ["CIN", "CP"], "CLA": ["CLA"],
+               "CIN/CP/CLA": ["CIN", "CP", "CLA"], "early help": ["early help"]}
 
 
 def text_voice_coverage(data_dir: Path | str) -> pd.DataFrame:
-    """Case notes with the child's voice, per stage of the map, by the voice notebook's
-    auto-coder (hampshire_research.voice.autocode): stage, notes, with_child_voice, pct."""
+    """Case notes with the child's voice (any form), per stage of the map, by the voice
+    notebook's own coder and definitions (voice.autocode, voice.coverage): stage, notes,
+    with_child_voice, pct."""
     from .voice import autocode
+    from .voice.coverage import record_flags
 
     path = find_file(Path(data_dir) / "case_notes", "case_notes")
     if path is None:
         return pd.DataFrame(columns=["stage", "notes", "with_child_voice", "pct"])
-    notes = read_table(path, ["NoteID", "NoteText"], ["Stage"])
-    segs = autocode(notes.rename(columns={"NoteID": "note_id", "NoteText": "text"}))
-    voiced = set(segs.loc[(segs["who"] == "W.CYP") & segs["absence"].isna(), "note_id"])
-    stage = notes["Stage"].str.strip().str.lower()
+    raw = read_table(path, ["NoteID", "NoteText"],
+                     ["System", "PersonID", "NoteDate", "NoteType", "Stage"])
+    texts = pd.DataFrame({"text_id": raw["NoteID"], "record_id": raw["System"] + ":" +
+                          raw["PersonID"], "source": raw["System"], "note_type": raw["NoteType"],
+                          "stage": raw["Stage"], "date": parse_dates(raw["NoteDate"])[0],
+                          "text": raw["NoteText"]})
+    flags = record_flags(texts, autocode(texts.rename(columns={"text_id": "note_id"})))
     rows = []
     for name, parts in TEXT_STAGES.items():
-        mask = stage.isin([p.lower() for p in parts])
-        n = int(mask.sum())
-        k = int(notes.loc[mask, "NoteID"].isin(voiced).sum())
+        mask = flags["stage"].isin(parts)
+        n, k = int(mask.sum()), int(flags.loc[mask, "cyp_voice"].sum())
         rows.append({"stage": name, "notes": n, "with_child_voice": k,
                      "pct": round(100 * k / n, 1) if n else float("nan")})
     return pd.DataFrame(rows)

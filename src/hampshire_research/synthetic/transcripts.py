@@ -565,8 +565,7 @@ def _compose_session(world: _World, session_id: str, group: str, roles: list[str
         "useful.")
     labels = _labels(world, interviewer, people)
     return {"session_id": session_id, "group": group, "site": world.site,
-            "date": d.isoformat(), "turns": turns, "labels": labels,
-            "roles": {id(p): p["role"] for p in [interviewer, *people]}}
+            "date": d.isoformat(), "turns": turns, "labels": labels}
 
 
 def _answer(world: _World, person: dict, theme: str) -> tuple[str, set, list]:
