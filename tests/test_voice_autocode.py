@@ -1,6 +1,7 @@
 """The auto-coder on notes it has never seen: hand-written held-out notes in real-world styles,
 plus its contract (ids, offsets, one form per voice segment, no form on W.PRAC or absences)."""
 
+import importlib
 from pathlib import Path
 
 import pandas as pd
@@ -104,3 +105,21 @@ def test_notes_without_text_give_no_rows_and_bad_input_is_an_error():
 def test_same_input_same_output():
     notes, _ = load_heldout("heldout_notes_2.yaml")
     pd.testing.assert_frame_equal(autocode(notes), autocode(notes.copy()))
+
+
+def test_the_word_gate_never_changes_a_code(monkeypatch):
+    """The fast skip (a pattern runs only when the sentence has one of its words) is exact."""
+    ac = importlib.import_module("hampshire_research.voice.autocode")
+    notes = pd.concat([load_heldout(n)[0] for n in ("heldout_notes.yaml", "heldout_notes_2.yaml")])
+    gated = autocode(notes)
+    monkeypatch.setattr(ac, "_GATE_ON", False)
+    pd.testing.assert_frame_equal(gated, autocode(notes))
+
+
+def test_triggers_read_from_the_pattern():
+    from hampshire_research.voice.triggers import triggers
+
+    assert triggers(r"(?i:\b(?:said|told me|was clear that)\b)") == {"said", "told", "clear"}
+    assert triggers(r"\bnot (?:seen|visited)\b") == {"seen", "visited"}  # "not" is common
+    assert triggers(r"(?:is|was) (?:happy|sad)") == {"happy", "sad"}  # rarer words preferred
+    assert triggers(r"pre-?verbal|\d+ out") is None  # a branch without a whole word: always run

@@ -9,6 +9,7 @@ each with a bootstrap 95% interval over sentences; precision, recall and F1 for 
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 
 import krippendorff
@@ -79,7 +80,8 @@ def precision_recall(auto: pd.DataFrame, gold: pd.DataFrame, notes: pd.DataFrame
     a = unit_labels(auto[auto.note_id.isin(notes.note_id)], u).assign(auto=True)
     g = unit_labels(gold[gold.note_id.isin(notes.note_id)], u).assign(gold=True)
     both = a.merge(g, on=["note_id", "unit", "label"], how="outer")
-    both[["auto", "gold"]] = both[["auto", "gold"]].fillna(False).astype(bool)
+    both["auto"] = both["auto"].eq(True)
+    both["gold"] = both["gold"].eq(True)
     rows = []
     for label in _label_order():
         b = both[both.label == label]
@@ -110,7 +112,7 @@ def ratings(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame
         lab = unit_labels(seg[seg.note_id.isin(notes.note_id)], u)
         wide = (lab.assign(v=True).pivot_table(index=["note_id", "unit"], columns="label",
                                                values="v", aggfunc="any")
-                .reindex(pd.MultiIndex.from_frame(key)).fillna(False).astype(bool))
+                .reindex(pd.MultiIndex.from_frame(key)).eq(True))
         binary[coder] = wide
         for dim, rank in (("WHO", _WHO_RANK), ("FORM", _FORM_RANK), ("ABSENCE", _ABS_RANK)):
             val = pd.Series("none", index=wide.index)
@@ -172,7 +174,9 @@ def _agreement_row(values: pd.DataFrame, n_boot: int, rng: np.random.Generator) 
     if codes.shape[1] == 2:
         table = pd.crosstab(codes[:, 0], codes[:, 1]).reindex(index=range(k), columns=range(k),
                                                               fill_value=0)
-        row["cohen_kappa"] = float(cohens_kappa(table.to_numpy()).kappa)
+        with warnings.catch_warnings():  # its asymptotic variance is nan at kappa 1; unused
+            warnings.simplefilter("ignore", RuntimeWarning)
+            row["cohen_kappa"] = float(cohens_kappa(table.to_numpy()).kappa)
     row["fleiss_kappa"] = float(fleiss_kappa(aggregate_raters(codes, n_cat=k)[0], method="fleiss"))
     row["alpha"] = float(krippendorff.alpha(reliability_data=codes.T,
                                              level_of_measurement="nominal"))

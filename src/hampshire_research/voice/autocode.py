@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import ProjectError
 from .sentences import Unit, sentence_units
+from .triggers import triggers
 
 COLUMNS = ["note_id", "start", "end", "who", "form", "absence"]
 FORM_ORDER = ["F.MED", "F.DQ", "F.RS", "F.WF", "F.NV"]  # precedence, highest first
@@ -69,15 +70,61 @@ _PLACE_BEFORE = re.compile(r"(?i:\b(?:at|to|from|in|into|after|before|for|attend
 _ROLE = {w: (who, g) for who, by_g in _ROLE_LISTS.items() for g, ws in by_g.items() for w in ws}
 _PRONOUN = {"he": "m", "him": "m", "his": "m", "himself": "m", "she": "f", "her": "f",
             "hers": "f", "herself": "f", "they": "p", "them": "p", "their": "p"}
-_ROLE_ALT = "|".join(re.escape(w).replace(r"\ ", r"[ -]") for w in sorted(_ROLE, key=len,
-                                                                          reverse=True) if w != "i")
-_MENTION = re.compile(
-    rf"(?i:\b(?P<role>{_ROLE_ALT})\b)|(?P<I>\bI\b)|(?i:\b(?P<pron>he|him|his|himself|she|her|hers|"
-    r"herself|they|them|their)\b)|(?P<title>\b(?:Mr|Mrs|Ms|Miss)\.? [A-Z][a-z]+)"
-    r"|(?P<name>\b[A-Z][a-z]{1,15}\b)")
+_PHRASES: dict[str, list[tuple[str, ...]]] = {}  # first word -> role phrases, longest first
+for _w in sorted(_ROLE, key=lambda w: -len(re.split(r"[ -]", w))):
+    if _w != "i":
+        _parts = tuple(re.split(r"[ -]", _w))
+        _PHRASES.setdefault(_parts[0], []).append(_parts)
+_TOKEN = re.compile(r"[A-Za-z]+")
+_NAME_WORD = re.compile(r"[A-Z][a-z]{1,15}")
+_TITLES = {"Mr", "Mrs", "Ms", "Miss"}
+
+
+def _mention_matches(masked: str):
+    """(start, end, kind, text) of every role, "I", pronoun, title + surname and capitalised word,
+    left to right; a role phrase ("foster carer", "step-dad") is matched longest first."""
+    toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(masked)]
+    i, n = 0, len(toks)
+    while i < n:
+        s0, e0, w = toks[i]
+        low = w.lower()
+        done = False
+        for phrase in _PHRASES.get(low, ()):
+            k = len(phrase)
+            if i + k > n:
+                continue
+            ok = True
+            for j in range(1, k):
+                pe, pw = toks[i + j - 1][1], toks[i + j]
+                if pw[2].lower() != phrase[j] or pw[0] - pe != 1 or masked[pe] not in " -":
+                    ok = False
+                    break
+            if ok:
+                e = toks[i + k - 1][1]
+                yield s0, e, "role", masked[s0:e]
+                i += k
+                done = True
+                break
+        if done:
+            continue
+        if w == "I":
+            yield s0, e0, "I", w
+        elif low in _PRONOUN:
+            yield s0, e0, "pron", w
+        elif w in _TITLES and i + 1 < n and _NAME_WORD.fullmatch(toks[i + 1][2]) and \
+                masked[e0:toks[i + 1][0]] in (" ", ". "):
+            yield s0, toks[i + 1][1], "title", masked[s0:toks[i + 1][1]]
+            i += 2
+            continue
+        elif _NAME_WORD.fullmatch(w):
+            yield s0, e0, "name", w
+        i += 1
+
+
 # a capitalised word counts as an unnamed person only where a person would stand
-_NAME_CONTEXT = re.compile(r"(?:[’']s\b| ?\(\d{1,2}\)| (?:said|says|told|tells|explained|shared|"
-                           r"stated|asked|wants|would|likes|smiled|cried|was|is|has|did|does)\b)")
+_NAME_CONTEXT = re.compile(r"(?:[’']s\b| ?\(\d{1,2}\)| (?:said|told|would|was|is|has|did|does|became|"
+                           r"drew|went|put|chose|ran|hid|kept|made|felt|took|gave|got|sat|held|"
+                           r"[a-z]+ed|[a-z]+[^s]s)\b)")
 _NOT_NAMES = {
     "The", "A", "An", "He", "She", "They", "It", "This", "That", "There", "Then", "When", "While",
     "As", "At", "On", "In", "If", "Due", "During", "After", "Before", "Through", "Visit", "Home",
@@ -106,11 +153,19 @@ _RS = re.compile(
     r"indicated|indicates|informed|informs|advised|advises|raised|raises|noted|notes|added|adds|"
     r"repeated|repeats|clarified|insisted|insists|voiced|wrote|writes|talked about|talks about|"
     r"spoke about|speaks about|spoke of|let (?:me|us|the \w+) know|lets (?:me|us) know|"
-    r"made (?:it )?clear|(?:was|is|were) able to (?:say|tell|share|explain|talk about))\b)")
+    r"made (?:it )?clear|(?:was|is|were) able to (?:say|tell|share|explain|talk about)|"
+    r"went on to (?:say|tell|explain|share|describe)|(?:was|is|were|are) clear that|passed on|"
+    r"relayed|conveyed|(?:felt|feels|feel) that)\b)")
+_RS_WEAK = {"added", "adds", "noted", "notes", "raised", "raises", "agreed", "agrees",
+            "repeated", "repeats", "indicated", "indicates", "confirmed", "confirms"}
+_CONTENT_AFTER = re.compile(r"\s*(?:that\b|what\b|how\b|[:,]?\s*[\"“‘'])")
+_RELAY = re.compile(r"(?i:\b(?:passed on|relayed|conveyed)\b|[’']s message\b|\b(?:views|wishes) "
+                    r"(?:were|was) (?:shared|passed on|relayed|given|put forward) by\b)")
 _RS_BLOCK = re.compile(r"(?i:\b(?:to|not|never|was|were|been|being|be|is|are|when|if|once|having|"
                        r"didn't|won't|wouldn't|couldn't|can't|cannot|doesn't|don't|without)\s+$)")
 _WF = re.compile(
-    r"(?i:(?:[’']s|s[’'])\s+(?:main\s+)?(?:wish|wishes|view|views|feelings|hope|hopes|worry|worries|"
+    r"(?i:(?:[’']s|s[’'])\s+(?:main\s+|biggest\s+|greatest\s+|only\s+)?(?:wish|wishes|view|views|"
+    r"feelings|hope|hopes|worry|worries|"
     r"dream|dreams|preference|priority)\s+(?:is|are|was|were|remains?)\b|"
     r"\b(?:wants|wanted|would (?:really )?(?:like|love|prefer)|wishes|wished|hopes|hoped|likes|"
     r"liked|loves|loved|enjoys|dislikes|disliked|hates|hated|misses|missed|feels|felt|worries|"
@@ -119,10 +174,11 @@ _WF = re.compile(
     r"(?:is|was|are|were|feels|felt|remains|seems) (?:very |really |quite |still |so |also |"
     r"increasingly |a bit |not )?(?:worried|scared|frightened|afraid|happy|sad|upset|unhappy|angry|"
     r"excited|anxious|nervous|keen|desperate|concerned|looking forward|pleased|relieved|confused|"
-    r"lonely|fed up|sick of)(?! for (?:me|us|the|her|him))|"
+    r"lonely|fed up|sick of|happiest|happier|safest|safer)(?! for (?:me|us|the|her|him))|"
     r"they (?:want|like|love|hope|wish|miss|enjoy|feel))\b)")
-_MED_VIEW = re.compile(
-    r"(?i:\b(?:wants|wanted|would (?:really )?(?:like|love|prefer)|wishes|wished|hopes|misses|"
+_MED_VIEW = re.compile(  # right after the child: "Ellie wants", "she has said"
+    r"(?i:\s+(?:has |have |had |is |was |also |still |really |does |did |keeps |would )?"
+    r"(?:wants|wanted|would (?:really )?(?:like|love|prefer)|wishes|wished|hopes|misses|"
     r"feels|felt|worries|do(?:es)?(?:n[’']t| not) (?:want|wish)|told|tells|said|says|asked|"
     r"(?:is|was|feels|felt) (?:very |really |quite |still |so )?(?:worried|scared|frightened|afraid|"
     r"happy|sad|upset|unhappy|angry|anxious|nervous|lonely))\b)")
@@ -137,7 +193,12 @@ _NV = re.compile(
     r"chose (?:the|a) \w+ (?:face|emoji|sticker|card)|appeared|appears|seemed|seems|presented as|"
     r"observed to|(?:was|were|is|are) (?:very |quite |a little |visibly )?(?:quiet|withdrawn|tearful|"
     r"chatty|smiley|giggly|alert|calm|engaged|relaxed|distressed|content|clingy|subdued|animated|"
-    r"shy|agitated|hyper|dysregulated|settled|unsettled|vocal|playful)|was in tears|burst into tears)"
+    r"shy|agitated|hyper|dysregulated|settled|unsettled|vocal|playful)|was in tears|burst into tears|"
+    r"became (?:\w+ )?(?:tearful|upset|unsettled|distressed|quiet|withdrawn|angry|agitated|"
+    r"animated|anxious|calm|silent)|arched (?:his|her|their) back|put (?:his|her|their) hands over|"
+    r"kept (?:his|her|their) head down|did not make eye contact|pushed (?:the \w+ )?away|"
+    r"crawled|toddled|picked the \w+ face|chose (?:the )?\w+ (?:face|card)|chose \d+|"
+    r"\d+ out of (?:10|ten)|raised (?:his|her|their) voice|held (?:on to|onto))"
     r"\b)")
 _DQ_FRAME = re.compile(r"(?i:\b(?:in (?:his|her|their|[a-z]+[’']s) own words|(?:his|her|their) "
                        r"words were|verbatim|in writing|wrote|written|statement|letter)\b)")
@@ -148,7 +209,8 @@ _PRAC = re.compile(
     r"(?:is|are|remains?|was)|I (?:am|remain|feel|felt|was|have been) (?:very |increasingly |still |"
     r"now |also )?(?:worried|concerned)|I (?:think|believe|consider|feel that|am of the view|"
     r"would recommend|recommend|have (?:some |significant |no )?concerns|am not (?:satisfied|"
-    r"reassured)|am satisfied|am reassured)|it is my (?:view|assessment|opinion)|the (?:social )?"
+    r"reassured)|am satisfied|am reassured)|it is my (?:professional )?(?:view|assessment|opinion|"
+    r"judgement)|the (?:social )?"
     r"worker (?:is|remains) (?:worried|concerned|of the view)|SW (?:is|remains) (?:worried|"
     r"concerned|of the view))\b)")
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|me|my|we)\b")
@@ -156,16 +218,18 @@ _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|me|my|we)\b")
 # --- absence ---------------------------------------------------------------------------------
 _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
     ("A.TOOYOUNG", re.compile(
-        r"(?i:\btoo young\b|\bpre-?verbal\b|\bnot old enough\b|\b(?:due to|because of|given) "
+        r"(?i:\b(?:too|so|very) young\b|\bpre-?verbal\b|\bnot old enough\b|\b(?:due to|because of|given) "
         r"(?:his|her|their|the child[’']s|[a-z]+[’']s) (?:young )?age\b|\bdue to (?:his|her|their) "
         r"(?:age|developmental stage)\b|\bage and (?:stage of )?development\b[^.]*\b(?:not|unable)\b)")),
     ("A.BARRIER", re.compile(
         r"(?i:\bno (?:interpreter|signer|communication aid|translator|bsl interpreter)\b|\bwithout "
         r"an? (?:interpreter|signer|communication aid)\b|\blanguage barrier\b|\b(?:limited|little|no)"
-        r" english\b|\b(?:interpreter|communication aid|signer|translator)\b[^.;]*\b(?:not|unavailable|"
-        r"cancelled|did not attend)\b|\b(?:due to|because of) (?:his|her|their) (?:autism|disability|"
+        r" english\b|\b(?:interpreter|communication aid|signer|translator)\b[^.;]{0,25}?\b(?:not "
+        r"(?:available|booked|present|arranged|provided|there)|unavailable|cancelled|did not "
+        r"(?:attend|arrive))\b|\b(?:due to|because of) (?:his|her|their) (?:autism|disability|"
         r"learning disability|communication (?:needs|difficulties)|hearing|speech)[^.;]*\b(?:not|unable)"
-        r"\b|\bunable to communicate\b)")),
+        r"\b|\bunable to communicate\b|\b(?:not able to|unable to|could not|couldn[’']t) (?:understand|"
+        r"communicate with)\b)")),
     ("A.DECLINED", re.compile(
         r"(?i:\b(?:would not|wouldn[’']t|refused to) (?:speak|talk|engage|answer|come)\b|"
         r"\b(?:declined|refused|chose not|did not want|didn[’']t want|does not want|doesn[’']t "
@@ -180,25 +244,36 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"her|their) own|by (?:himself|herself|themselves)|separately)\b|\b(?:unable|not able|not "
         r"possible|could not|couldn[’']t|did not get (?:a|the) chance) to (?:see|speak (?:to|with)|talk "
         r"(?:to|with))\b[^.;]{0,25}?\b(?:alone|on (?:his|her|their) own|separately)\b|\b(?:present|"
-        r"(?:remained|stayed|was|were) in the room) throughout\b|\bwould not (?:allow|let) (?:me|us|the"
+        r"(?:remained|stayed|was|were) in the room) throughout\b|\bwithout (?:\w+ ){0,2}(?:there|"
+        r"present|in the room)\b|\bwould not (?:allow|let) (?:me|us|the"
         r" \w+(?: \w+)?) (?:to )?(?:see|speak|talk)\b|\b(?:seen|spoken to|visited)\b(?: \w+){0,3} "
         r"with (?:\w+ ){0,3}(?:present|in the room)\b|\bno (?:time|opportunity) (?:alone|to (?:see|"
         r"speak (?:to|with)) \w+ alone)\b)")),
     ("A.NOTSEEN", re.compile(
         r"(?i:\bnot (?:been )?seen\b|\b(?:did not|didn[’']t|could not|couldn[’']t|was unable to|were "
-        r"unable to|unable to|not able to) see\b|\b(?:was|were|is) not (?:available|at home|home|"
-        r"present)\b|\bhas not been seen\b|\bwas not in\b)")),
+        r"unable to|unable to|not able to) see\b|\b(?:was|were|is) not (?:available|at home|home)\b|"
+        r"\bhas not been seen\b|\bwas not in\b)")),
     ("A.NOTSOUGHT", re.compile(
         r"(?i:\b(?:views?|wishes|feelings|voice|thoughts)\b(?: \w+){0,5}? (?:were|was|have|has|had|are|"
         r"is|could|can) not (?:yet )?(?:been |be )?(?:sought|obtained|gathered|gained|recorded|"
         r"explored|ascertained|captured|established|known|clear|heard|asked)\b|\b(?:views?|wishes "
         r"and feelings|voice)\b[^.;]{0,40}\b(?:will|to) be (?:sought|gathered|obtained|explored|"
         r"captured|ascertained|completed)\b|\bnot (?:yet )?(?:been )?(?:spoken to|spoken with|asked|"
-        r"consulted)\b|\bno direct work\b|\bnot possible to (?:gain|obtain|get|gather|seek)\b|"
+        r"consulted)\b|\bviews? not (?:yet )?(?:sought|obtained|gathered|recorded|explored|"
+        r"captured|ascertained)\b|\b(?:did not|didn[’']t) ask\b|\bno direct work\b|"
+        r"\bnot possible to (?:gain|obtain|get|gather|seek)\b|"
         r"\b(?:views?|wishes) (?:are |were )?(?:unknown|not known)\b|\b(?:did not|didn[’']t|was "
         r"unable to|could not) (?:speak|talk) (?:to|with)\b|\bwithout (?:seeking|speaking to|"
         r"asking)\b)")),
 ]
+_ABSENCE_NOTALONE = dict(_ABSENCE)["A.NOTALONE"]
+_GATE_ON = True  # tests switch it off to check the gate never changes a code
+
+
+def _gate(pattern: re.Pattern) -> frozenset[str] | None:
+    return triggers(pattern.pattern)
+
+
 _ABSENCE_OF_CHILD_ONLY = {"A.TOOYOUNG", "A.BARRIER", "A.NOTALONE"}
 
 _QUOTES = re.compile(r"“[^“”\n]*”?|\"[^\"\n]*\"|‘(?:[^‘’\n]|’(?=\w))*’|(?<![\w’'])'(?=\w)[^'\n]*?"
@@ -228,6 +303,11 @@ def _mask_quotes(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(chars), spans
 
 
+def _same_name(a: str, b: str) -> bool:
+    """Ben and Benjamin, Alfie and Alfred: the recorded name and the name in the note."""
+    return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))
+
+
 def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_Mention]:
     """People mentioned in order, pronouns resolved to the last person of that gender (child by
     default: notes are written about the child)."""
@@ -236,25 +316,27 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
     child_gender: str | None = None
     last_explicit: _Mention | None = None
     child_l = child.lower() if child else None
+    child_named = bool(child_l) and any(_same_name(w.lower(), child_l) for w in re.findall(
+        r"\b[A-Z][a-z]+\b", masked))
     unit_i = -1
     subject: _Mention | None = None  # first person mentioned in the current sentence
     prev_subject: _Mention | None = None
-    for m in _MENTION.finditer(masked):
-        kind = m.lastgroup
-        word = m.group(0)
+    for m_start, m_end, kind, word in _mention_matches(masked):
         new_unit = False
-        while unit_i + 1 < len(unit_starts) and m.start() >= unit_starts[unit_i + 1]:
+        while unit_i + 1 < len(unit_starts) and m_start >= unit_starts[unit_i + 1]:
             unit_i += 1
             new_unit = True
         if new_unit:
             prev_subject, subject = (subject or prev_subject), None
         if kind == "name":
-            if child_l and word.lower() == child_l:
+            if child_l and _same_name(word.lower(), child_l):
                 who, g = "W.CYP", child_gender or "n"
-            elif word in _NOT_NAMES or not _NAME_CONTEXT.match(masked, m.end()):
+            elif word in _NOT_NAMES or not _NAME_CONTEXT.match(masked, m_end):
                 continue
-            else:
-                who, g = ("W.SIB" if child_l else "W.CYP"), "n"
+            elif out and out[-1].kind == "role" and m_start - out[-1].end <= 1:
+                continue  # "Uncle Dan", "sister Lily": the role already names them
+            else:  # someone named: the child when the note never uses the recorded name
+                who, g = ("W.SIB" if child_l and child_named else "W.CYP"), "n"
         elif kind == "title":
             who, g = "W.PAR", "n"
         elif kind == "I":
@@ -263,28 +345,30 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
             g = _PRONOUN[word.lower()]
             if (child_gender is None and g in "fm" and last_explicit is not None
                     and last_explicit.kind == "name" and last_explicit.who == "W.CYP"
-                    and m.start() - last_explicit.end < 60):
+                    and m_start - last_explicit.end < 60):
                 child_gender = g
             who = slots[g]
             if (subject is None and word.lower() in _SUBJECT_PRONOUNS and prev_subject is not None
                     and prev_subject.who != "W.PRAC" and prev_subject.gender in ("n", g)):
                 who = prev_subject.who  # a sentence-initial "she" continues the last subject
-            men = _Mention(m.start(), m.end(), who, g, "pron", word)
+            men = _Mention(m_start, m_end, who, g, "pron", word)
             out.append(men)
             subject = subject or men
             continue
         else:
             low = re.sub(r"[ -]+", " ", word.lower())
             who, g = _ROLE.get(low, _ROLE.get(low.replace(" ", "-"), ("W.PROF", "n")))
-            if low in _PLACES and _PLACE_BEFORE.search(masked, max(0, m.start() - 20), m.start()):
+            if low in _PLACES and _PLACE_BEFORE.search(masked, max(0, m_start - 20), m_start):
                 continue
         if who == "W.CYP" and kind == "name" and child_gender:
             g = child_gender
-        men = _Mention(m.start(), m.end(), who, g, kind, word)
+        men = _Mention(m_start, m_end, who, g, kind, word)
         out.append(men)
         last_explicit = men
         subject = subject or men
-        if g == "n":
+        if who == "W.PROF":
+            pass  # "she", "his" in a note are almost never the teacher or the GP
+        elif g == "n":
             slots["f"] = slots["m"] = slots["p"] = who
         elif g in "fm":
             slots[g] = who
@@ -309,22 +393,91 @@ def _nearest_before(mentions: list[_Mention], pos: int, lo: int, max_gap: int,
     return best
 
 
+_MATTERS = re.compile(r"(?i:\bwhat (?:matters|is important) (?:most )?to (?=\w))")
+_HOUSES = re.compile(r"(?i:\bhouse of (?:worries|good things|dreams)\b)")
+_NOUN_BEFORE = re.compile(r"(?i:\b(?:his|her|their|my|your|our|of|the|about|any|no|some|these|those|"
+                          r"with)\s+$)")
+_GATED = [_RS, _WF, _NV, _PRAC, _MED_CUE, _RELAY, _DQ_FRAME, _MATTERS, _HOUSES] + [
+    pat for _, pat in _ABSENCE]
+_ALWAYS = frozenset(p for p in _GATED if _gate(p) is None)
+_BY_WORD: dict[str, set[re.Pattern]] = {}
+for _p in _GATED:
+    for _w in _gate(_p) or ():
+        _BY_WORD.setdefault(_w, set()).add(_p)
+_QUESTION = re.compile(r"(?i:\b(?:if|whether|asked)\s+(?:\w+\s+){0,2}$)")
+
+
 def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
                quotes: list[tuple[int, int]], last_voice: list[str]) -> list[tuple]:
     lo, hi = unit.start, unit.end
     seg = masked[lo:hi]
     ms = [m for m in mentions if lo <= m.start < hi]
-    rows: list[tuple] = []
+    voice: dict[str, str] = {}
+    # the patterns this sentence has the words for; the others cannot match and are skipped
+    hits = set(_ALWAYS)
+    for w in {w.lower() for w in _TOKEN.findall(seg)}:
+        hits |= _BY_WORD.get(w, set())
 
-    # absence statements
+    def may(pattern: re.Pattern) -> bool:
+        return pattern in hits or not _GATE_ON
+
+    def add(who: str, form: str) -> None:
+        if who == "W.PRAC":
+            return
+        if who not in voice or FORM_ORDER.index(form) < FORM_ORDER.index(voice[who]):
+            voice[who] = form
+
+    # reported speech: a speaker, then a reporting verb; what follows is their content
+    first_rs = None  # where the first non-author report starts (its content is theirs)
+    speakers: list[tuple[_Mention, int]] = []
+    for m in (_RS.finditer(seg) if may(_RS) else ()):
+        verb = m.group(0).lower()
+        if _RS_BLOCK.search(seg[max(0, m.start() - 12):m.start()]):
+            continue
+        if verb in _RS_WEAK and not _CONTENT_AFTER.match(seg, m.end()):
+            continue
+        if verb in ("wrote", "writes") and not re.match(r"\s*(?::|that|[\"“‘'])", seg[m.end():]):
+            continue
+        if not seg[m.end():].strip(" .,") and _nearest_after(ms, lo + m.end(), 3) is None:
+            continue
+        spk = _nearest_before(ms, lo + m.start(), lo, 45, subject=True)
+        if spk is None:
+            spk = _nearest_after(ms, lo + m.end(), 3)  # "..., said Ellie"
+            if spk is None:
+                continue
+        if spk.who == "W.PRAC":
+            continue  # "When I asked about school, ..." frames someone else's answer
+        if speakers and spk.who != speakers[0][0].who and not re.search(
+                r"[;]|,\s*(?:and|but|while)\b|\b(?:but|while|whereas)\b", seg[first_rs:m.start()]):
+            continue  # speech inside someone else's report: weighed below as mediated, or not at all
+        if first_rs is None:
+            first_rs = m.start()
+        speakers.append((spk, lo + m.start()))
+        child_in = [x for x in ms if x.start >= lo + m.end() and x.who == "W.CYP"]
+        if spk.who != "W.CYP" and child_in and (
+                spk.text.lower() in MEDIATORS or (may(_RELAY) and _RELAY.search(seg))
+                or _MED_VIEW.match(masked, child_in[0].end, hi)):
+            add("W.CYP", "F.MED")  # the child's view, passed on by someone else
+            continue
+        add(spk.who, "F.MED" if spk.who == "W.CYP" and may(_MED_CUE) and _MED_CUE.search(seg)
+            else "F.RS")
+    relay = may(_RELAY) and _RELAY.search(seg)
+    if relay and any(x.who == "W.CYP" for x in ms) and "W.CYP" not in voice:
+        add("W.CYP", "F.MED")  # "Albert's views were shared by his advocate: ..."
+
+    # absence statements (not those inside someone else's report: "Nan said she has not seen him")
+    rows: list[tuple] = []
     absent: set[str] = set()
     for code, pat in _ABSENCE:
-        m = pat.search(seg)
-        if not m:
+        m = pat.search(seg) if may(pat) else None
+        if not m or (first_rs is not None and m.start() > first_rs
+                     and speakers[0][0].who != "W.CYP" and ";" not in seg[first_rs:m.start()]):
             continue
         if code == "A.NOTSOUGHT" and absent & {"A.TOOYOUNG", "A.BARRIER", "A.DECLINED", "A.NOTALONE"}:
             continue
-        if code == "A.NOTSEEN" and "A.NOTALONE" in absent:
+        if code == "A.NOTSEEN" and absent & {"A.NOTALONE", "A.BARRIER"}:
+            continue
+        if code == "A.DECLINED" and may(_ABSENCE_NOTALONE) and _ABSENCE_NOTALONE.search(seg):
             continue
         subj = _nearest_before(ms, lo + m.start(), lo, 120)
         who = subj.who if subj else "W.CYP"
@@ -336,59 +489,14 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
         absent.add(code)
         rows.append((who, None, code))
 
-    voice: dict[str, str] = {}
-
-    def add(who: str, form: str) -> None:
-        if who == "W.PRAC":
-            return
-        if who not in voice or FORM_ORDER.index(form) < FORM_ORDER.index(voice[who]):
-            voice[who] = form
-
-    in_quote = [(s, e) for s, e in quotes if lo <= s < hi]
-    # reported speech: a speaker, then a reporting verb; what follows is their content
-    first_rs = None
-    speakers: list[tuple[_Mention, int]] = []
-    for m in _RS.finditer(seg):
-        if _RS_BLOCK.search(seg[max(0, m.start() - 12):m.start()]):
-            continue
-        if m.group(0).lower() in ("wrote", "writes") and not re.match(r"\s*(?::|that|[\"“‘'])",
-                                                                       seg[m.end():]):
-            continue
-        if not seg[m.end():].strip(" .,"):
-            after = _nearest_after(ms, lo + m.end(), 3)
-            if after is None:
-                continue
-        spk = _nearest_before(ms, lo + m.start(), lo, 45, subject=True)
-        if spk is None or (first_rs is not None and spk.start < lo + first_rs):
-            # "..., said Ellie" / a verb whose speaker follows it
-            spk = _nearest_after(ms, lo + m.end(), 3) if spk is None else spk
-            if spk is None:
-                continue
-        if first_rs is not None and spk.who != speakers[0][0].who and not re.search(
-                r"[;]|,\s*(?:and|but|while)\b|\b(?:but|while|whereas)\b", seg[first_rs:m.start()]):
-            continue  # speech inside someone else's report: weighed below as mediated, or not at all
-        if first_rs is None:
-            first_rs = m.start()
-        speakers.append((spk, lo + m.start()))
-        if spk.who == "W.PRAC":
-            continue
-        mediated = spk.who == "W.CYP" and _MED_CUE.search(seg)
-        if spk.who != "W.CYP" and (spk.text.lower() in MEDIATORS or spk.who in ("W.PAR", "W.FAM",
-                                                                                  "W.PROF")):
-            child_in = [x for x in ms if x.start >= lo + m.end() and x.who == "W.CYP"]
-            if child_in and (spk.text.lower() in MEDIATORS or _MED_VIEW.search(
-                    masked[child_in[0].end:hi])):
-                add("W.CYP", "F.MED")
-                continue
-        add(spk.who, "F.MED" if mediated else "F.RS")
     # direct quotes go to the nearest speaker, or the heading's owner, or the last voice
+    in_quote = [(s, e) for s, e in quotes if lo <= s < hi]
     if in_quote:
         qs = in_quote[0][0]
         if speakers:
-            spk = min(speakers, key=lambda s: abs(s[1] - qs))[0]
-            who = spk.who
+            who = min(speakers, key=lambda x: abs(x[1] - qs))[0].who
         else:
-            frame = _DQ_FRAME.search(seg) or re.search(r":\s*$", masked[lo:qs])
+            frame = (may(_DQ_FRAME) and _DQ_FRAME.search(seg)) or re.search(r":\s*$", masked[lo:qs])
             near = _nearest_before(ms, qs, lo, 80)
             if near is not None and (frame or near.who != "W.PRAC"):
                 who = near.who
@@ -398,36 +506,46 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
                 who = last_voice[0] if last_voice else "W.CYP"
             else:
                 who = None
-        if who and who != "W.PRAC":
-            if who in voice and voice[who] == "F.MED":
-                pass
-            elif who == "W.CYP" and voice.get("W.CYP") is None and not speakers and any(
-                    x.who != "W.CYP" and x.text.lower() in MEDIATORS for x in ms):
-                add("W.CYP", "F.MED")
-            else:
-                voice[who] = "F.DQ" if voice.get(who) != "F.MED" else "F.MED"
-    elif _DQ_FRAME.search(seg) and re.search(r"(?i)own words|words were|verbatim", seg):
+        if who and who != "W.PRAC" and voice.get(who) != "F.MED":
+            voice[who] = "F.DQ"
+    elif may(_DQ_FRAME) and _DQ_FRAME.search(seg) and re.search(r"(?i)own words|words were|verbatim",
+                                                                 seg):
         near = _nearest_before(ms, lo + _DQ_FRAME.search(seg).end(), lo, 80)
         add(near.who if near else (unit.section or "W.CYP"), "F.DQ")
+
     # wishes and feelings, non-verbal: subject right before the word, not inside someone's report
     limit = lo + first_rs if first_rs is not None else hi
-    prac = _PRAC.search(seg) if unit.section not in ("W.CYP", "W.PAR", "W.FAM", "W.PROF") else None
+    prac = _PRAC.search(seg) if may(_PRAC) and unit.section not in (
+        "W.CYP", "W.PAR", "W.FAM", "W.PROF") else None
     if prac:  # "In my view Mia is settled": what follows is the author's view
         limit = min(limit, lo + prac.start())
     for pat, form, gap in ((_WF, "F.WF", 30), (_NV, "F.NV", 60)):
-        for m in pat.finditer(masked, lo, limit):
+        for m in (pat.finditer(masked, lo, limit) if may(pat) else ()):
             subj = _nearest_before(ms, m.start(), lo, gap, subject=True)
             if subj is None:
                 continue
-            if re.search(r"(?i)\b(?:his|her|their|my|your|our)\s+$", masked[lo:m.start()]):
-                continue  # "her wishes", "his feelings": a noun, not a verb
+            if _NOUN_BEFORE.search(masked, lo, m.start()):
+                continue  # "her wishes", "the house of worries": a noun, not a verb
+            if _QUESTION.search(masked, lo, m.start()):
+                continue  # "asked if she felt safe": the question, not the answer
             between = masked[subj.end:m.start()]
             if form == "F.WF" and re.search(r"[.;:!?]|\b(?:and|but|that|which|who)\b", between):
                 continue
-            if form == "F.NV" and subj.who not in ("W.CYP", "W.SIB"):
+            if form == "F.NV" and subj.who in ("W.PROF", "W.PRAC"):
                 continue
+            if re.search(r"(?i)\b(?:when|while|whilst|if|because|until|once|unless)\s+$",
+                         masked[max(lo, subj.start - 10):subj.start]):
+                continue  # "... when Mum is calm": a condition, not Mum's voice
             add(subj.who, form)
-    # the author's own view
+    m = _MATTERS.search(seg) if may(_MATTERS) else None
+    if m:
+        target = _nearest_after(ms, lo + m.end(), 1)
+        if target is not None:
+            add(target.who, "F.WF")
+    if may(_HOUSES) and _HOUSES.search(seg) and "W.CYP" not in voice and any(
+            x.who == "W.CYP" for x in ms) and not absent:
+        add("W.CYP", "F.WF")  # direct work: what the child put in their houses
+
     if prac:
         rows.append(("W.PRAC", None, None))
     # a heading such as "Voice of the child:" makes an uncoded sentence that person's view

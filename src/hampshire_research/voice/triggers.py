@@ -1,0 +1,103 @@
+"""Words a pattern cannot match without, so a sentence lacking all of them skips the pattern.
+
+Python's `re` tries every branch of a long alternation at every position, which made the
+auto-coder too slow for a whole council's notes. Reading each pattern's own source for the words
+one of which any match must contain lets us test a set intersection first. When a branch has no
+such word the answer is None (always run the pattern); tests check gated and ungated coding agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+# frequent words are poor triggers: prefer a branch's rarer words when there is a choice
+_COMMON = {"is", "was", "are", "were", "be", "been", "the", "to", "not", "no", "in", "it", "my",
+           "have", "has", "had", "by", "with", "what", "that", "they", "would", "out", "put",
+           "away", "of", "and", "or", "on", "at", "as", "for", "his", "her", "their", "he", "she"}
+
+
+def _split_top(src: str) -> list[str]:
+    """The top-level alternatives of a regex fragment."""
+    alts, depth, in_class, cur, i = [], 0, False, "", 0
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            cur += src[i:i + 2]
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            alts.append(cur)
+            cur, i = "", i + 1
+            continue
+        cur += ch
+        i += 1
+    alts.append(cur)
+    return alts
+
+
+def _words_and_groups(alt: str) -> tuple[list[str], list[str]]:
+    """Whole literal words outside any group, and the groups that must match, of one branch."""
+    groups: list[str] = []
+    flat, depth, in_class, start, i = "", 0, False, 0, 0
+    while i < len(alt):
+        ch = alt[i]
+        if ch == "\\":
+            if depth == 0:
+                flat += " " if alt[i + 1] in "bswdBSWD" else "\x01"
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+            i += 1
+            continue
+        if ch == "[":
+            in_class = True
+            flat += "\x01" if depth == 0 else ""
+        elif ch == "(":
+            start = i if depth == 0 else start
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                inner = alt[start + 1:i]
+                optional = alt[i + 1:i + 2] in ("?", "*")
+                if inner.startswith(("?=", "?!", "?<=", "?<!")):
+                    optional = True
+                inner = re.sub(r"^\?(?:[a-z]*:)", "", inner)
+                if not optional:
+                    groups.append(inner)
+                flat += "\x01"
+        elif depth == 0:
+            flat += ch
+        i += 1
+    flat = re.sub(r"[A-Za-z][?*]", "\x01", flat)  # a letter made optional splits the word
+    words = [m.group(0).lower() for m in re.finditer(r"[A-Za-z]{2,}", flat)
+             if (m.start() == 0 or flat[m.start() - 1] in " \t")
+             and (m.end() == len(flat) or flat[m.end()] in " \t.,:;")]
+    return words, groups
+
+
+def _cost(words: set[str]) -> tuple[int, int]:
+    return (sum(w in _COMMON for w in words), len(words))
+
+
+def triggers(pattern: str) -> frozenset[str] | None:
+    """Lower-case words, one of which is a whole token of any text the pattern matches; None
+    when that cannot be said."""
+    out: set[str] = set()
+    for alt in _split_top(pattern):
+        words, groups = _words_and_groups(alt)
+        options = [{w} for w in words]
+        options += [set(t) for g in groups if (t := triggers(g)) is not None]
+        if not options:
+            return None
+        out |= min(options, key=_cost)
+    return frozenset(out)
