@@ -81,3 +81,23 @@ def test_data_dir_defaults_to_the_committed_sample(tmp_path):
     assert resolve_data_dir(params, "") == params.data_path
     assert resolve_data_dir(params, "data/x").parts[-2:] == ("data", "x")
     assert resolve_data_dir(params, tmp_path) == tmp_path
+
+
+def test_rows_by_source_reconciles_and_reasons_hide_values():
+    import pandas as pd
+
+    from hampshire_research import site_profile
+
+    report = pd.DataFrame({"source": ["a", "a", "b"], "read": [10, 5, 3], "kept": [9, 5, 3],
+                           "flagged": [1, 0, 0], "quarantined": [1, 0, 0]})
+    out = site_profile.rows_by_source(report)
+    assert out.to_dict("records")[0] == {"source": "a", "read": 15, "kept": 14, "flagged": 1,
+                                         "quarantined": 1}
+    flags = pd.DataFrame({"file": ["a/x.csv"], "row": [3], "line": [None], "field": ["UPN"],
+                          "reason": ["check letter"], "value": ["A123"]})
+    reasons = site_profile.set_aside_reasons(flags, flags.iloc[:0])
+    assert "value" not in reasons.columns and reasons["rows"].tolist() == [1]
+    bad = report.assign(kept=[1, 1, 1])
+    import pytest
+    with pytest.raises(ValueError, match="does not reconcile"):
+        site_profile.rows_by_source(bad)

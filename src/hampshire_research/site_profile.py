@@ -64,3 +64,25 @@ def sources_present(data_dir: Path) -> pd.DataFrame:
         rows.append({"source": label, "folder": f"{folder}/", "files": len(files),
                      "megabytes": round(sum(p.stat().st_size for p in files) / 1e6, 1)})
     return pd.DataFrame(rows)
+
+
+def rows_by_source(report: pd.DataFrame) -> pd.DataFrame:
+    """Rows read, kept, flagged and quarantined per source (from the validate report)."""
+    counts = ["read", "kept", "flagged", "quarantined"]
+    out = report.groupby("source", sort=True)[counts].sum().reset_index()
+    if (out["read"] != out["kept"] + out["quarantined"]).any():
+        raise ValueError("validate report does not reconcile: read != kept + quarantined")
+    return out
+
+
+def set_aside_reasons(flags: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Why rows were flagged or quarantined, by source and field (the values are not shown)."""
+    parts = []
+    for outcome, df in [("kept with a flag", flags), ("quarantined", quarantine)]:
+        if len(df):
+            g = df.assign(source=df["file"].str.split("/").str[0]).groupby(
+                ["source", "field", "reason"], sort=True).size().rename("rows").reset_index()
+            parts.append(g.assign(outcome=outcome))
+    if not parts:
+        return pd.DataFrame(columns=["outcome", "source", "field", "reason", "rows"])
+    return pd.concat(parts, ignore_index=True)[["outcome", "source", "field", "reason", "rows"]]
