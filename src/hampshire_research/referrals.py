@@ -137,11 +137,11 @@ def _age(dob: pd.Series, on: pd.Series) -> pd.Series:
     return on.dt.year - dob.dt.year - before.astype(int)
 
 
-def age_band(age: int) -> str:
-    for lo, hi, name in AGE_BANDS:
-        if lo <= age <= hi:
-            return name
-    return "18+" if age > 17 else "Unknown"
+def age_bands(age: pd.Series) -> np.ndarray:
+    """Ages in whole years -> DfE age bands (0, 1-4, 5-9, 10-15, 16-17; 18+; Unknown)."""
+    a = age.to_numpy(dtype=float)
+    conds = [(a >= lo) & (a <= hi) for lo, hi, _ in AGE_BANDS] + [a > 17]
+    return np.select(conds, [name for _, _, name in AGE_BANDS] + ["18+"], "Unknown")
 
 
 def poisson_rate_ci(events, person_years, per: float = 10_000) -> pd.DataFrame:
@@ -237,8 +237,9 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     t = t[~dup]
     # the September a child starts Year 7: their usual one, if a year was repeated or skipped
     t["transfer_year"] = _year_start(t["academic_year"]) + coh.transfer_ncy - t["ncy"].astype(int)
-    transfer = (t.groupby("child_id")["transfer_year"]
-                .agg(lambda s: s.value_counts().sort_index().idxmax()))
+    votes = t.groupby(["child_id", "transfer_year"]).size().rename("n").reset_index()
+    transfer = (votes.sort_values(["child_id", "n", "transfer_year"], ascending=[True, False, True])
+                .drop_duplicates("child_id").set_index("child_id")["transfer_year"])
     t["transfer_year"] = t["child_id"].map(transfer)
     t["persistent_absence"] = _persistent_absence(t).astype(int)
     m = _terms_to_months(t)
@@ -263,7 +264,7 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     dob = pd.to_datetime(m["child_id"].map(sv["dob"]), errors="coerce")
     mid_month = pd.to_datetime({"year": m["month"] // 12, "month": m["month"] % 12 + 1, "day": 15})
     age = _age(dob, mid_month)
-    m["age_band"] = [age_band(int(a)) if pd.notna(a) else "Unknown" for a in age]
+    m["age_band"] = age_bands(age)
     m["period"] = np.select(
         [m["rel_month"].between(0, 3), m["rel_month"].between(-4, -1)],
         ["Year 7 first term", "Year 6 summer term"], "Other months")
@@ -833,7 +834,7 @@ def needs_profile(timeline: pd.DataFrame, single_view: pd.DataFrame,
     dob = pd.to_datetime(a["child_id"].map(single_view.set_index("child_id")["dob"]),
                          errors="coerce")
     age = _age(dob, a["start_date"])
-    a = a.assign(age_band=[age_band(int(x)) if pd.notna(x) else "Unknown" for x in age])
+    a = a.assign(age_band=age_bands(age))
     t = school_terms[["child_id", "academic_year", "term", "district"]].copy()
     t["month"] = _term_last_month(t) - 3
     t = t.sort_values("month")
