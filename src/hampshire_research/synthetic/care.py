@@ -17,7 +17,7 @@ PLACES = (["U1", "U3", "U4", "U6", "K2", "R1", "P1", "R3", "K1", "S1", "R2"],
           [0.07, 0.08, 0.30, 0.32, 0.12, 0.01, 0.04, 0.02, 0.005, 0.015, 0.02])
 PROVIDER = {"U1": "PR1", "U3": "PR1", "U4": "PR1", "U6": "PR4", "K2": "PR4", "R1": "PR3",
             "P1": "PR0", "R3": "PR4", "K1": "PR1", "S1": "PR4", "R2": "PR3", "A3": "PR1",
-            "A5": "PR1", "K3": "PR4", "H5": "PR4"}
+            "A5": "PR1", "A4": "PR1", "A6": "PR1", "K3": "PR4", "H5": "PR4"}
 
 
 @dataclass
@@ -35,17 +35,17 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
     child = ref.child[has]
     start, end = ref.care_start[has], ref.care_end[has]
     at18 = add_years(pop.dob[child], 18)
-    # a spell that reaches the 18th birthday ends the day before it
-    end = np.where(end >= at18, at18 - 1, end)
+    # a spell that reaches the 18th birthday ends on it (care ceases at 18)
+    end = np.where(end >= at18 - 1, at18, end)
     open_ = end >= win.end
     age_end = (end - pop.dob[child]) / YEAR
     u = rng.random(has.size)
     rec = np.select(
-        [end >= at18 - 1,
+        [end >= at18,
          (age_end < 5) & (u < 0.45),
          u < 0.12, u < 0.20, u < 0.24, u < 0.27],
         ["E17", "E11", "E45", "E41", "E4B", "E13"], "E4A").astype(object)
-    rec = np.where((end >= at18 - 1) & (rng.random(has.size) < 0.5), "E5", rec)
+    rec = np.where((end >= at18) & (rng.random(has.size) < 0.5), "E5", rec)
     rec = np.where(ref.close_reason[has] == "RC5", "E3", rec)
     # an adoption happens only after a placement for adoption
     spells = pd.DataFrame({"spell": np.arange(has.size), "ref": has, "child": child,
@@ -68,27 +68,30 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
             ls = ["C1", "C2"] if r[k, 1] < 0.7 else ["C2"]
         else:
             ls = ["V2"] if r[k, 1] < 0.85 else ["L2", "C1"]
-        if for_s["rec"][k] == "E11":
-            ls = ["C1", "C2", "E1"]
+        adopted = for_s["rec"][k] == "E11"
+        if adopted:
+            ls = ["C1", "C2"]
         changes = [(s, "S", ls[0])]
         if len(ls) > 1:
-            t = s + 60 + ri[k, 2] % 200
-            for j, code in enumerate(ls[1:]):
-                t2 = t + j * (90 + ri[k, 3] % 120)
-                if t2 < stop:
-                    changes.append((t2, "L", code))
+            # an emergency protection order lasts at most 8 days before an interim order
+            t = s + (1 + ri[k, 2] % 8 if ls[0] == "L2" else 60 + ri[k, 2] % 200)
+            if t < stop:
+                changes.append((t, "L", ls[1]))
         n_moves = min(int(-np.log(max(r[k, 4], 1e-9)) * (stop - s) / 500), 4)
         for j in range(n_moves):
             t = s + 20 + (ri[k, 5 + j] * 7919 + j * 131) % max(1, stop - s - 20)
             if s < t < stop:
                 changes.append((t, "P", None))
-        if for_s["rec"][k] == "E11":
+        if adopted:
+            # placed for adoption (with others, under a placement order) some months before
             t = max(s + 1, stop - 120 - ri[k, 9] % 120)
-            changes.append((t, "A", None))
+            changes = [x for x in changes if x[0] < t] + [(t, "A", "E1")]
         changes.sort(key=lambda x: (x[0], x[1]))
         place = places[min(int(np.searchsorted(np.cumsum(pp), r[k, 6])), len(pp) - 1)]
         if age0 >= 16 and r[k, 7] < 0.3:
             place = "K2"
+        if place == "P1" and ls[0] in ("V2", "L2"):
+            place = "U4"
         cur_ls = ls[0]
         rows = []
         last_t = None
@@ -99,23 +102,24 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
                 cur_ls = code
             elif kind == "P":
                 place = places[int((ri[k, 10] + t) % len(places))]
-                if place == "P1" and cur_ls == "V2":
+                if place == "P1" and cur_ls in ("V2", "L2"):
                     place = "U4"
             elif kind == "A":
-                place = "A3" if r[k, 8] < 0.5 else "A5"
+                cur_ls = code
+                place = "A4" if r[k, 8] < 0.5 else "A6"
             rows.append([t, kind, cur_ls, place])
             last_t = t
         for j, (t, kind, lsj, pl) in enumerate(rows):
             dec = rows[j + 1][0] if j + 1 < len(rows) else e
             nxt = rows[j + 1][1] if j + 1 < len(rows) else None
-            rne = kind if kind in ("S", "L") else ("P" if kind in ("P", "A") else "P")
-            if j > 0 and kind == "A":
-                rne = "P"
+            rne = {"S": "S", "L": "L", "P": "P", "A": "B"}[kind]
             rec_j = "X1" if nxt is not None else for_s["rec"][k]
             reason_change = ""
-            if nxt in ("P", "A"):
+            if nxt == "P":
                 reason_change = ["CARPL", "CHILD", "LAREQ", "PLACE", "CREQO", "OTHER",
                                  "ALLEG", "STAND", "APPRR"][(t + k) % 9]
+            elif nxt == "A":
+                reason_change = "CARPL"  # the care plan (adoption) carried out
             eps.append((k, c, t, dec if dec < BIG else BIG, rne, lsj, pl, rec_j if dec < BIG else "",
                         reason_change))
         # reviews: 20 working days, 3 months, then every 6 months
@@ -136,14 +140,17 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
         sw = 1000 + (ri[k, 0] % 8000)
         while t < stop:
             nxt_t = t + 120 + (ri[k, 1] + t) % 400
+            # the reason is for the change of worker that started this episode
             sws.append((k, c, f"SW{sw:05d}", t, nxt_t if nxt_t < stop else BIG,
-                        ["MANAGE", "FCONTA", "LEFTRL", "ORGRST", "OTHERS"][(t // 7) % 5]
-                        if nxt_t < stop else ""))
+                        "OTHERS" if t == s else
+                        ["MANAGE", "FCONTA", "LEFTRL", "ORGRST", "CHCHAN"][(t // 7) % 5]))
             t = nxt_t
             sw += 1 + (t % 5)
     episodes = pd.DataFrame(eps, columns=["spell", "child", "DECOM", "DEC", "RNE", "LS", "PLACE",
                                           "REC", "REASON_PLACE_CHANGE"])
     episodes["PLACE_PROVIDER"] = episodes["PLACE"].map(PROVIDER).fillna("PR1")
+    # a placement number: a legal-status-only change (L) keeps the same placement
+    episodes["placement"] = (episodes["RNE"] != "L").groupby(episodes["spell"]).cumsum()
     reviews = pd.DataFrame(revs, columns=["spell", "child", "day"])
     missing = pd.DataFrame(miss, columns=["spell", "child", "kind", "start", "end"])
     workers = pd.DataFrame(sws, columns=["spell", "child", "sw_id", "start", "end", "reason"])

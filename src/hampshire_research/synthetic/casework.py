@@ -340,7 +340,7 @@ def _draw_routes(rng, n: int, nfa_share: float, r, dur: dict) -> dict:
     s47_off = a_start + rng.integers(0, 4, n)
     s47_len = rng.integers(3, 15, n)
     icpc = (outcome == "s47") & (rng.random(n) < r.s47_to_icpc)
-    icpc_off = s47_off + rng.integers(8, 21, n)
+    icpc_off = s47_off + rng.integers(8, 21, n)  # weekday fixed once dates are known
     cp = icpc & (rng.random(n) < r.icpc_to_cp_plan)
     cp_len = np.maximum(rng.exponential(dur["cp_plan"] - 60, n) + 60, 60).astype(np.int64)
     v = rng.random(n)
@@ -386,7 +386,11 @@ def _materialise(R, k, c, t, source, spawned, eh_now, pop, win, rng, cand_child,
     """Turn offsets into dates; close cases when a child turns 18 or leaves the county."""
     def at(key):
         off = R[key][k]
-        return np.where(off >= BIG, BIG, t + off)
+        d = t + off
+        if key in ("icpc_off", "cp_start"):  # conferences are held on weekdays
+            wd = (d + 3) % 7
+            d = d + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
+        return np.where(off >= BIG, BIG, d)
 
     close = t + R["close_off"][k]
     leave = pop.leave[c]
@@ -423,10 +427,10 @@ def _materialise(R, k, c, t, source, spawned, eh_now, pop, win, rng, cand_child,
     return Referrals(
         child=c, date=t, source=source, spawned=spawned, nfa=R["nfa"][k],
         assess_start=clip_start(np.where(R["nfa"][k], BIG, at("a_start"))),
-        assess_auth=np.where(R["nfa"][k], BIG, at("a_auth")),
+        assess_auth=clip(np.where(R["nfa"][k], BIG, at("a_auth"))),
         outcome=outcome,
         s47_start=clip_start(np.where(outcome == "s47", at("s47_off"), BIG)),
-        s47_end=np.where(outcome == "s47", at("s47_end"), BIG),
+        s47_end=clip(np.where(outcome == "s47", at("s47_end"), BIG)),
         icpc=R["icpc"][k] & (at("icpc_off") <= close),
         icpc_day=np.where(R["icpc"][k] & (at("icpc_off") <= close), at("icpc_off"), BIG),
         cp_start=clip_start(at("cp_start")), cp_end=clip(at("cp_end")),

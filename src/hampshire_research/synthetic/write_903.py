@@ -33,7 +33,8 @@ COLUMNS = {
     "sw_episodes": ["CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"],
 }
 SW_FROM_YEAR = 2024
-NEEDS_URN = {"K1", "K2", "R1", "S1", "R2", "R3"}
+SEX_LETTERS_FROM_YEAR = 2025  # SEX M/F from 2024-25 (1/2 before)
+NEEDS_URN = {"K1", "K2"}
 
 
 def write_903(out: Path, pop: Population, care: Care, lachildid: np.ndarray, win: Window,
@@ -41,10 +42,12 @@ def write_903(out: Path, pop: Population, care: Care, lachildid: np.ndarray, win
     sp, ep = care.spells, care.episodes
     counts = {}
     pcd = pop.postcodes["pcd"].to_numpy()
-    # placement postcode: a carer's home in the county, fixed per episode
-    pl_pc = pcd[rng.integers(0, pcd.size, len(ep))]
-    urn = np.where(ep["PLACE"].isin(NEEDS_URN), [f"SC{x:06d}" for x in
-                                                   rng.integers(100000, 999999, len(ep))], "XXXXXXX")
+    # placement postcode: a carer's home in the county, the same for the whole placement
+    first = ep.groupby(["spell", "placement"]).ngroup().to_numpy()
+    pl_pc = pcd[rng.integers(0, pcd.size, first.max() + 1 if len(ep) else 0)][first]
+    urns = np.array([f"SC{x:06d}" for x in rng.integers(100000, 999999, first.max() + 1 if len(ep) else 0)],
+                    dtype=object)[first]
+    urn = np.where(ep["PLACE"].isin(NEEDS_URN), urns, "XXXXXXX")
     home_pc = pcd[pop.postcode_at(ep["child"].to_numpy(), ep["DECOM"].to_numpy())]
     ep = ep.assign(PL_POST=pl_pc, URN=urn, HOME_POST=home_pc)
     no_upn = rng.random(pop.n) < noise.upn_missing
@@ -56,14 +59,17 @@ def write_903(out: Path, pop: Population, care: Care, lachildid: np.ndarray, win
         by_child = dict(zip(kids.tolist(), ids.tolist()))
         folder = out / "ssda903" / str(cy)
         dob = pop.dob[kids]
-        age = (y1 - dob) / YEAR
-        upn = np.where(no_upn[kids] | ~pop.state_school[kids] | (age < 5),
-                       np.where(age < 5, "UN1", np.where(pop.state_school[kids], "UN4", "UN2")),
+        # school age: 4 or over on 31 August before the collection year starts
+        school_age = add_years(dob, 4) <= day(cy - 2, 8, 31)
+        upn = np.where(no_upn[kids] | ~pop.state_school[kids] | ~school_age,
+                       np.where(~school_age, "UN1", np.where(pop.state_school[kids], "UN4", "UN2")),
                        pop.upn[kids])
-        female12 = (pop.sex[kids] == "F") & (age >= 12)
-        header = pd.DataFrame({"CHILD": ids, "SEX": np.where(pop.sex[kids] == "M", 1, 2),
-                               "DOB": dmy(dob), "ETHNIC": pop.ethnicity[kids], "UPN": upn,
-                               "MOTHER": np.where(female12, "0", ""), "MC_DOB": ""})
+        female = pop.sex[kids] == "F"
+        sex = (np.where(female, "F", "M") if cy >= SEX_LETTERS_FROM_YEAR
+               else np.where(female, "2", "1"))
+        header = pd.DataFrame({"CHILD": ids, "SEX": sex, "DOB": dmy(dob),
+                               "ETHNIC": pop.ethnicity[kids], "UPN": upn,
+                               "MOTHER": np.where(female, "0", ""), "MC_DOB": ""})
         _write(header, folder, "header", files)
         for c, i in by_child.items():
             linkage.append(("ssda903", f"ssda903:{cy}:{i}", pop.child_id[c]))
@@ -96,19 +102,21 @@ def write_903(out: Path, pop: Population, care: Care, lachildid: np.ndarray, win
         _write(reviews, folder, "reviews", files)
         _write(pd.DataFrame(columns=COLUMNS["uasc"]), folder, "uasc", files)
 
-        # OC2: looked after continuously for 12 months or more at 31 March
-        s_open = sp[(sp["start"] <= add_years(np.array([y1]), -1)[0]) & (sp["end"] > y1)]
-        s_open = s_open[s_open["child"].isin(by_child)]
-        oc = s_open["child"].to_numpy()
+        # OC2: looked after continuously through the year (no start or non-X1 end in it)
+        started = in_year.loc[(in_year["RNE"] == "S") & (in_year["DECOM"] > y0), "child"]
+        ended = in_year.loc[(in_year["DEC"] >= y0) & (in_year["DEC"] <= y1)
+                            & (in_year["REC"] != "X1"), "child"]
+        oc = np.setdiff1d(kids, np.union1d(started.to_numpy(), ended.to_numpy()))
         oage = (y1 - pop.dob[oc]) / YEAR
-        sdq_ok = (oage >= 4) & (oage < 17)
+        age_start = (y0 - pop.dob[oc]) / YEAR
+        sdq_ok = (oage >= 4) & (age_start < 17)
         r = rng.random((oc.size, 6))
         oc2 = pd.DataFrame({
-            "CHILD": s_open["child"].map(by_child), "DOB": dmy(pop.dob[oc]),
+            "CHILD": lachildid[oc], "DOB": dmy(pop.dob[oc]),
             "SDQ_SCORE": np.where(sdq_ok & (r[:, 0] < 0.85), (r[:, 1] * 30).astype(int).astype(str), ""),
-            "SDQ_REASON": np.where(sdq_ok & (r[:, 0] < 0.85), "", np.where(sdq_ok, "SDQ4", "SDQ1")),
-            "CONVICTED": np.where(oage >= 10, np.where(r[:, 2] < 0.04, "1", "0"), "0"),
-            "HEALTH_CHECK": np.where(r[:, 3] < 0.9, "1", "0"),
+            "SDQ_REASON": np.where(sdq_ok & (r[:, 0] >= 0.85), "SDQ4", ""),
+            "CONVICTED": np.where(oage >= 10, np.where(r[:, 2] < 0.04, "1", "0"), ""),
+            "HEALTH_CHECK": np.where(oage < 5, np.where(r[:, 3] < 0.9, "1", "0"), ""),
             "IMMUNISATIONS": np.where(r[:, 4] < 0.85, "1", "0"),
             "TEETH_CHECK": np.where((r[:, 5] < 0.8) | (oage < 5), "1", "0"),
             "HEALTH_ASSESSMENT": np.where(r[:, 3] < 0.9, "1", "0"),
@@ -116,26 +124,38 @@ def write_903(out: Path, pop: Population, care: Care, lachildid: np.ndarray, win
         _write(oc2.sort_values("CHILD"), folder, "oc2", files)
         _write(pd.DataFrame(columns=COLUMNS["oc3"]), folder, "oc3", files)
 
-        # adoptions and placements for adoption
+        # adoptions and placements for adoption: the decision that adoption is in the child's
+        # best interest comes some months before the placement, after care began
+        pa_all = ep[ep["PLACE"].isin(["A3", "A4", "A5", "A6"])].drop_duplicates("spell")
+        spell_start = sp["start"].to_numpy()[pa_all["spell"].to_numpy()]
+        decision = np.maximum(pa_all["DECOM"].to_numpy() - 90, spell_start + 1)
+        decided = dict(zip(pa_all["spell"].tolist(), decision.tolist()))
         ad = in_year[(in_year["REC"].isin(["E11", "E12"])) & dec_known]
         adc = ad["child"].to_numpy()
+        ad_dec = np.array([decided.get(s_, d_ - 200) for s_, d_ in
+                           zip(ad["spell"].tolist(), ad["DECOM"].tolist())], dtype=np.int64)
+        place_day = np.array([int(pa_all.loc[pa_all["spell"] == s_, "DECOM"].iloc[0])
+                              if s_ in decided else d_ - 30
+                              for s_, d_ in zip(ad["spell"].tolist(), ad["DECOM"].tolist())],
+                             dtype=np.int64)
         adopted = pd.DataFrame({
-            "CHILD": ad["CHILD"], "DOB": dmy(pop.dob[adc]),
-            "DATE_INT": dmy(ad["DECOM"].to_numpy() - 200), "DATE_MATCH": dmy(ad["DECOM"].to_numpy() - 30),
-            "FOSTER_CARE": "0", "NB_ADOPTR": "2", "SEX_ADOPTR": "MF", "LS_ADOPTR": "L0"})
+            "CHILD": ad["CHILD"], "DOB": dmy(pop.dob[adc]), "DATE_INT": dmy(ad_dec),
+            "DATE_MATCH": dmy(np.maximum(place_day - 14, ad_dec)), "FOSTER_CARE": "0",
+            "NB_ADOPTR": "2", "SEX_ADOPTR": "MF", "LS_ADOPTR": "L11"})
         _write(adopted.sort_values("CHILD"), folder, "ad1", files)
-        pa = in_year[in_year["PLACE"].isin(["A3", "A4", "A5", "A6"])]
+        pa = in_year[in_year["PLACE"].isin(["A3", "A4", "A5", "A6"])].drop_duplicates("spell")
         pac = pa["child"].to_numpy()
         pfa = pd.DataFrame({
-            "CHILD": pa["CHILD"], "DOB": dmy(pop.dob[pac]), "DATE_PLACED": dmy(pa["DECOM"].to_numpy()),
-            "DATE_PLACED_CEASED": dmy(pa["DEC"].to_numpy(), y1), "REASON_PLACED_CEASED": ""})
+            "CHILD": pa["CHILD"], "DOB": dmy(pop.dob[pac]),
+            "DATE_PLACED": dmy(np.array([decided[s_] for s_ in pa["spell"].tolist()], dtype=np.int64)),
+            "DATE_PLACED_CEASED": "", "REASON_PLACED_CEASED": ""})
         _write(pfa.sort_values("CHILD"), folder, "placed_for_adoption", files)
         st = in_year[(in_year["RNE"] == "S") & (in_year["DECOM"] >= y0)]
         stc = st["child"].to_numpy()
         prev = pd.DataFrame({"CHILD": st["CHILD"], "DOB": dmy(pop.dob[stc]), "PREV_PERM": "Z1",
                              "LA_PERM": "", "DATE_PERM": ""})
         _write(prev.sort_values("CHILD"), folder, "previous_permanence", files)
-        ms = care.missing[(care.missing["start"] >= y0) & (care.missing["start"] <= y1)]
+        ms = care.missing[(care.missing["start"] >= y0) & (care.missing["end"] <= y1)]
         ms = ms[ms["child"].isin(by_child)]
         msc = ms["child"].to_numpy()
         missing = pd.DataFrame({"CHILD": ms["child"].map(by_child), "DOB": dmy(pop.dob[msc]),
@@ -148,7 +168,7 @@ def write_903(out: Path, pop: Population, care: Care, lachildid: np.ndarray, win
         swe = pd.DataFrame({"CHILD": sw["child"].map(by_child), "DOB": dmy(pop.dob[swc]),
                             "SW_ID": sw["sw_id"], "SW_DECOM": dmy(sw["start"].to_numpy()),
                             "SW_DEC": dmy(sw["end"].to_numpy(), y1),
-                            "SW_REASON": np.where(sw["end"].to_numpy() <= y1, sw["reason"], ""),
+                            "SW_REASON": sw["reason"],
                             "_d": sw["start"]})
         _write(swe.sort_values(["CHILD", "_d"]).drop(columns="_d"), folder, "sw_episodes", files)
         counts[str(cy)] = {"children": len(header), "episodes": len(episodes)}

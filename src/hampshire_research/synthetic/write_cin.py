@@ -83,16 +83,24 @@ def _child(cy, start, refdate, c, lachildid, rows, pop, ref, extra, disab, no_up
     L += ["        </Disabilities>", "      </ChildCharacteristics>"]
     n_prev_cpp = 0
     for r in rows:
-        L += _episode(r, refdate, ref, extra, n_prev_cpp)
+        L += _episode(r, start, refdate, ref, extra, n_prev_cpp)
         if ref.cp_start[r] < start:
             n_prev_cpp += 1
     L.append("    </Child>")
     return L
 
 
-def _episode(r, refdate, ref: Referrals, extra, n_prev_cpp) -> list[str]:
+def _episode(r, start, refdate, ref: Referrals, extra, n_prev_cpp) -> list[str]:
+    """One CINdetails block. Modules finished before the census year are left out (they were
+    in an earlier return); dates after the reference date are not yet known."""
     def known(x):
         return x < BIG and x <= refdate
+
+    def in_year(x):
+        return known(x) and x >= start
+
+    def current(begin, end):
+        return known(begin) and not (known(end) and end < start)
 
     L = ["      <CINdetails>", f"        <CINreferralDate>{_d(ref.date[r])}</CINreferralDate>",
          f"        <ReferralSource>{ref.source[r]}</ReferralSource>",
@@ -101,9 +109,11 @@ def _episode(r, refdate, ref: Referrals, extra, n_prev_cpp) -> list[str]:
         L.append(f"        <CINclosureDate>{_d(ref.close[r])}</CINclosureDate>")
         L.append(f"        <ReasonForClosure>{ref.close_reason[r]}</ReasonForClosure>")
     icpc_day = extra["icpc_day"][r]
-    if ref.icpc[r] and known(icpc_day):
+    icpc_now = bool(ref.icpc[r]) and in_year(icpc_day)
+    s47_now = current(ref.s47_start[r], max(ref.s47_end[r], icpc_day if ref.icpc[r] else 0))
+    if icpc_now and not s47_now:
         L.append(f"        <DateOfInitialCPC>{_d(icpc_day)}</DateOfInitialCPC>")
-    if known(ref.assess_start[r]):
+    if current(ref.assess_start[r], ref.assess_auth[r]):
         L += ["        <Assessments>",
               f"          <AssessmentActualStartDate>{_d(ref.assess_start[r])}</AssessmentActualStartDate>"]
         if known(ref.assess_auth[r]):
@@ -113,20 +123,20 @@ def _episode(r, refdate, ref: Referrals, extra, n_prev_cpp) -> list[str]:
                 L.append(f"            <AssessmentFactors>{f}</AssessmentFactors>")
             L.append("          </FactorsIdentifiedAtAssessment>")
         L.append("        </Assessments>")
-    if known(ref.cin_start[r]):
+    if current(ref.cin_start[r], ref.cin_end[r]):
         L += ["        <CINPlanDates>", f"          <CINPlanStartDate>{_d(ref.cin_start[r])}</CINPlanStartDate>"]
         if known(ref.cin_end[r]):
             L.append(f"          <CINPlanEndDate>{_d(ref.cin_end[r])}</CINPlanEndDate>")
         L.append("        </CINPlanDates>")
-    if known(ref.s47_start[r]):
+    if s47_now:
         L += ["        <Section47>", f"          <S47ActualStartDate>{_d(ref.s47_start[r])}</S47ActualStartDate>",
               f"          <InitialCPCtarget>{_d(extra['icpc_target'][r])}</InitialCPCtarget>"]
-        if ref.icpc[r] and known(icpc_day):
+        if icpc_now:
             L.append(f"          <DateOfInitialCPC>{_d(icpc_day)}</DateOfInitialCPC>")
         L.append(f"          <ICPCnotRequired>{'false' if ref.icpc[r] else 'true'}</ICPCnotRequired>")
         L.append("        </Section47>")
     L.append(f"        <ReferralNFA>{'true' if ref.nfa[r] else 'false'}</ReferralNFA>")
-    if known(ref.cp_start[r]):
+    if current(ref.cp_start[r], ref.cp_end[r]):
         cat = extra["category"][r]
         L += ["        <ChildProtectionPlans>", f"          <CPPstartDate>{_d(ref.cp_start[r])}</CPPstartDate>"]
         if known(ref.cp_end[r]):
@@ -138,7 +148,8 @@ def _episode(r, refdate, ref: Referrals, extra, n_prev_cpp) -> list[str]:
         t = ref.cp_start[r] + 88
         stop = min(ref.cp_end[r], refdate)
         while t < stop:
-            reviews.append(t)
+            if t >= start:
+                reviews.append(t)
             t += 180
         if reviews:
             L.append("          <Reviews>")
