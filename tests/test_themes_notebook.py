@@ -1,0 +1,68 @@
+"""Notebook 06 runs for both sites, publishes what the package returns, and no planted
+identifier reaches any table or the executed notebook."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from hampshire_research import themes
+from hampshire_research import voice_map as vm
+from hampshire_research.anonymise import leaked
+from hampshire_research.params import load_site
+from hampshire_research.paths import project_root, reports_dir
+from hampshire_research.publish import publish_table
+from hampshire_research.run import execute, notebook_parameters
+from hampshire_research.transcripts import read_transcripts
+
+NOTEBOOK = project_root() / "notebooks" / "06_information_use_voices.ipynb"
+
+
+def test_notebook_shape():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert nb.cells[1].metadata.get("tags") == ["parameters"]
+    assert notebook_parameters(NOTEBOOK).keys() == {"site", "data_dir"}
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assert "kernelspec" not in nb.metadata
+    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    names = re.findall(r'"([a-z0-9_]+)",\s*params', sources)
+    assert len(set(names)) >= 15
+    assert all(n.startswith(("themes_", "voicemap_")) for n in names)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("site", ["hampshire", "north_yorkshire"])
+def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
+    params = load_site(site)
+    out = tmp_path / NOTEBOOK.name
+    run = execute(NOTEBOOK, out, {"site": site, "data_dir": ""})
+    assert run.status == "ok", run.error
+    data = params.data_path
+    turns = read_transcripts(data / "transcripts")
+    coding = themes.load_coding(data, turns)
+    expected = themes.theme_frequencies(turns, coding.codes, coding.codebook, by="role")
+    publish_table(expected, "themes_by_role", params, out_dir=tmp_path,
+                  counts=["turns", "participants", "sessions", "group_turns",
+                          "group_participants"],
+                  derived={"pct_turns": ["turns", "group_turns"],
+                           "pct_participants": ["participants", "group_participants"]})
+    tables = reports_dir(site) / "tables"
+    assert (tmp_path / "tables" / "themes_by_role.csv").read_text() == \
+        (tables / "themes_by_role.csv").read_text()
+    summary = vm.coverage_summary(vm.voice_coverage(vm.read_voice_records(data)))
+    published = pd.read_csv(tables / "voicemap_coverage.csv", dtype=str)
+    assert published["measure"].tolist() == summary["measure"].tolist()
+
+    planted = pd.read_csv(data / "truth" / "transcript_identifiers.csv")["value"]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(tables.glob("themes_*.csv"))]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(tables.glob("voicemap_*.csv"))]
+    executed = nbformat.read(out, as_version=4)
+    texts += [str(o) for c in executed.cells for o in c.get("outputs", [])]
+    assert leaked(texts, planted) == []
+    quotes = pd.read_csv(tables / "themes_quotes.csv")
+    assert quotes["theme"].nunique() == 9
+    assert (reports_dir(site) / "figures" / "themes_by_role.alt.txt").read_text().strip()
