@@ -99,7 +99,7 @@ def test_ragged_csv_names_the_line(site, tmp_path):
     path.write_text(path.read_text() + "C9,P001,2022-04-01,6,Police,,,extra,fields\n")
     e = _fails(site, tmp_path)
     assert "rows do not split into the header's 6 columns" in str(e)
-    assert (e.path, e.row) == (path, 4)
+    assert (e.path, e.row) == (path, 5) and "line 5 has 9" in str(e)
 
 
 def test_semicolon_delimiter_is_detected(tmp_path):
@@ -125,7 +125,7 @@ def test_mixed_delimiters_are_an_error(tmp_path):
     path.write_text("UPN,URN\nG850200115001;116001\n")
     with pytest.raises(ProjectError, match="rows do not split into the header's 2 columns") as e:
         read_table(path, ["UPN", "URN"])
-    assert (e.value.path, e.value.row) == (path, 1)
+    assert (e.value.path, e.value.row) == (path, 2)
 
 
 def test_one_column_file_needs_no_delimiter(tmp_path):

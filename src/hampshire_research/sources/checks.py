@@ -12,20 +12,24 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute as pc
 
 from ..errors import ProjectError
+from .tabular import TEXT
 
 UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"  # I, O and S are not used in check letters
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 _DATE_CORE = r"^(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})(?:[ T][0-9:.]*)?$"
 
 
-def _by_value(s: pd.Series, func) -> pd.Series:
-    """Apply `func` (a Series -> Series function) to the distinct values of `s` only."""
-    uniq = pd.Series(pd.unique(s.astype(object)), dtype=object)
-    out = func(uniq)
-    out.index = uniq.values
-    return s.astype(object).map(out)
+def by_value(s: pd.Series, func) -> pd.Series:
+    """Apply `func` (a Series -> Series function) to the distinct values of `s` only
+    (nulls are treated as blank)."""
+    codes, uniques = pd.factorize(s.fillna(""))
+    out = func(pd.Series(uniques, dtype=TEXT if s.dtype == TEXT else object))
+    return pd.Series(np.asarray(out, dtype=object).take(codes) if out.dtype == TEXT
+                     else out.to_numpy().take(codes), index=s.index)
 
 
 def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -34,7 +38,7 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     Blank is a missing date, not a bad one. Bad = not blank and not a real date in 1900-2100.
     """
     def parse(u: pd.Series) -> pd.Series:
-        core = u.astype(str).str.strip().str.extract(_DATE_CORE)[0]
+        core = u.str.strip().str.extract(_DATE_CORE)[0]
         out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
         for fmt in _DATE_FORMATS:
             todo = out.isna() & core.notna()
@@ -44,14 +48,14 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         out[(out.dt.year < 1900) | (out.dt.year > 2100)] = pd.NaT
         return out
 
-    dates = pd.to_datetime(_by_value(s.fillna(""), parse))
-    blank = s.fillna("").astype(str).str.strip().eq("")
+    dates = pd.to_datetime(by_value(s, parse)).astype("datetime64[ns]")
+    blank = s.fillna("").str.strip().eq("").astype(bool)
     return dates, dates.isna() & ~blank
 
 
 def normalise_id(s: pd.Series) -> pd.Series:
     """Upper case with every space removed: the form identifiers are compared and hashed in."""
-    return s.fillna("").astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+    return s.fillna("").astype(TEXT).str.strip().str.upper().str.replace(" ", "", regex=False)
 
 
 def upn_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -68,27 +72,27 @@ def upn_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         reason[(u != "") & ~shaped] = "UPN malformed"
         good = u[shaped]
         if len(good):
-            codes = np.frombuffer("".join(good).encode("ascii"), dtype=np.uint8).reshape(-1, 13)
+            codes = np.asarray(good, dtype="U13").view(np.int32).reshape(-1, 13)
             values = codes.astype(np.int64) - ord("0")
             last = codes[:, 12]
-            letter_value = np.full(256, -1)
+            letter_value = np.full(128, -1)
             for i, ch in enumerate(UPN_ALPHABET):
                 letter_value[ord(ch)] = i
             values[:, 12] = np.where(last >= ord("A"), letter_value[last], values[:, 12])
             total = (values[:, 1:] * np.arange(2, 14)).sum(axis=1)
-            expect = np.array(list(UPN_ALPHABET))[total % 23]
-            bad = (expect != good.str[0].to_numpy()) | (values[:, 12] < 0)
+            expect = np.array([ord(ch) for ch in UPN_ALPHABET])[total % 23]
+            bad = (expect != codes[:, 0]) | (values[:, 12] < 0)
             reason[good.index[bad]] = "UPN check letter fails"
         return reason
 
     norm = norm.where(~norm.str.fullmatch(r"UN[1-7]"), "")  # UPNunknown codes: no UPN
-    reason = _by_value(norm, check)
+    reason = by_value(norm, check)
     return norm, reason.where(reason.notna(), None)
 
 
 def nhs_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(NHS number as 10 digits, reason it is unusable or None). Modulus 11 on digits 1-9."""
-    norm = s.fillna("").astype(str).str.replace(r"[\s\-]+", "", regex=True)
+    norm = s.fillna("").str.replace(r"[\s\-]+", "", regex=True)
 
     def check(u: pd.Series) -> pd.Series:
         reason = pd.Series(None, index=u.index, dtype=object)
@@ -96,7 +100,7 @@ def nhs_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         reason[(u != "") & ~shaped] = "NHS number malformed"
         good = u[shaped]
         if len(good):
-            d = np.frombuffer("".join(good).encode("ascii"), dtype=np.uint8).reshape(-1, 10)
+            d = np.asarray(good, dtype="U10").view(np.int32).reshape(-1, 10)
             d = d.astype(np.int64) - ord("0")
             check_digit = 11 - (d[:, :9] * np.arange(10, 1, -1)).sum(axis=1) % 11
             check_digit = np.where(check_digit == 11, 0, check_digit)
@@ -104,7 +108,7 @@ def nhs_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
             reason[good.index[bad]] = "NHS number fails modulus 11"
         return reason
 
-    reason = _by_value(norm, check)
+    reason = by_value(norm, check)
     return norm, reason.where(reason.notna(), None)
 
 
@@ -116,9 +120,9 @@ SEX_CODES = {"M": "M", "MALE": "M", "BOY": "M", "1": "M", "01": "M",
 
 def sex_code(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """M/F/U from M/F/U, 1/2 (903, CIN GenderCurrent), words; unknown codes become U, flagged."""
-    key = s.fillna("").astype(str).str.upper().str.replace(r"[\s/]+", "", regex=True)
-    out = key.map(SEX_CODES)
-    bad = out.isna() & key.ne("")
+    key = s.fillna("").str.upper().str.replace(r"[\s/]+", "", regex=True)
+    out = by_value(key, lambda u: u.map(SEX_CODES))
+    bad = out.isna() & key.ne("").astype(bool)
     return out.fillna("U"), bad
 
 
@@ -128,11 +132,11 @@ _FALSE = {"FALSE", "F", "0", "N", "NO"}
 
 def yes_no(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Nullable booleans from true/false, 1/0, Y/N, yes/no; anything else is null, flagged."""
-    key = s.fillna("").astype(str).str.strip().str.upper()
+    key = by_value(s, lambda u: u.str.strip().str.upper())
     out = pd.Series(pd.NA, index=s.index, dtype="boolean")
     out[key.isin(_TRUE)] = True
     out[key.isin(_FALSE)] = False
-    return out, out.isna() & key.ne("")
+    return out, (out.isna() & key.ne("")).astype(bool)
 
 
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
@@ -141,24 +145,37 @@ _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
 def postcode(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Postcodes as 'SO23 8UJ'; a malformed one becomes null, flagged."""
     key = normalise_id(s)
-    ok = key.str.match(_POSTCODE)
+    ok = key.str.match(_POSTCODE.pattern).astype(bool)
     out = (key.str[:-3] + " " + key.str[-3:]).where(ok)
-    return out, ~ok & key.ne("")
+    return out, ~ok & key.ne("").astype(bool)
 
 
 def whole_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Non-negative whole numbers (nullable); blank is null, anything else is bad."""
-    key = s.fillna("").astype(str).str.strip()
-    num = pd.to_numeric(key.where(key.ne(""), None), errors="coerce")
-    ok = num.notna() & (num >= 0) & (num == num.round())
-    out = num.where(ok).astype("Int64")
-    return out, key.ne("") & ~ok
+    key = s.fillna("").str.strip()
+
+    def parse(u: pd.Series) -> pd.Series:
+        num = pd.to_numeric(u.where(u.ne(""), None), errors="coerce")
+        return num.where(num.notna() & (num >= 0) & (num == num.round()))
+
+    out = pd.to_numeric(by_value(key, parse)).astype("Int64")
+    return out, (key.ne("") & out.isna()).astype(bool)
+
+
+def among(values: pd.Series, pool) -> pd.Series:
+    """values.isin(pool) for text, done in Arrow (pandas' isin on Arrow text is slow for a big
+    pool). Null is never among."""
+    arr = pyarrow.array(pd.Series(values, dtype=TEXT))
+    pool = pyarrow.array(pd.Series(list(pool) if isinstance(pool, (set, frozenset)) else pool,
+                                   dtype=TEXT))
+    hit = pc.fill_null(pc.is_in(arr, value_set=pool), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def blank_to_na(s: pd.Series) -> pd.Series:
     """Text with blanks as nulls (so 'missing' means one thing in the canonical tables)."""
-    s = s.astype(object)
-    return s.where(s.notna() & s.astype(str).str.strip().ne(""), None)
+    s = s.astype(TEXT)
+    return s.where(s.str.strip().ne(""))
 
 
 class FileLog:
@@ -173,7 +190,8 @@ class FileLog:
 
     def _rows(self, df: pd.DataFrame, mask: pd.Series, field: str, reason: str) -> pd.DataFrame:
         rows = df.loc[mask]
-        value = rows[field].astype(str) if field in rows else pd.Series("", index=rows.index)
+        value = rows[field].astype(object).astype(str) if field in rows else \
+            pd.Series("", index=rows.index)
         return pd.DataFrame({
             "file": self.file, "row": rows["_row"].astype("int64").to_numpy(),
             "line": rows["_line"].to_numpy() if "_line" in rows else None,
@@ -200,7 +218,7 @@ class FileLog:
     def missing(self, df: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
         """Quarantine rows where a key field is blank."""
         for f in fields:
-            df = self.quarantine(df, df[f].fillna("").astype(str).str.strip().eq(""), f,
+            df = self.quarantine(df, df[f].fillna("").str.strip().eq(""), f,
                                  "missing key field")
         return df
 
@@ -208,8 +226,10 @@ class FileLog:
         """Parse date fields in place (as datetimes); quarantine rows with an unparseable date."""
         for f in fields:
             parsed, bad = parse_dates(df[f])
-            df = self.quarantine(df, bad, f, "unparseable date")
-            df = df.assign(**{f: parsed[df.index]})
+            if bad.any():
+                df = self.quarantine(df, bad, f, "unparseable date")
+                parsed = parsed[~bad]
+            df[f] = parsed.to_numpy()
         return df
 
     @property

@@ -19,11 +19,11 @@ import pandas as pd
 from ..errors import ProjectError
 from ..params import SiteParams
 from .canon import events, identity
-from .checks import FileLog, blank_to_na, whole_number, yes_no
+from .checks import FileLog, among, blank_to_na, by_value, whole_number, yes_no
 from .cin_xml import read_cin_census
 from .districts import district_of
 from .schemas import TERMS
-from .tabular import find_file, read_table
+from .tabular import TEXT, find_file, read_table
 
 
 @dataclass
@@ -55,9 +55,10 @@ class Build:
     def extra(self, name: str, df: pd.DataFrame) -> None:
         self.extras.setdefault(name, []).append(df)
 
-    def known(self, source: str) -> set[str]:
-        return set().union(*(set(p["record_id"]) for p in self.persons
-                             if len(p) and p["source"].iat[0] == source))
+    def known(self, *sources: str) -> pd.Series:
+        """record_ids of the persons read so far from these sources."""
+        return pd.concat([p["record_id"] for p in self.persons
+                          if len(p) and p["source"].iat[0] in sources] or [pd.Series(dtype=TEXT)])
 
 
 def _need(path: Path | None, folder: Path, stem: str) -> Path:
@@ -128,7 +129,7 @@ def read_school_census(b: Build) -> None:
             attendance = find_file(tdir, "attendance")
             if attendance is not None:
                 terms = _attendance(b, attendance, terms)
-            b.school_terms.append(terms.drop(columns=["_row"]))
+            b.school_terms.append(terms.drop(columns=["_row", "_upn_key"]))
             latest = ident if latest is None else (
                 pd.concat([latest, ident]).drop_duplicates("record_id", keep="last"))
         exclusions = find_file(ydir, "exclusions")
@@ -139,9 +140,7 @@ def read_school_census(b: Build) -> None:
                            path=root)
     b.persons.append(latest)
     terms = pd.concat(b.school_terms, ignore_index=True)
-    uniq = pd.Series(pd.unique(terms["postcode"].dropna()))
-    terms["district"] = terms["postcode"].map(
-        pd.Series(district_of(uniq, b.params).to_numpy(), index=uniq.to_numpy()))
+    terms["district"] = by_value(terms["postcode"], lambda u: district_of(u, b.params))
     b.school_terms = [terms]
     spells = terms.dropna(subset=["urn"]).groupby(["record_id", "urn"], sort=True).agg(
         start=("census_date", "min"), end=("census_date", "max")).reset_index()
@@ -163,7 +162,7 @@ def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.
                      first_name="Forename", surname="Surname", dob="DOB", sex="Sex",
                      post="Postcode", upn="UPN")
     ncy_key = df["NCyearActual"].str.upper().str.replace(" ", "", regex=False)
-    ncy = ncy_key.map(_NCY).astype("Int64")
+    ncy = pd.to_numeric(by_value(ncy_key, lambda u: u.map(_NCY))).astype("Int64")
     log.flag(df, ~ncy_key.isin(list(_NCY)) & ncy_key.ne(""), "NCyearActual",
              "NC year not recognised (set to null)")
     fsm, bad = yes_no(df["FSMeligible"])
@@ -172,12 +171,14 @@ def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.
     log.flag(df, ~sen.isin(["E", "K", "N", ""]), "SENprovision",
              "SEN provision not E/K/N (set to null)")
     terms = pd.DataFrame({
-        "record_id": ident["record_id"], "upn": ident["upn"], "academic_year": ay,
-        "term": term, "census_date": pd.Timestamp(census_date(ay, term)),
+        "record_id": ident["record_id"], "upn": ident["upn"],
+        "academic_year": pd.Series(ay, index=df.index, dtype=TEXT),
+        "term": pd.Series(term, index=df.index, dtype=TEXT),
+        "census_date": pd.Timestamp(census_date(ay, term)),
         "urn": df["URN"], "laestab": blank_to_na(df["LAESTAB"]), "ncy": ncy, "fsm": fsm,
         "sen_provision": sen.where(sen.isin(["E", "K", "N"]), None),
         "sen_type": blank_to_na(df["PrimarySENtype"].str.upper()),
-        "postcode": ident["postcode"], "district": None, "_row": df["_row"],
+        "postcode": ident["postcode"], "_row": df["_row"],
         "_upn_key": df["UPN"]})
     log.close(df)
     return terms, ident
@@ -191,8 +192,7 @@ def _attendance(b: Build, path: Path, terms: pd.DataFrame) -> pd.DataFrame:
         df[c], bad = whole_number(df[c])
         df = log.quarantine(df, bad, c, "not a whole number of sessions")
     df = log.duplicates(df, ["UPN", "URN"], "UPN")
-    pupil = pd.MultiIndex.from_frame(terms[["_upn_key", "urn"]])
-    found = pd.MultiIndex.from_frame(df[["UPN", "URN"]]).isin(pupil)
+    found = among(df["UPN"] + "|" + df["URN"], terms["_upn_key"] + "|" + terms["urn"])
     df = log.quarantine(df, ~found, "UPN", "no census row for this pupil at this school this term")
     log.close(df)
     att = df.rename(columns={"UPN": "_upn_key", "URN": "urn", "SessionsPossible":
@@ -215,8 +215,8 @@ def _exclusions(b: Build, path: Path, ay: str, pupils: pd.DataFrame | None) -> p
     df = log.quarantine(df, kind.isna(), "Category", "exclusion category not FIXD/PERM/LNCH")
     df = log.dates(df, ["StartDate"])
     rid = "school_census:" + df["UPN"]
-    known = set(pupils["record_id"]) if pupils is not None else set()
-    df = log.quarantine(df, ~rid.isin(known), "UPN", "pupil not in any school census so far")
+    known = pupils["record_id"] if pupils is not None else []
+    df = log.quarantine(df, ~among(rid, known), "UPN", "pupil not in any school census so far")
     df = log.duplicates(df, ["UPN", "URN", "StartDate", "Category"], "UPN")
     sessions, bad = whole_number(df["Sessions"])
     log.flag(df, bad, "Sessions", "not a whole number of sessions (set to null)")
@@ -316,7 +316,7 @@ def read_ssd(b: Build) -> None:
                       first_name="pers_forename", surname="pers_surname", dob="pers_dob",
                       sex="pers_sex", upn="pers_upn", nhs="pers_common_child_id")
     log.close(df)
-    known = set(people["record_id"])
+    known = people["record_id"]
     people["postcode"] = people["record_id"].map(_addresses(b, folder, known))
     b.persons.append(people)
     factors = _factors(b, folder)
@@ -329,7 +329,7 @@ def read_ssd(b: Build) -> None:
         df = log.missing(df, [id_col, person, start])
         df = log.duplicates(df, [id_col], id_col)
         rid = "csc:" + df[person]
-        df = log.quarantine(df, ~rid.isin(known), person, "person not in ssd_person")
+        df = log.quarantine(df, ~among(rid, known), person, "person not in ssd_person")
         df = log.dates(df, [start, *([end] if end else [])])
         extra = {k: df[v] for k, v in cols.items()}
         if "referral_nfa" in extra:
@@ -352,7 +352,7 @@ def read_ssd(b: Build) -> None:
         df, log = b.open("csc", voice, ["voch_person_id"], ["voch_table_id", *flags])
         df = log.missing(df, ["voch_person_id"])
         rid = "csc:" + df["voch_person_id"]
-        df = log.quarantine(df, ~rid.isin(known), "voch_person_id", "person not in ssd_person")
+        df = log.quarantine(df, ~among(rid, known), "voch_person_id", "person not in ssd_person")
         log.close(df)
         b.extra("csc_voice_of_child", df.drop(columns="_row").assign(record_id=rid[df.index]))
 
@@ -365,7 +365,7 @@ def _linked_upn(b: Build, people: pd.DataFrame) -> pd.Series:
     df, log = b.open("csc", path, ["link_person_id", "link_identifier_type",
                                    "link_identifier_value"])
     df = log.missing(df, ["link_person_id", "link_identifier_value"])
-    df = log.quarantine(df, ~df["link_person_id"].isin(set(people["pers_person_id"])),
+    df = log.quarantine(df, ~among(df["link_person_id"], people["pers_person_id"]),
                         "link_person_id", "person not in ssd_person")
     log.close(df)
     upn = df[df["link_identifier_type"].str.upper().str.contains("UPN")]
@@ -374,7 +374,7 @@ def _linked_upn(b: Build, people: pd.DataFrame) -> pd.Series:
     return people["pers_person_id"].map(by_person).fillna("")
 
 
-def _addresses(b: Build, folder: Path, known: set[str]) -> pd.Series:
+def _addresses(b: Build, folder: Path, known: pd.Series) -> pd.Series:
     """Current postcode by record_id: the open address, else the latest one."""
     path = find_file(folder, "ssd_address")
     if path is None:
@@ -383,7 +383,7 @@ def _addresses(b: Build, folder: Path, known: set[str]) -> pd.Series:
                      ["addr_address_start_date", "addr_address_end_date", "addr_address_type"])
     df = log.missing(df, ["addr_person_id"])
     rid = "csc:" + df["addr_person_id"]
-    df = log.quarantine(df, ~rid.isin(known), "addr_person_id", "person not in ssd_person")
+    df = log.quarantine(df, ~among(rid, known), "addr_person_id", "person not in ssd_person")
     df = log.dates(df, ["addr_address_start_date", "addr_address_end_date"])
     ident = identity(df, log, source="csc", record_id="csc:" + df["addr_person_id"],
                      post="addr_address_postcode")
@@ -419,12 +419,12 @@ def _factors(b: Build, folder: Path) -> pd.Series:
     if path is None:
         return pd.Series(dtype=object)
     assessments = find_file(folder, "ssd_cin_assessments")
-    ids = set(read_table(assessments, ["cina_assessment_id"])["cina_assessment_id"]) \
-        if assessments is not None else set()
+    ids = read_table(assessments, ["cina_assessment_id"])["cina_assessment_id"] \
+        if assessments is not None else []
     df, log = b.open("csc", path, ["cinf_assessment_id", "cinf_assessment_factors_json"],
                      ["cinf_table_id"])
     df = log.missing(df, ["cinf_assessment_id"])
-    df = log.quarantine(df, ~df["cinf_assessment_id"].isin(ids), "cinf_assessment_id",
+    df = log.quarantine(df, ~among(df["cinf_assessment_id"], ids), "cinf_assessment_id",
                         "assessment not in ssd_cin_assessments")
     log.close(df)
     uniq = pd.Series(pd.unique(df["cinf_assessment_factors_json"]))
@@ -493,12 +493,12 @@ def read_ssda903(b: Build) -> None:
                           dob="DOB", sex="SEX", upn="UPN")
         log.close(df)
         b.persons.append(people)
-        known = set(df["CHILD"])
+        known = df["CHILD"]
 
         path = _need(find_file(ydir, "episodes"), ydir, "episodes")
         df, log = b.open("ssda903", path, ["CHILD", "DECOM"], EPISODE_COLUMNS)
         df = log.missing(df, ["CHILD", "DECOM"])
-        df = log.quarantine(df, ~df["CHILD"].isin(known), "CHILD", "child not in header.csv")
+        df = log.quarantine(df, ~among(df["CHILD"], known), "CHILD", "child not in header.csv")
         df = log.dates(df, ["DECOM", "DEC"])
         df = log.duplicates(df, ["CHILD", "DECOM"], "DECOM")
         log.close(df)
@@ -516,7 +516,7 @@ def read_ssda903(b: Build) -> None:
                 continue
             df, log = b.open("ssda903", path, ["CHILD"], cols)
             df = log.missing(df, ["CHILD"])
-            df = log.quarantine(df, ~df["CHILD"].isin(known), "CHILD", "child not in header.csv")
+            df = log.quarantine(df, ~among(df["CHILD"], known), "CHILD", "child not in header.csv")
             df = log.dates(df, dates)
             log.close(df)
             b.extra(f"ssda903_{stem}", df.drop(columns="_row").assign(
@@ -540,8 +540,8 @@ def read_case_notes(b: Build) -> None:
     df = log.quarantine(df, system.isna(), "System", "system not csc or early_help")
     system = system[df.index]
     rid = system + ":" + df["PersonID"]
-    known = b.known("csc") | b.known("early_help")
-    df = log.quarantine(df, ~rid.isin(known), "PersonID", "person not in that system's records")
+    known = b.known("csc", "early_help")
+    df = log.quarantine(df, ~among(rid, known), "PersonID", "person not in that system's records")
     df = log.dates(df, ["NoteDate"])
     log.close(df)
     b.texts.append(pd.DataFrame({

@@ -14,6 +14,7 @@ import pyarrow as pyarrow
 import pyarrow.parquet as pq
 
 from ..errors import ProjectError
+from .tabular import TEXT
 
 SOURCES = ["school_census", "early_help", "csc", "cin_census", "ssda903"]
 EVENT_TYPES = [
@@ -27,7 +28,7 @@ TERMS = ["autumn", "spring", "summer"]
 
 
 def _text(nullable: bool = True, **kw) -> pa.Column:
-    return pa.Column(object, nullable=nullable, **kw)
+    return pa.Column(TEXT, nullable=nullable, **kw)
 
 
 def _date(nullable: bool = True) -> pa.Column:
@@ -83,8 +84,7 @@ SORT_KEYS = {"persons": ["record_id"], "events": ["record_id", "start_date", "ev
 def empty(name: str) -> pd.DataFrame:
     """An empty frame with the table's columns and dtypes."""
     cols = SCHEMAS[name].columns
-    return pd.DataFrame({c: pd.Series(dtype=col.dtype.type if col.dtype else object)
-                         for c, col in cols.items()})
+    return typed(name, pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
 
 
 def typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +98,7 @@ def typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
         elif kind in ("boolean", "Int64"):
             df[c] = df[c].astype(kind)
         else:
-            df[c] = df[c].astype(object).where(df[c].notna(), None)
+            df[c] = df[c].astype(TEXT)
     return df
 
 
@@ -126,9 +126,11 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
-    """Read back with datetimes, nullable booleans and nullable integers."""
+    """Read back with datetimes, nullable booleans, nullable integers and text as Python
+    strings (None for null), the plainest form for the analyses."""
     mapping = {pyarrow.bool_(): pd.BooleanDtype(), pyarrow.int64(): pd.Int64Dtype()}
-    df = pq.read_table(path).to_pandas(date_as_object=False, types_mapper=mapping.get)
+    df = pq.read_table(path).to_pandas(date_as_object=False, types_mapper=mapping.get,
+                                       ignore_metadata=True)
     for c in df.columns:
         if str(df[c].dtype).startswith("datetime64"):
             df[c] = df[c].astype("datetime64[ns]")

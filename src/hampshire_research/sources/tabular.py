@@ -14,10 +14,13 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
+import pyarrow.csv as pacsv
 
 from ..errors import ProjectError
 from .aliases import resolve_columns
 
+TEXT = pd.StringDtype("pyarrow")  # Arrow-backed text: vectorised string work, a tenth the memory
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DELIMITERS = (",", ";", "\t", "|")
 _MAGIC = {
@@ -63,9 +66,9 @@ def read_table(path: Path, required: list[str], optional: list[str] = ()) -> pd.
         shown = ", ".join(map(str, headers[:20]))
         raise ProjectError(f"missing required column (found: {shown})", path=path,
                            field=missing[0])
-    out = pd.DataFrame({c: frame[cols[c]].str.strip() if c in cols else "" for c in
-                        [*required, *optional]}, index=frame.index)
-    out = out.reset_index(drop=True)
+    out = pd.DataFrame({c: frame[cols[c]].astype(TEXT).str.strip() if c in cols else
+                        pd.Series("", index=frame.index, dtype=TEXT)
+                        for c in [*required, *optional]}).reset_index(drop=True)
     out["_row"] = range(1, len(out) + 1)
     return out
 
@@ -136,8 +139,8 @@ def _choose_delimiter(path: Path, text: str, required: list[str], optional: list
         elif len(fits) == 1:
             raise ProjectError(
                 f"rows do not split into the header's {most} columns with the delimiter "
-                f"{sep!r}: this row has {counts[bad]} (mixed or stray delimiters?)",
-                path=path, row=bad)
+                f"{sep!r}: line {bad + 1} has {counts[bad]} (mixed or stray delimiters?)",
+                path=path, row=bad + 1)
     if len(consistent) != 1:
         names = " or ".join(repr(s) for s in fits)
         raise ProjectError(f"cannot tell the delimiter ({names})", path=path, row=1)
@@ -145,12 +148,29 @@ def _choose_delimiter(path: Path, text: str, required: list[str], optional: list
 
 
 def _parse_csv(path: Path, text: str, sep: str) -> pd.DataFrame:
+    """Every column as text; a row with the wrong number of fields is an error naming its line."""
+    text = text.lstrip("\r\n")
+    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep))
+    bad: list[str] = []
+
+    def on_bad_row(row) -> str:
+        bad.append(row.text)
+        return "skip"
+
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           na_filter=False, engine="c", skip_blank_lines=True)
-    except pd.errors.ParserError as e:
-        m = re.search(r"line (\d+)", str(e))
-        where = f" at line {m.group(1)}" if m else ""
-        raise ProjectError(f"malformed CSV{where}: {e}", path=path) from None
-    except pd.errors.EmptyDataError:
-        raise ProjectError("file is empty", path=path) from None
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True,
+                                             invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pyarrow.string() for h in header}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except (pyarrow.ArrowInvalid, ValueError) as e:
+        raise ProjectError(f"malformed CSV: {e}", path=path) from None
+    if bad:
+        line = text[: text.find(bad[0])].count("\n") + 1 if bad[0] in text else None
+        fields = len(next(csv.reader([bad[0]], delimiter=sep)))
+        where = f"line {line} has" if line else f"a row ({bad[0][:60]!r}) has"
+        raise ProjectError(f"malformed CSV: {where} {fields} fields, the header {len(header)}",
+                           path=path, row=line)
+    return table.to_pandas(types_mapper={pyarrow.string(): TEXT}.get)
