@@ -65,6 +65,7 @@ def test_schools_list_and_known_names(tmp_path):
                          known_names=["Will Brook"], corpus=["will you brook no argument"])
     out = a.redact("She moved to The Fernhill in Selby, and Will Brook said so.")
     assert out == "She moved to [school] in [place], and [name] said so."
+    assert a.redact("i told will brook") == "i told [name]"
 
 
 def test_risks_catch_what_redaction_missed(anonymiser):

@@ -130,3 +130,12 @@ def test_text_coverage_uses_the_voice_autocoder(tmp_path):
     assert tuple(text.loc["CIN", ["notes", "with_child_voice"]]) == (2, 1)
     assert tuple(text.loc["CIN/CP", ["notes", "with_child_voice"]]) == (3, 1)
     assert text.loc["CLA", "notes"] == 0
+
+
+def test_questionnaire_method_when_the_extract_records_one(site):
+    assert vm.questionnaire_methods(vm.read_voice_records(site)).empty  # the SSD shape has none
+    _write(site / "csc" / "ssd_voice_of_child.csv",
+           "voch_table_id,voch_person_id,voch_explained_worries,voch_agree_worker,voch_method\n"
+           "1,1,Y,,Mind of My Own\n2,1,N,Y,worker\n3,2,Y,,\n4,3,,,worker\n")
+    methods = vm.questionnaire_methods(vm.read_voice_records(site)).set_index("method")
+    assert methods["answers"].to_dict() == {"Mind of My Own": 1, "not recorded": 1, "worker": 1}

@@ -117,8 +117,12 @@ class Anonymiser:
                     spans.append(m.span(1))
         starts = _sentence_starts(text)
         tokens = list(_TOKEN.finditer(text))
+        known_lower = {n.lower() for n in self.known_names}
         for i, m in enumerate(tokens):
             word = m.group(0)
+            if word.lower() in known_lower and not word[0].isupper():
+                spans.append(m.span())  # a participant's name typed in lower case
+                continue
             if not word[0].isupper() or word.isupper() and word.title() not in self.first_names \
                     or word in self.keep and word not in self.known_names:
                 continue

@@ -83,6 +83,7 @@ class VoiceRecords:
     icpc: int = 0  # initial conferences (no attendance field to count)
     icpc_fields: list[str] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)  # file, read, kept, set_aside, reasons
+    methods: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))  # answers by method
 
     @property
     def set_aside(self) -> pd.DataFrame:
@@ -189,14 +190,22 @@ def read_voice_records(data_dir: Path | str) -> VoiceRecords:
                                   "source": df["cine_referral_source_code"].str.upper()})
 
     answered: set[str] = set()
+    methods = pd.Series(dtype=int)
     flags = ["voch_explained_worries", "voch_story_help_understand", "voch_agree_worker",
              "voch_plan_safe", "voch_tablet_help_explain"]
-    led = open_(csc, "ssd_voice_of_child", ["voch_person_id"], flags, needed=False)
+    path = find_file(csc, "ssd_voice_of_child")
+    # the SSD table has no method field; a local extract may add one (e.g. Mind of My Own)
+    method = _method_column(path) if path is not None else None
+    led = open_(csc, "ssd_voice_of_child", ["voch_person_id"],
+                flags + ([method] if method else []), needed=False)
     if led is not None:
         led.drop(led.df["voch_person_id"].eq(""), "no voch_person_id")
         led.drop(~led.df["voch_person_id"].isin(persons.index), "person not in ssd_person")
         df = led.close()
-        answered = set(df.loc[df[flags].ne("").any(axis=1), "voch_person_id"])
+        with_answer = df[df[flags].ne("").any(axis=1)]
+        answered = set(with_answer["voch_person_id"])
+        if method:
+            methods = with_answer[method].replace("", "not recorded").value_counts().sort_index()
 
     icpc, icpc_fields = 0, []
     path = find_file(csc, "ssd_initial_cp_conference")
@@ -226,7 +235,25 @@ def read_voice_records(data_dir: Path | str) -> VoiceRecords:
         columns=["child", "date", "dob", "code"])
     return VoiceRecords(reviews=reviews_df, visits=visits, assessments=assessments,
                         referrals=referrals, questionnaire=answered, persons=persons,
-                        icpc=icpc, icpc_fields=icpc_fields, files=files)
+                        icpc=icpc, icpc_fields=icpc_fields, files=files, methods=methods)
+
+
+def _method_column(path: Path) -> str | None:
+    """A column saying how a voice-of-the-child answer was given, if the extract has one."""
+    if path.suffix.lower() != ".csv":
+        return None
+    try:
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None  # read_table reports what is wrong with the file
+    found = [c for c in header if any(w in c.lower() for w in ("method", "momo", "tool"))]
+    return found[0] if found else None
+
+
+def questionnaire_methods(records: VoiceRecords) -> pd.DataFrame:
+    """Voice-of-the-child answers by how they were given (empty when no method is recorded)."""
+    return pd.DataFrame({"method": records.methods.index.astype(str),
+                         "answers": records.methods.to_numpy(dtype=int)})
 
 
 def _on_plan(visits: pd.DataFrame, plans: pd.DataFrame) -> np.ndarray:
