@@ -241,7 +241,7 @@ def test_routes_flows_and_re_referrals(world):
     assert (rr.loc["All", "referrals"], rr.loc["All", "re_referrals"]) == (4, 1)
     eh = rf.measure_events(world["cohort"], world["tl"])["early help starts"]
     esc = rf.early_help_escalation(eh, world["refs_all"])
-    assert esc["children_count"].tolist() == [1, 1] and esc["pct"].tolist() == [100, 100]
+    assert esc["count"].tolist() == [1, 1] and esc["pct"].tolist() == [100, 100]
 
 
 def test_needs_profile(world, params):

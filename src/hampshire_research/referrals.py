@@ -47,7 +47,7 @@ Published tables (``reports/<site>/tables/<name>.csv``; the site is the folder):
 - ``referrals_routes``: period, route, referrals, pct
 - ``referrals_route_flows``: source, target, referrals (the Sankey's bands)
 - ``referrals_re_referrals``: period, referrals, re_referrals, pct, ci_lower, ci_upper
-- ``referrals_early_help_escalation``: measure, episodes, children_count, pct
+- ``referrals_early_help_escalation``: measure, episodes, count, pct
 - ``referrals_needs_profile``: age_band, district, factor, assessments_with_factor,
   assessments, pct
 Rates are per 10,000 person-years with exact Poisson (Garwood) 95% intervals; percentages
@@ -382,16 +382,27 @@ def source_group(codes: pd.Series) -> pd.Series:
     return c.map(SOURCE_GROUPS).fillna("Unknown")
 
 
-def _transfer_period(rel_month: pd.Series) -> pd.Series:
-    return np.where(rel_month < 0, "Before transfer (Years 5-6)", "After transfer (Years 7-8)")
+PERIODS = ["Before transfer (Years 5-6)", "After transfer (Years 7-8)"]
+
+
+def _transfer_period(rel_month: pd.Series) -> pd.Categorical:
+    return pd.Categorical(np.where(rel_month < 0, PERIODS[0], PERIODS[1]), categories=PERIODS)
+
+
+def _levels(values: pd.Series) -> list:
+    """Levels in their natural order: a categorical's own order, else sorted."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [c for c in values.cat.categories if (values == c).any()]
+    return sorted(values.unique())
 
 
 def source_mix(referrals: pd.DataFrame, by: str) -> pd.DataFrame:
     """Referrals by source group within each level of ``by``, with the share of that level."""
     r = referrals.assign(source_group=source_group(referrals["referral_source"]))
-    levels = sorted(r[by].unique())
+    levels = _levels(r[by])
     grid = pd.MultiIndex.from_product([levels, SOURCE_GROUP_ORDER], names=[by, "source_group"])
-    n = r.groupby([by, "source_group"]).size().reindex(grid, fill_value=0).rename("referrals")
+    n = (r.assign(**{by: r[by].astype(object)}).groupby([by, "source_group"]).size()
+         .reindex(grid, fill_value=0).rename("referrals"))
     out = n.reset_index()
     out["pct"] = 100 * out["referrals"] / out.groupby(by)["referrals"].transform("sum")
     return out
@@ -407,7 +418,7 @@ def source_codes_by_period(referrals: pd.DataFrame) -> pd.DataFrame:
     r = referrals.assign(period=_transfer_period(referrals["rel_month"]),
                          referral_source=referrals["referral_source"].fillna("missing"))
     r["source_group"] = source_group(r["referral_source"])
-    return (r.groupby(["period", "referral_source", "source_group"]).size()
+    return (r.groupby(["period", "referral_source", "source_group"], observed=True).size()
             .rename("referrals").reset_index())
 
 
@@ -757,7 +768,7 @@ def routes_table(stages: pd.DataFrame) -> pd.DataFrame:
     """Furthest point each referral reached, before and after transfer and overall."""
     s = stages.assign(period=_transfer_period(stages["rel_month"]))
     parts = []
-    for period, g in [("All", s), *s.groupby("period")]:
+    for period, g in [("All", s), *s.groupby("period", observed=True)]:
         n = g["route"].value_counts().reindex(ROUTE_ORDER, fill_value=0)
         parts.append(pd.DataFrame({"period": period, "route": ROUTE_ORDER, "referrals": n.values,
                                    "pct": 100 * n.values / max(len(g), 1)}))
@@ -794,7 +805,7 @@ def re_referrals(referrals: pd.DataFrame, referrals_all: pd.DataFrame) -> pd.Dat
     r["re"] = (r["start_date"] - r["prev"]).dt.days.le(365) & r["prev"].notna()
     r["period"] = _transfer_period(r["rel_month"])
     rows = [{"period": p, "referrals": len(g), "re_referrals": int(g["re"].sum())}
-            for p, g in [("All", r), *r.groupby("period")]]
+            for p, g in [("All", r), *r.groupby("period", observed=True)]]
     out = pd.DataFrame(rows)
     return pd.concat([out, proportion_ci(out["re_referrals"], out["referrals"])], axis=1)
 
@@ -809,11 +820,11 @@ def early_help_escalation(early_help: pd.DataFrame, referrals_all: pd.DataFrame)
     referred = m[gap.between(0, 365)]["event_id"].unique()
     n = len(eh)
     rows = [{"measure": "Outcome recorded as stepped up to social care", "episodes": n,
-             "children_count": int(stepped.sum())},
+             "count": int(stepped.sum())},
             {"measure": "Referral to children's social care within 12 months of the start",
-             "episodes": n, "children_count": int(eh["event_id"].isin(referred).sum())}]
+             "episodes": n, "count": int(eh["event_id"].isin(referred).sum())}]
     out = pd.DataFrame(rows)
-    out["pct"] = 100 * out["children_count"] / n if n else np.nan
+    out["pct"] = 100 * out["count"] / n if n else np.nan
     return out
 
 
@@ -903,15 +914,15 @@ TABLES = {
     "referrals_route_flows": {"counts": ["referrals"]},
     "referrals_re_referrals": {"counts": ["referrals", "re_referrals"], "derived": {
         c: ["referrals", "re_referrals"] for c in ("pct", "ci_lower", "ci_upper")}},
-    "referrals_early_help_escalation": {"counts": ["episodes", "children_count"],
-                                        "derived": {"pct": "children_count"}},
+    "referrals_early_help_escalation": {"counts": ["episodes", "count"],
+                                        "derived": {"pct": "count"}},
     "referrals_needs_profile": {"counts": ["assessments_with_factor", "assessments"],
                                 "derived": {"pct": "assessments_with_factor"}},
 }
 
 
 DECIMALS = {"person_years": 1, "rate_per_10k": 1, "pct": 1, "referred_pct": 1, "cohort_pct": 1,
-            "cum_incidence_pct": 1, "holiday_share": 2, "rate_ratio": 3, "chi2": 2, "p_value": 4}
+            "cum_incidence_pct": 1, "holiday_share": 2, "rate_ratio": 3, "chi2": 2}
 
 
 def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | None = None
@@ -929,6 +940,8 @@ def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | Non
     for col in ("ci_lower", "ci_upper"):
         if col in out:
             out[col] = out[col].astype(float).round(3 if "rate_ratio" in out else 1)
+    if "p_value" in out:  # three significant figures, so small p-values are not shown as 0
+        out["p_value"] = [float(f"{v:.3g}") for v in out["p_value"]]
     return publish_table(out, name, params, counts=spec["counts"], derived=spec.get("derived"),
                          within=spec.get("within"), out_dir=out_dir)
 
