@@ -270,3 +270,17 @@ def test_listed_session_that_no_file_holds_is_an_error(tmp_path):
     (tmp_path / "sessions.csv").write_text("session_id\na\nS7\n", encoding="utf-8")
     with pytest.raises(ProjectError, match="'S7' is listed"):
         read_transcripts(tmp_path)
+
+
+def test_encodings_councils_save_in(tmp_path):
+    text = "Interviewer: Café on Tuesday?\nP1 (parent): Yes – fine.\n"
+    for enc in ("utf-8", "utf-8-sig", "utf-16", "cp1252"):
+        path = tmp_path / f"{enc}.txt"
+        path.write_bytes(text.encode(enc))
+        df = read_transcript(path)
+        assert df["text"].tolist() == ["Café on Tuesday?", "Yes – fine."], enc
+    (tmp_path / "bad.txt").write_bytes(b"P1: \x81\x8d\x8f\x90\x9d")
+    with pytest.raises(ProjectError, match="not UTF-8"):
+        read_transcript(tmp_path / "bad.txt")
+    with pytest.raises(ProjectError, match="not found"):
+        read_transcript(tmp_path / "missing.txt")

@@ -135,6 +135,8 @@ def read_transcript(path: Path | str, session: dict | None = None) -> pd.DataFra
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if not path.is_file():
+        raise ProjectError("transcript not found", path=path)
     if suffix == ".vtt":
         header, raw = _vtt_lines(path)
     elif suffix == ".docx":
@@ -204,16 +206,18 @@ def _at(line: int | None) -> str:
 
 
 def _text_lines(path: Path) -> list[tuple[int, str]]:
+    """Lines of a text file: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
     data = _read_bytes(path)
-    if b"\x00" in data[:4096]:
+    encodings = ["utf-16"] if data.startswith((b"\xff\xfe", b"\xfe\xff")) else \
+        ["utf-8-sig", "cp1252"]
+    if encodings != ["utf-16"] and b"\x00" in data[:4096]:
         raise ProjectError("binary file with a transcript's name", path=path)
-    for enc in ("utf-8-sig", "cp1252"):
+    for enc in encodings:
         try:
-            text = data.decode(enc)
-            break
+            return list(enumerate(data.decode(enc).splitlines(), start=1))
         except UnicodeDecodeError:
             continue
-    return list(enumerate(text.splitlines(), start=1))
+    raise ProjectError("text is not UTF-8, UTF-16 or Windows-1252", path=path)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -563,7 +563,8 @@ def _compose_session(world: _World, session_id: str, group: str, roles: list[str
                 say(interviewer, world.pick(PROBES))
     say(interviewer, "That's everything I wanted to ask. Thank you all, this has been really "
         "useful.")
-    labels = _labels(world, interviewer, people)
+    labels = {id(p): f"{p['first']} {p['last']}" for p in [interviewer, *people]}
+    # labels: each speaker's full name, the label of Teams and Zoom styles
     return {"session_id": session_id, "group": group, "site": world.site,
             "date": d.isoformat(), "turns": turns, "labels": labels}
 
@@ -596,11 +597,6 @@ def _sentence(text: str) -> str:
 
 def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
-
-
-def _labels(world: _World, interviewer: dict, people: list[dict]) -> dict:
-    """Speaker labels for each style family: codes (P1), numbered speakers, or full names."""
-    return {id(p): f"{p['first']} {p['last']}" for p in [interviewer, *people]}
 
 
 def _label(session: dict, person: dict) -> tuple[str, str | None]:
