@@ -52,6 +52,7 @@ def test_notebook_tables_equal_package_results(site, tmp_path):
     assert by_ncy["events"].sum() == sum(len(v) for v in measures.values())
     assert by_ncy.groupby("measure")["person_years"].sum().round(6).nunique() == 1
     figures = reports_dir(site) / "figures"
-    for fig in ("referrals_rates_by_month", "referrals_route_flows", "referrals_rate_ratios"):
+    for fig in ("referrals_rates_by_month", "referrals_route_flows", "referrals_rate_ratios",
+                "referrals_needs_profile"):
         assert (figures / f"{fig}.png").is_file()
         assert (figures / f"{fig}.alt.txt").read_text().strip()

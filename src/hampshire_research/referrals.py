@@ -1062,3 +1062,26 @@ def plot_sankey(flows: pd.DataFrame, title: str):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def plot_needs(table: pd.DataFrame, title: str):
+    """Heat map: share of assessments with each factor theme, by age band (all districts)."""
+    t = table[table["district"] == "All districts"]
+    t = t.assign(v=_num(t["pct"]), hidden=t["pct"].astype(str).isin(["c"]).astype(float))
+    bands = [b for _, _, b in AGE_BANDS if b in set(t["age_band"])]
+    grid = t.pivot(index="factor", columns="age_band", values="v").reindex(columns=bands)
+    hidden = (t.pivot(index="factor", columns="age_band", values="hidden")
+              .reindex(index=grid.index, columns=bands).fillna(0).to_numpy() > 0)
+    values = grid.to_numpy(dtype=float)
+    values[np.isnan(values) & ~hidden] = 0.0  # no assessment with that factor
+    order = np.argsort(-np.nan_to_num(values).mean(axis=1), kind="stable")
+    values, hidden, factors = values[order], hidden[order], grid.index[order]
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(factors) + 1.5))
+    ax.imshow(np.nan_to_num(values), aspect="auto", cmap="Blues", vmin=0)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, "c" if hidden[i, j] else f"{v:.0f}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(bands)), bands)
+    ax.set_yticks(range(len(factors)), factors, fontsize=8)
+    ax.set(title=title, xlabel="Age band (years)")
+    fig.tight_layout()
+    return fig
