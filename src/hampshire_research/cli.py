@@ -71,6 +71,21 @@ def link(params, backend: str) -> None:
     print(linkage.format_summary(summary))
 
 
+def prepare(params, data_dir: Path) -> None:
+    """Validate and link in one cached step (what the notebooks then reuse), printing both
+    reports."""
+    import json
+
+    import pandas as pd
+
+    from . import linkage, sources
+
+    linkage.prepare(params, data_dir)
+    out = derived_dir(params.site)
+    print(sources.format_report(pd.read_csv(out / "validation_report.csv", keep_default_na=False)))
+    print(linkage.format_summary(json.loads((out / "linked" / "summary.json").read_text())))
+
+
 def cmd_validate(args) -> int:
     params = load_site(args.site)
     validate(params, _data_dir(params, args.data))
@@ -142,8 +157,7 @@ def cmd_all(args) -> int:
             data_dir = project_root() / "data" / "generated" / f"{site}-scale-{args.scale:g}"
             _timed(timings, f"[{site}] generate", synthetic.generate_site, params, args.scale,
                    None, data_dir)
-        _timed(timings, f"[{site}] validate", validate, params, data_dir)
-        _timed(timings, f"[{site}] link", link, params, "duckdb")
+        _timed(timings, f"[{site}] validate and link", prepare, params, data_dir)
         result = _timed(timings, f"[{site}] notebooks", run_site, params, "*.ipynb", data_dir,
                         None, log)
         status |= _report_failures(result)

@@ -21,6 +21,7 @@ from .paths import project_root
 
 
 def reports_root(path: str | Path = "") -> Path:
+    """Where the sites' published tables are (default: the project's reports/)."""
     return Path(path) if str(path) else project_root() / "reports"
 
 
