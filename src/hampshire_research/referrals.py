@@ -207,7 +207,7 @@ def _terms_to_months(terms: pd.DataFrame) -> pd.DataFrame:
     """Expand one row per term to one row per calendar month of the term (4 months each)."""
     start_year = _year_start(terms["academic_year"]) + (terms["term"] != "autumn").astype(int)
     first = start_year * 12 + terms["term"].map(TERM_FIRST_MONTH) - 1
-    rep = terms.loc[terms.index.repeat(4)].copy()
+    rep = terms.iloc[np.repeat(np.arange(len(terms)), 4)].copy()
     rep["month"] = np.repeat(first.to_numpy(), 4) + np.tile(np.arange(4), len(terms))
     return rep.reset_index(drop=True)
 
@@ -434,7 +434,7 @@ def first_referral_school_share(referrals: pd.DataFrame) -> pd.DataFrame:
     Year 7's autumn term is the first term at the new secondary school; the other autumn
     terms set it in context.
     """
-    first = referrals.sort_values(["child_id", "start_date"]).groupby("child_id").head(1)
+    first = referrals.sort_values(["child_id", "start_date", "event_id"]).groupby("child_id").head(1)
     first = first[first["term"] == "autumn"]
     labels = {5: "Year 5 autumn term", 6: "Year 6 autumn term",
               7: "Year 7 autumn term (first term of secondary school)", 8: "Year 8 autumn term"}
@@ -697,7 +697,7 @@ def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int) 
     if markers.empty:
         return child_months[["child_id", "month"]].copy()
     lags = np.arange(1, window + 1)
-    spread = markers.loc[markers.index.repeat(len(lags))].copy()
+    spread = markers.iloc[np.repeat(np.arange(len(markers)), len(lags))].copy()
     spread["month"] = spread["month"].to_numpy() + np.tile(lags, len(markers))
     flags = (spread.drop_duplicates().assign(had=1)
              .pivot_table(index=["child_id", "month"], columns="marker", values="had",
@@ -718,7 +718,8 @@ def before_referral(cohort: Cohort, referrals: pd.DataFrame, markers: pd.DataFra
     Cohort: all cohort child-months in the same calendar months, weighted by the number of
     referrals in each month, so both groups cover the same calendar time.
     """
-    post = referrals[referrals["rel_month"] >= 0].sort_values(["child_id", "start_date"])
+    post = referrals[referrals["rel_month"] >= 0].sort_values(["child_id", "start_date",
+                                                              "event_id"])
     first = post.groupby("child_id").head(1)[["child_id", "month"]]
     weights = first.groupby("month").size().rename("w")
     pool = cohort.months[cohort.months["month"].isin(weights.index)][["child_id", "month"]]
@@ -794,7 +795,8 @@ def route_flows(stages: pd.DataFrame) -> pd.DataFrame:
         flows += list(zip(path[:-1], path[1:], range(len(path) - 1), strict=True))
     f = pd.DataFrame(flows, columns=["source", "target", "step"])
     out = f.groupby(["step", "source", "target"]).size().rename("referrals").reset_index()
-    return out.sort_values(["step", "referrals"], ascending=[True, False]).drop(columns="step")
+    return (out.sort_values(["step", "referrals"], ascending=[True, False], kind="stable")
+            .drop(columns="step").reset_index(drop=True))
 
 
 def re_referrals(referrals: pd.DataFrame, referrals_all: pd.DataFrame) -> pd.DataFrame:
@@ -889,7 +891,7 @@ _RATE = {"counts": ["events"], "derived": {c: "events" for c in
 # How each published table is protected: its count columns, what rests on them, and the
 # groups whose totals are published (for secondary suppression).
 TABLES = {
-    "referrals_cohort": {"counts": ["children"]},
+    "referrals_cohort": {"counts": ["children"], "within": ["subgroup"]},
     "referrals_rates_by_ncy": _RATE,
     "referrals_rates_by_month": _RATE,
     "referrals_rates_by_calendar_month": _RATE,
@@ -904,14 +906,17 @@ TABLES = {
                                                      for c in ("pct", "ci_lower", "ci_upper")}},
     "referrals_rate_ratios": {"counts": ["events"], "derived": {
         c: "events" for c in ("rate_ratio", "ci_lower", "ci_upper", "p_value")}},
-    "referrals_km_first_referral": {"counts": ["at_risk", "first_referrals"], "derived": {
-        c: ["at_risk", "first_referrals"] for c in ("cum_incidence_pct", "ci_lower", "ci_upper")}},
+    "referrals_km_first_referral": {
+        "counts": ["at_risk", "first_referrals"],
+        "derived": {c: ["at_risk", "first_referrals"]
+                    for c in ("cum_incidence_pct", "ci_lower", "ci_upper")},
+        "within": ["subgroup", "months_since_year5"]},
     "referrals_logrank": {"counts": ["children", "first_referrals"]},
     "referrals_before_referral": {"counts": ["referred_children", "with_marker"],
                                   "derived": {"referred_pct": "with_marker"}},
     "referrals_routes": {"counts": ["referrals"], "derived": {"pct": "referrals"},
                          "within": ["period"]},
-    "referrals_route_flows": {"counts": ["referrals"]},
+    "referrals_route_flows": {"counts": ["referrals"], "within": ["source"]},
     "referrals_re_referrals": {"counts": ["referrals", "re_referrals"], "derived": {
         c: ["referrals", "re_referrals"] for c in ("pct", "ci_lower", "ci_upper")}},
     "referrals_early_help_escalation": {"counts": ["episodes", "count"],
