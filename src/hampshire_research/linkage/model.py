@@ -30,7 +30,7 @@ COMPARED = [*IDENTITY, "la_child_id"]
 # and Spark see the same pairs; above it Splink stops once each level has been seen 100 times.
 U_MAX_PAIRS = 5e6
 SMALL = 3000
-EM_MAX_PAIRS = 3e6
+EM_MAX_PAIRS = 1e6
 # Prior: a share of true links that the deterministic rules below are assumed to find.
 PRIOR_RECALL = 0.8
 # Pairs scored below this probability are not kept (they never join a cluster); the
@@ -227,12 +227,16 @@ def comparisons(present: set[str]) -> list:
 
 
 def blocking_rules(present: set[str]) -> list:
-    """Candidate pairs: any one rule is enough, so each kind of error is caught by another rule."""
-    pairs = [("upn",), ("nhs_number",), ("la_child_id",), ("first_name", "surname"),
-             ("surname", "dob"),
-             ("first_name", "dob"), ("dob", "postcode"), ("first_name", "postcode"),
-             ("surname", "postcode")]
-    return [block_on(*p) for p in pairs if set(p) <= present]
+    """Candidate pairs: any one rule is enough, so each kind of error is caught by another rule.
+
+    Names alone would pair every namesake in the county; with the year of birth they stay few.
+    """
+    year = "substr(dob, 1, 4)"
+    rules = [("upn",), ("nhs_number",), ("la_child_id",), ("first_name", "surname", year),
+             ("surname", "dob"), ("first_name", "dob"), ("dob", "postcode"),
+             ("first_name", "postcode"), ("surname", "postcode")]
+    return [block_on(*r) for r in rules
+            if {"dob" if c == year else c for c in r} <= present]
 
 
 def settings(present: set[str], multi_source: bool) -> SettingsCreator:

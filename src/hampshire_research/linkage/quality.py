@@ -16,33 +16,68 @@ def child_id_for(record_id: str) -> str:
     return "C" + hashlib.sha256(record_id.encode()).hexdigest()[:15].upper()
 
 
+def _edges(ids: pd.Index, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return (ids.get_indexer(pairs["record_id_l"]), ids.get_indexer(pairs["record_id_r"]))
+
+
+def _labels(n: int, left: np.ndarray, right: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Connected-component label of each record, using the kept edges."""
+    graph = coo_matrix((np.ones(int(keep.sum())), (left[keep], right[keep])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
 def cluster(record_ids: pd.Series, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Connected components of the pairs at or above `threshold`.
 
     Returns record_id, child_id and match_probability: the strongest link that joined the
     record to its cluster (empty for a record linked to nothing).
     """
-    ids = np.sort(record_ids.astype(str).unique())
-    links = pairs[pairs["match_probability"] >= threshold]
-    left = np.searchsorted(ids, links["record_id_l"].to_numpy(dtype=str))
-    right = np.searchsorted(ids, links["record_id_r"].to_numpy(dtype=str))
-    n = len(ids)
-    graph = coo_matrix((np.ones(len(links)), (left, right)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    ids = pd.Index(np.sort(record_ids.astype(str).unique()))
+    left, right = _edges(ids, pairs)
+    keep = pairs["match_probability"].to_numpy() >= threshold
+    labels = _labels(len(ids), left, right, keep)
     # ids are sorted, so the first record of each label is the smallest record_id in it
-    first = pd.Series(np.arange(n)).groupby(labels).transform("min").to_numpy()
-    out = pd.DataFrame({"record_id": ids, "child_id": [child_id_for(i) for i in ids[first]]})
-    best = pd.concat([
-        links[["record_id_l", "match_probability"]].rename(columns={"record_id_l": "record_id"}),
-        links[["record_id_r", "match_probability"]].rename(columns={"record_id_r": "record_id"}),
-    ]).groupby("record_id")["match_probability"].max()
-    out["match_probability"] = out["record_id"].map(best)
+    first = pd.Series(np.arange(len(ids))).groupby(labels).transform("min").to_numpy()
+    names = ids.to_numpy(dtype=object)
+    roots = {i: child_id_for(names[i]) for i in np.unique(first)}
+    out = pd.DataFrame({"record_id": names, "child_id": [roots[i] for i in first]})
+    prob = pairs["match_probability"].to_numpy()[keep]
+    best = np.full(len(ids), np.nan)
+    np.fmax.at(best, left[keep], prob)
+    np.fmax.at(best, right[keep], prob)
+    out["match_probability"] = best
     return out
 
 
-def _pairs_in(sizes: pd.Series) -> int:
-    s = sizes.to_numpy(dtype=np.int64)
+def _pairs_in(sizes: np.ndarray) -> int:
+    s = sizes.astype(np.int64)
     return int((s * (s - 1) // 2).sum())
+
+
+def _scores(pred: np.ndarray, true: np.ndarray) -> dict:
+    """Pairwise and B-cubed measures from two integer labellings of the same records."""
+    _, pred = np.unique(pred, return_inverse=True)
+    _, true = np.unique(true, return_inverse=True)
+    cell = pred.astype(np.int64) * (true.max() + 1 if len(true) else 1) + true
+    _, cell_idx, cell_n = np.unique(cell, return_index=True, return_counts=True)
+    pred_n, true_n = np.bincount(pred), np.bincount(true)
+    tp, pp, tpairs = _pairs_in(cell_n), _pairs_in(pred_n), _pairs_in(true_n)
+    precision = tp / pp if pp else 1.0
+    recall = tp / tpairs if tpairs else 1.0
+    # B-cubed: each record's share of its predicted cluster that is truly its child, and of its
+    # true child that is in its predicted cluster, averaged over records.
+    n = len(pred)
+    b_precision = float((cell_n ** 2 / pred_n[pred[cell_idx]]).sum() / n) if n else 1.0
+    b_recall = float((cell_n ** 2 / true_n[true[cell_idx]]).sum() / n) if n else 1.0
+    return {
+        "records_scored": n, "true_pairs": tpairs, "predicted_pairs": pp,
+        "true_positive_pairs": tp,
+        "precision": round(precision, 6), "recall": round(recall, 6),
+        "f1": round(_f1(precision, recall), 6),
+        "bcubed_precision": round(b_precision, 6), "bcubed_recall": round(b_recall, 6),
+        "bcubed_f1": round(_f1(b_precision, b_recall), 6),
+        "children_predicted": int(len(pred_n)), "children_true": int(len(true_n)),
+    }
 
 
 def evaluate(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
@@ -53,37 +88,10 @@ def evaluate(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     """
     both = predicted[["record_id", "child_id"]].merge(
         truth[["record_id", "child_id"]], on="record_id", suffixes=("_pred", "_true"))
-    cells = both.groupby(["child_id_pred", "child_id_true"]).size()
-    pred_sizes = both.groupby("child_id_pred").size()
-    true_sizes = both.groupby("child_id_true").size()
-    tp = _pairs_in(cells)
-    pp, tpairs = _pairs_in(pred_sizes), _pairs_in(true_sizes)
-    precision = tp / pp if pp else 1.0
-    recall = tp / tpairs if tpairs else 1.0
-    # B-cubed: each record's share of its predicted cluster that is truly its child, and of its
-    # true child that is in its predicted cluster, averaged over records.
-    c = cells.rename("n").reset_index()
-    c["pred_n"] = c["child_id_pred"].map(pred_sizes)
-    c["true_n"] = c["child_id_true"].map(true_sizes)
-    n = len(both)
-    b_precision = float((c["n"] ** 2 / c["pred_n"]).sum() / n) if n else 1.0
-    b_recall = float((c["n"] ** 2 / c["true_n"]).sum() / n) if n else 1.0
-    return {
-        "records_scored": n,
-        "records_not_in_truth": int(len(predicted) - n),
-        "truth_records_not_linked": int(len(truth) - n),
-        "true_pairs": tpairs,
-        "predicted_pairs": pp,
-        "true_positive_pairs": tp,
-        "precision": round(precision, 6),
-        "recall": round(recall, 6),
-        "f1": round(_f1(precision, recall), 6),
-        "bcubed_precision": round(b_precision, 6),
-        "bcubed_recall": round(b_recall, 6),
-        "bcubed_f1": round(_f1(b_precision, b_recall), 6),
-        "children_predicted": int(len(pred_sizes)),
-        "children_true": int(len(true_sizes)),
-    }
+    q = _scores(pd.factorize(both["child_id_pred"])[0], pd.factorize(both["child_id_true"])[0])
+    q["records_not_in_truth"] = int(len(predicted) - len(both))
+    q["truth_records_not_linked"] = int(len(truth) - len(both))
+    return q
 
 
 def _f1(p: float, r: float) -> float:
@@ -95,14 +103,21 @@ THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999)
 
 def tradeoff(record_ids: pd.Series, pairs: pd.DataFrame, truth: pd.DataFrame | None,
              thresholds=THRESHOLDS) -> pd.DataFrame:
-    """Children, linked records and (with truth) quality at each match-probability threshold."""
+    """Children, links and (with truth) quality at each match-probability threshold."""
+    ids = pd.Index(np.sort(record_ids.astype(str).unique()))
+    left, right = _edges(ids, pairs)
+    prob = pairs["match_probability"].to_numpy()
+    if truth is not None:
+        true = pd.Series(pd.factorize(truth["child_id"])[0], index=truth["record_id"].to_numpy())
+        true = true.reindex(ids).to_numpy()
+        scored = ~np.isnan(true)
     rows = []
     for t in thresholds:
-        clusters = cluster(record_ids, pairs, t)
-        row = {"threshold": t, "children": int(clusters["child_id"].nunique()),
-               "links": int((pairs["match_probability"] >= t).sum())}
+        labels = _labels(len(ids), left, right, prob >= t)
+        row = {"threshold": t, "children": int(len(np.unique(labels))),
+               "links": int((prob >= t).sum())}
         if truth is not None:
-            q = evaluate(clusters, truth)
+            q = _scores(labels[scored], true[scored].astype(np.int64))
             row |= {k: q[k] for k in ("precision", "recall", "f1", "bcubed_precision",
                                        "bcubed_recall", "bcubed_f1")}
         rows.append(row)

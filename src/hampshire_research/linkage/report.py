@@ -157,22 +157,86 @@ def example_child(tables: dict) -> str:
 
 
 def plot_timeline(timeline: pd.DataFrame, child_id: str):
-    """One child's events by source over time (synthetic data only)."""
-    ev = timeline[timeline["child_id"] == child_id].sort_values("start_date")
+    """One child's events by source over time (synthetic data only): a bar for each episode's
+    span, a marker for each event, one marker shape per kind of event."""
+    ev = timeline[timeline["child_id"] == child_id].sort_values(["start_date", "event_id"])
     sources = [s for s in SOURCES if s in set(ev["source"])]
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(sources) + 1.8))
+    fig, ax = plt.subplots(figsize=(8.5, 0.6 * len(sources) + 2.2))
+    marks = "os^Dv<>pPX*hH"
     for j, src in enumerate(sources):
         e = ev[ev["source"] == src]
-        end = e["end_date"].fillna(e["start_date"])
-        for s, t in zip(e["start_date"], end, strict=True):
-            ax.plot([s, t], [j, j], color="#1d70b8", lw=4, solid_capstyle="butt")
-        ax.scatter(e["start_date"], np.full(len(e), j), color="#0b0c0c", s=14, zorder=3)
-        for s, kind in zip(e["start_date"], e["event_type"], strict=True):
-            ax.annotate(kind.replace("_", " "), (s, j), xytext=(0, 6),
-                        textcoords="offset points", fontsize=6, rotation=45)
+        for s, t in zip(e["start_date"], e["end_date"].fillna(e["start_date"]), strict=True):
+            ax.plot([s, t], [j, j], color="#9fc4e8", lw=6, solid_capstyle="butt", zorder=1)
+    for k, kind in enumerate(sorted(ev["event_type"].unique())):
+        e = ev[ev["event_type"] == kind]
+        ax.scatter(e["start_date"], e["source"].map({s: j for j, s in enumerate(sources)}),
+                   marker=marks[k % len(marks)], s=36, zorder=3, label=kind.replace("_", " "))
     ax.set_yticks(range(len(sources)), [LABELS[s] for s in sources])
-    ax.set_ylim(-0.6, len(sources) - 0.1)
-    ax.set_xlabel("Date")
+    ax.set_ylim(-0.6, len(sources) - 0.4)
+    ax.set_xlabel("Date (bars: from start to end of an episode)")
     ax.set_title("One synthetic child's events, by the source that recorded them")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), title="event")
     fig.tight_layout()
     return fig
+
+
+def overview(tables: dict) -> pd.DataFrame:
+    """How many records and children, and how many children more than one source knows."""
+    sv = tables["single_view"]
+    rows = [("records (all sources)", len(tables["record_map"])),
+            ("children (after linkage)", len(sv)),
+            ("children in more than one source", int((sv["n_sources"] > 1).sum())),
+            ("children known to social care (CSC)", int(sv["in_csc"].sum())),
+            ("of whom also on a school census roll",
+             int((sv["in_csc"] & sv["in_school_census"]).sum())),
+            ("of whom also known to early help", int((sv["in_csc"] & sv["in_early_help"]).sum()))]
+    return pd.DataFrame(rows, columns=["measure", "count"])
+
+
+def model_table(levels: pd.DataFrame) -> pd.DataFrame:
+    """The fitted model: each comparison level's m, u and match weight (no records in it)."""
+    out = levels[levels["m_probability"].notna()].copy()
+    for c in ("m_probability", "u_probability"):
+        out[c] = out[c].round(5)
+    out["match_weight"] = out["match_weight"].round(2)
+    return out.drop(columns=["gamma"]).reset_index(drop=True)
+
+
+# How each published table is protected: its counts, what rests on them, and the groups whose
+# totals are published elsewhere (secondary suppression).
+TABLES = {
+    "linkage_overview": {"counts": ["count"]},
+    "linkage_sources": {"counts": ["records", "children", "linked_to_any_record",
+                                   "linked_to_another_source"],
+                        "derived": {"pct_linked_to_another_source": "linked_to_another_source"}},
+    "linkage_source_combinations": {"counts": ["children"], "within": ["of"]},
+    "linkage_quality": {"counts": []},
+    "linkage_tradeoff": {"counts": ["children", "links"]},
+    "linkage_match_weights": {"counts": ["pairs"]},
+    "linkage_model": {"counts": []},
+    "linkage_review": {"counts": ["pairs"], "within": ["sources"]},
+    "linkage_review_fields": {"counts": ["pairs", "exact", "partly", "different", "missing"]},
+}
+
+
+def publish(df: pd.DataFrame, name: str, params, out_dir=None) -> pd.DataFrame:
+    """Publish one of this page's tables (``TABLES``) through disclosure control."""
+    from ..publish import publish_table
+
+    spec = TABLES[name]
+    if name == "linkage_source_combinations":
+        df = df.assign(of="all children")
+    return publish_table(df, name, params, counts=spec["counts"], derived=spec.get("derived"),
+                         within=spec.get("within"), out_dir=out_dir)
+
+
+def summary_value(tables: dict, measure: str):
+    s = tables["summary"]
+    return s.loc[s["measure"] == measure, "value"].iloc[0]
+
+
+def has_truth(tables: dict) -> bool:
+    """Quality can be measured only when the data came with a truth key (synthetic data)."""
+    return bool((tables["summary"]["measure"] == "quality.f1").any())
+
+

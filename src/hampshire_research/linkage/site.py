@@ -14,12 +14,15 @@ import shutil
 import time
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..errors import ProjectError
 from ..params import SiteParams
 from ..paths import derived_dir
-from ..sources.schemas import read_parquet
+from ..sources.schemas import EVENT_TYPES, read_parquet
 from .model import IDENTITY, score
 from .quality import cluster, evaluate, tradeoff
 
@@ -38,24 +41,19 @@ TABLES = ["record_map", "single_view", "timeline", "clerical_review", "pairs", "
           "tradeoff", "linkage_rates", "comparison_levels"]
 
 
-def _read_canonical(canonical_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    tables = []
+def _read_persons(canonical_dir: Path) -> pd.DataFrame:
     for name in ("persons", "events"):
         path = Path(canonical_dir) / f"{name}.parquet"
         if not path.is_file():
             raise ProjectError(f"no canonical {name} table (run `hampshire-research validate` "
                                "first)", path=path)
-        tables.append(read_parquet(path))
-    persons, events = tables
+    persons = read_parquet(Path(canonical_dir) / "persons.parquet")
     missing = [c for c in ["record_id", "source", *IDENTITY] if c not in persons.columns]
     if missing:
         raise ProjectError(f"persons table lacks {', '.join(missing)}",
                            path=Path(canonical_dir) / "persons.parquet", field=missing[0])
-    for c in ("dob",):
-        persons[c] = pd.to_datetime(persons[c])
-    for c in ("start_date", "end_date"):
-        events[c] = pd.to_datetime(events[c])
-    return persons, events
+    persons["dob"] = pd.to_datetime(persons["dob"])
+    return persons
 
 
 def _read_truth(path: Path | None) -> pd.DataFrame | None:
@@ -76,18 +74,20 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
     quality after the model is fitted; it is never an input to the model.
     """
     t0 = time.perf_counter()
-    persons, events = _read_canonical(Path(canonical_dir))
+    persons = _read_persons(Path(canonical_dir))
+    events = Path(canonical_dir) / "events.parquet"
     scored = score(persons, backend=backend, seed=params.seed)
+    t1 = time.perf_counter()
     clusters = cluster(persons["record_id"], scored.pairs, threshold)
     record_map = persons[["source", "record_id"]].merge(clusters, on="record_id")
     record_map = record_map.sort_values("record_id", kind="stable").reset_index(drop=True)
 
     truth_path = Path(truth) if truth else params.data_path / "truth" / "linkage_key.csv"
     truth_df = _read_truth(truth_path)
+    events_with_child = timeline(events, record_map)
     tables = {
         "record_map": record_map,
         "single_view": single_view(persons, events, record_map),
-        "timeline": timeline(events, record_map),
         "clerical_review": clerical_review(scored.pairs, record_map, scored.comparisons,
                                            threshold),
         "pairs": scored.pairs[["record_id_l", "record_id_r", "source_l", "source_r",
@@ -106,8 +106,8 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
         "links": int((scored.pairs["match_probability"] >= threshold).sum()),
         "children": int(record_map["child_id"].nunique()),
         "clerical_review_pairs": int(len(tables["clerical_review"])),
-        "events": int(len(events)),
-        "events_without_person": int(tables["timeline"]["child_id"].isna().sum()),
+        "events": events_with_child.num_rows,
+        "events_without_person": events_with_child["child_id"].null_count,
         "quality": evaluate(record_map, truth_df) if truth_df is not None else None,
         "truth": str(truth_path) if truth_df is not None else None,
     }
@@ -115,12 +115,14 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_parquet(out_dir / f"{name}.parquet", index=False)
+    pq.write_table(events_with_child, out_dir / "timeline.parquet")
     tables["clerical_review"].to_csv(out_dir / "clerical_review.csv", index=False)
     (out_dir / "model.json").write_text(json.dumps(scored.model, indent=1, sort_keys=True,
                                                    default=str))
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
     summary["seconds"] = round(time.perf_counter() - t0, 1)
-    summary["seconds_by_step"] = {k: round(v, 1) for k, v in scored.seconds.items()}
+    steps = {**scored.seconds, "clusters_and_tables": time.perf_counter() - t1}
+    summary["seconds_by_step"] = {k: round(v, 1) for k, v in steps.items()}
     return summary
 
 
@@ -157,58 +159,85 @@ def load_linked(out_dir: Path) -> dict[str, pd.DataFrame]:
     if missing:
         raise ProjectError(f"linked tables missing ({', '.join(missing)}): run "
                            "`hampshire-research link` first", path=out_dir)
-    return {t: pd.read_parquet(out_dir / f"{t}.parquet") for t in TABLES}
+    return {t: read_parquet(out_dir / f"{t}.parquet") for t in TABLES}
 
 
-def _mode(frame: pd.DataFrame, col: str) -> pd.Series:
-    """Per child, the value most records agree on; ties go to the preferred source."""
-    d = frame[["child_id", col, "priority"]].dropna(subset=[col])
-    g = d.groupby(["child_id", col], sort=False).agg(n=("priority", "size"),
-                                                     p=("priority", "min")).reset_index()
-    g = g.sort_values(["child_id", "n", "p", col], ascending=[True, False, True, True],
-                      kind="stable")
-    return g.drop_duplicates("child_id").set_index("child_id")[col]
+def _connect(persons: pd.DataFrame | None, events: pd.DataFrame | Path,
+             record_map: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with persons, events (a frame or the canonical parquet file) and
+    the record map: grouping and sorting millions of events is much quicker there."""
+    con = duckdb.connect()
+    con.register("record_map", record_map[["record_id", "child_id"]])
+    if persons is not None:
+        con.register("persons", persons)
+    if isinstance(events, pd.DataFrame):
+        con.register("events", events)
+    else:
+        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{events}')")
+    return con
 
 
-def single_view(persons: pd.DataFrame, events: pd.DataFrame,
+def single_view(persons: pd.DataFrame, events: pd.DataFrame | Path,
                 record_map: pd.DataFrame) -> pd.DataFrame:
-    """One row per child: best identity, which sources hold them, dates and counts of events."""
-    p = persons.merge(record_map[["record_id", "child_id"]], on="record_id")
-    p["priority"] = p["source"].map(IDENTITY_PRIORITY).fillna(9)
-    p["sex"] = p["sex"].where(p["sex"].isin(["M", "F"]))
-    view = pd.DataFrame(index=pd.Index(sorted(p["child_id"].unique()), name="child_id"))
+    """One row per child: best identity, which sources hold them, dates and counts of events.
+
+    Each identity field takes the value most of the child's records agree on; ties go to the
+    preferred source (IDENTITY_PRIORITY), then the smaller value.
+    """
+    con = _connect(persons, events, record_map)
+    rank = " ".join(f"WHEN '{s}' THEN {i}" for s, i in IDENTITY_PRIORITY.items())
+    con.execute(f"""CREATE TEMP TABLE pm AS SELECT m.child_id, p.*,
+                    CASE p.source {rank} ELSE 9 END AS priority
+                    FROM persons p JOIN record_map m USING (record_id)""")
+    view = con.sql("SELECT DISTINCT child_id FROM pm ORDER BY child_id").df()
+    view = view.set_index("child_id")
     for col in IDENTITY:
-        view[col] = _mode(p, col)
+        keep = "AND sex IN ('M', 'F')" if col == "sex" else ""
+        best = con.sql(f"""
+            SELECT child_id, v FROM (
+              SELECT child_id, v, row_number() OVER (PARTITION BY child_id
+                                                    ORDER BY n DESC, p, v) AS r
+              FROM (SELECT child_id, {col} AS v, count(*) AS n, min(priority) AS p FROM pm
+                    WHERE {col} IS NOT NULL {keep} GROUP BY ALL))
+            WHERE r = 1""").df().set_index("child_id")["v"]
+        view[col] = best.reindex(view.index)
     view["sex"] = view["sex"].fillna("U")
     view["dob"] = pd.to_datetime(view["dob"])
-    counts = p.groupby(["child_id", "source"]).size().unstack(fill_value=0)
+    counts = con.sql("SELECT child_id, source, count(*) AS n FROM pm GROUP BY ALL").df()
+    counts = counts.pivot(index="child_id", columns="source", values="n")
     for src in SOURCES:
         n = counts[src] if src in counts else pd.Series(0, index=counts.index)
-        view[f"in_{src}"] = n.reindex(view.index, fill_value=0).gt(0)
-        view[f"records_{src}"] = n.reindex(view.index, fill_value=0).astype("int64")
+        n = n.reindex(view.index).fillna(0).astype("int64")
+        view[f"in_{src}"], view[f"records_{src}"] = n.gt(0), n
     view["n_sources"] = view[[f"in_{s}" for s in SOURCES]].sum(axis=1).astype("int64")
-    e = events.merge(record_map[["record_id", "child_id"]], on="record_id")
-    e["last"] = e["end_date"].fillna(e["start_date"])
-    by_src = e.groupby(["child_id", "source"]).agg(first=("start_date", "min"),
-                                                   latest=("last", "max")).unstack()
-    for src in SOURCES:
-        for kind in ("first", "latest"):
-            col = (kind, src)
-            view[f"{kind}_{src}"] = (by_src[col].reindex(view.index) if col in by_src
-                                     else pd.NaT)
-            view[f"{kind}_{src}"] = pd.to_datetime(view[f"{kind}_{src}"])
-    analytic = e[~e["source"].isin(RETURN_SOURCES)]
-    n_events = analytic.groupby(["child_id", "event_type"]).size().unstack(fill_value=0)
-    for kind in sorted(n_events.columns):
-        view[f"n_{kind}"] = n_events[kind].reindex(view.index, fill_value=0).astype("int64")
+    dates = con.sql("""SELECT m.child_id, e.source, min(e.start_date) AS first,
+                              max(coalesce(e.end_date, e.start_date)) AS latest
+                       FROM events e JOIN record_map m USING (record_id) GROUP BY ALL""").df()
+    for kind in ("first", "latest"):
+        wide = dates.pivot(index="child_id", columns="source", values=kind)
+        for src in SOURCES:
+            col = wide[src].reindex(view.index) if src in wide else pd.NaT
+            view[f"{kind}_{src}"] = pd.to_datetime(col).astype("datetime64[ns]")
+    skip = ", ".join(f"'{s}'" for s in RETURN_SOURCES)
+    n_events = con.sql(f"""SELECT m.child_id, e.event_type, count(*) AS n
+                           FROM events e JOIN record_map m USING (record_id)
+                           WHERE e.source NOT IN ({skip}) GROUP BY ALL""").df()
+    n_events = n_events.pivot(index="child_id", columns="event_type", values="n")
+    for kind in EVENT_TYPES:
+        n = n_events[kind] if kind in n_events else pd.Series(0, index=n_events.index)
+        view[f"n_{kind}"] = n.reindex(view.index).fillna(0).astype("int64")
+    con.close()
     return view.reset_index()
 
 
-def timeline(events: pd.DataFrame, record_map: pd.DataFrame) -> pd.DataFrame:
+def timeline(events: pd.DataFrame | Path, record_map: pd.DataFrame) -> pa.Table:
     """Every event with its child_id (empty when the event's record has no person row)."""
-    t = events.merge(record_map[["record_id", "child_id"]], on="record_id", how="left")
-    return t.sort_values(["child_id", "start_date", "event_id"], kind="stable",
-                         na_position="last").reset_index(drop=True)
+    con = _connect(None, events, record_map)
+    out = con.sql("""SELECT e.*, m.child_id FROM events e LEFT JOIN record_map m
+                     USING (record_id)
+                     ORDER BY m.child_id NULLS LAST, e.start_date, e.event_id""").arrow()
+    con.close()
+    return out.read_all() if hasattr(out, "read_all") else out
 
 
 def _weight(p: float) -> float:
@@ -311,8 +340,8 @@ def prepare(params: SiteParams, data_dir: Path | str | None = None, *,
                                      "canonical": _files_key(canonical, canonical_files)},
                                     indent=1))
     out = load_linked(linked)
-    persons, events = _read_canonical(canonical)
-    out["persons"], out["events"] = persons, events
+    out["persons"] = _read_persons(canonical)
+    out["events"] = read_parquet(canonical / "events.parquet")
     out["school_terms"] = read_parquet(canonical / "school_terms.parquet")
     out["summary"] = _flatten(json.loads((linked / "summary.json").read_text()))
     return out
