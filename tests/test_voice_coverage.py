@@ -105,3 +105,26 @@ def test_bad_texts_are_an_error():
         record_flags(texts.drop(columns="stage"), seg)
     with pytest.raises(ProjectError, match="repeats"):
         record_flags(pd.concat([texts, texts.head(1)]), seg)
+
+
+def test_figure_draws_only_published_shares(tmp_path):
+    texts, seg, dob = texts_and_segments()
+    shown = publish_coverage({"voice_coverage_by_stage": coverage(record_flags(texts, seg, dob),
+                                                                  "stage")},
+                             load_site("hampshire"), out_dir=tmp_path)["voice_coverage_by_stage"]
+    from hampshire_research.voice.coverage import plot_coverage
+    fig = plot_coverage(shown, "stage", "t")
+    ax = fig.axes[0]
+    widths = sorted(round(p.get_width(), 1) for p in ax.patches)
+    # CP voice (5 of 20) is suppressed: not drawn, marked "c"
+    assert 25.0 not in widths and "c" in [t.get_text() for t in ax.texts]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["early help", "referral", "CP"]
+
+
+def test_codes_applied_counts_who_on_voice_only():
+    from hampshire_research.voice.coverage import codes_applied
+    _, seg, _ = texts_and_segments()
+    got = codes_applied(seg).set_index("code")
+    assert got.loc["W.CYP", "sentences"] == 15  # the 10 absence segments are not W.CYP voice
+    assert got.loc["A.NOTSEEN", "records"] == 10 and got.loc["W.PAR", "records"] == 5
+    assert list(got.index) == ["W.CYP", "W.PAR", "F.DQ", "F.RS", "A.NOTSEEN"]

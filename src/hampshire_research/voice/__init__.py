@@ -6,6 +6,7 @@ they are missing.
 - refi / exchange: REFI-QDA projects out to QDA tools and people's coding back in.
 - agreement: kappa, alpha and auto-coder precision/recall on sentence units.
 - coverage: how many records hold the child's voice, an absence reason, or neither.
+- data: the canonical case notes to code, and the synthetic gold codes that measure the coder.
 """
 
 from .agreement import agreement, precision_recall, unit_labels, units

@@ -16,6 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from ..errors import ProjectError
 from ..params import SiteParams
+from .codebook import load_codebook
 
 STAGES = ["early help", "referral", "assessment", "S47", "CIN", "CP", "CLA"]
 AGE_BANDS = ["0-2", "3-4", "5-9", "10-15", "16-17"]
@@ -71,6 +72,18 @@ def collection_year(date: pd.Series) -> pd.Series:
     label = start.astype("Int64").astype(str) + "-" + ((start + 1) % 100).astype("Int64").astype(
         str).str.zfill(2)
     return label.where(d.notna(), "unknown")
+
+
+def codes_applied(segments: pd.DataFrame) -> pd.DataFrame:
+    """How many sentences and records carry each code (a WHO counted on voice segments only)."""
+    voice = segments[segments.absence.isna()]
+    parts = [voice[["note_id", "start", "who"]].rename(columns={"who": "code"}),
+             voice[["note_id", "start", "form"]].rename(columns={"form": "code"}),
+             segments[["note_id", "start", "absence"]].rename(columns={"absence": "code"})]
+    long = pd.concat(parts).dropna(subset=["code"]).drop_duplicates()
+    out = long.groupby("code").agg(sentences=("start", "size"), records=("note_id", "nunique"))
+    order = [c for c in load_codebook().ids() if c in out.index]
+    return out.reindex(order).astype(int).reset_index()
 
 
 def record_flags(texts: pd.DataFrame, segments: pd.DataFrame,
@@ -194,3 +207,42 @@ def publish_coverage(tables: dict[str, pd.DataFrame], params: SiteParams,
             spec = dict(_PROTECT, within=["measure"] if name != "voice_coverage_overall" else None)
         out[name] = publish_table(df, name, params, out_dir=out_dir, **spec)
     return out
+
+
+CHILD_MEASURES = [MEASURES["cyp_voice"], MEASURES["cyp_absence"], MEASURES["cyp_silent"]]
+
+
+def plot_coverage(table: pd.DataFrame, by: str, title: str):
+    """Bars of the child's voice, absence reasons and silence per group, from a published
+    (protected) table: a suppressed share is not drawn and is marked "c"."""
+    import matplotlib.pyplot as plt
+
+    groups = list(dict.fromkeys(table[by].astype(str)))
+    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.55 * len(groups)))
+    height = 0.8 / len(CHILD_MEASURES)
+    colours = ["#1b7837", "#762a83", "#bdbdbd"]
+    for k, (measure, colour) in enumerate(zip(CHILD_MEASURES, colours)):
+        part = table[table.measure == measure]
+        part = part.set_index(part[by].astype(str))
+        for i, g in enumerate(groups):
+            y = i + (k - 1) * height
+            value = pd.to_numeric(part["percent"].get(g), errors="coerce")
+            if pd.isna(value):
+                ax.text(1, y, "c", va="center", fontsize=8)
+                continue
+            lo = pd.to_numeric(part["ci_low"].get(g), errors="coerce")
+            hi = pd.to_numeric(part["ci_high"].get(g), errors="coerce")
+            ax.barh(y, value, height=height, color=colour,
+                    label=measure if i == 0 else None)
+            if pd.notna(lo) and pd.notna(hi):
+                ax.plot([lo, hi], [y, y], color="black", linewidth=0.8)
+    ax.set_yticks(range(len(groups)), groups)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Share of records (%), with 95% Wilson interval")
+    ax.set_ylabel(by.replace("_", " "))
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(groups) + 2)), ncol=3,
+              fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
