@@ -33,7 +33,8 @@ def load_heldout(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return notes, pd.DataFrame(gold, columns=["note_id", "start", "end", "who", "form", "absence"])
 
 
-@pytest.mark.parametrize("name", ["heldout_notes.yaml", "heldout_notes_2.yaml"])
+@pytest.mark.parametrize("name", ["heldout_notes.yaml", "heldout_notes_2.yaml",
+                                  "heldout_notes_3.yaml"])
 def test_heldout_targets(name):
     notes, gold = load_heldout(name)
     pr = precision_recall(autocode(notes), gold, notes).set_index("label")
@@ -41,10 +42,12 @@ def test_heldout_targets(name):
     assert pr.loc["absence stated", "f1"] >= 0.9
     assert pr.loc["parent or carer's voice present", "f1"] >= 0.9
     assert pr.loc["child's voice present", "gold_sentences"] >= 14
+    assert pr.loc["child's voice present", "precision"] >= 0.9
 
 
 def test_heldout_every_expected_code_exactly():
-    """Both sets, code by code: this pins the rules so a change that breaks one style shows."""
+    """The first two sets, code by code: this pins the rules so a change that breaks one style
+    shows. (Set 3 keeps one known miss, a description under a "Zac's voice:" heading.)"""
     for name in ("heldout_notes.yaml", "heldout_notes_2.yaml"):
         notes, gold = load_heldout(name)
         auto = autocode(notes)

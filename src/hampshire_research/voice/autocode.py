@@ -30,7 +30,7 @@ _ROLE_LISTS = {
               "m": ["dad", "daddy", "father", "stepdad", "step-dad", "step dad", "stepfather",
                     "step-father", "birth father"],
               "n": ["parent", "carer", "foster carer", "kinship carer", "special guardian",
-                    "guardian", "partner"],
+                    "guardian", "partner", "fc", "sgo carer"],
               "p": ["parents", "carers", "foster carers", "mr and mrs"]},
     "W.SIB": {"f": ["sister", "half-sister", "half sister", "stepsister", "step-sister"],
               "m": ["brother", "half-brother", "half brother", "stepbrother", "step-brother"],
@@ -38,8 +38,9 @@ _ROLE_LISTS = {
               "p": ["siblings", "brothers", "sisters"]},
     "W.FAM": {"f": ["nan", "nana", "nanna", "nanny", "gran", "granny", "grandma", "grandmother",
                     "aunt", "auntie", "aunty", "godmother", "great-grandmother",
-                    "great grandmother"],
-              "m": ["grandad", "granddad", "grandpa", "grandfather", "uncle", "godfather"],
+                    "great grandmother", "mgm", "pgm"],
+              "m": ["grandad", "granddad", "grandpa", "grandfather", "uncle", "godfather", "mgf",
+                    "pgf"],
               "n": ["grandparent", "cousin", "family friend", "friend of the family", "neighbour"],
               "p": ["grandparents", "safety network", "family network", "wider family"]},
     "W.PROF": {"n": ["teacher", "class teacher", "head teacher", "headteacher", "head of year",
@@ -75,8 +76,8 @@ for _w in sorted(_ROLE, key=lambda w: -len(re.split(r"[ -]", w))):
     if _w != "i":
         _parts = tuple(re.split(r"[ -]", _w))
         _PHRASES.setdefault(_parts[0], []).append(_parts)
-_TOKEN = re.compile(r"[A-Za-z]+")
-_NAME_WORD = re.compile(r"[A-Z][a-z]{1,15}")
+_TOKEN = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)+|[A-Za-z]+")  # "Ruby-Mae" is one name
+_NAME_WORD = re.compile(r"[A-Z][a-z]{1,15}(?:-[A-Z][a-z]{1,15})*")
 _TITLES = {"Mr", "Mrs", "Ms", "Miss"}
 
 
@@ -155,9 +156,11 @@ _RS = re.compile(
     r"spoke about|speaks about|spoke of|let (?:me|us|the \w+) know|lets (?:me|us) know|"
     r"made (?:it )?clear|(?:was|is|were) able to (?:say|tell|share|explain|talk about)|"
     r"went on to (?:say|tell|explain|share|describe)|(?:was|is|were|are) clear that|passed on|"
-    r"relayed|conveyed|(?:felt|feels|feel) that)\b)")
-_RS_WEAK = {"added", "adds", "noted", "notes", "raised", "raises", "agreed", "agrees",
-            "repeated", "repeats", "indicated", "indicates", "confirmed", "confirms"}
+    r"relayed|conveyed|(?:felt|feels|feel) that|signed|signs|typed|texted)\b)")
+_WRITTEN = {"wrote", "writes", "typed", "texted"}  # the child's own written words: a direct quote
+_RS_WEAK = {"signed", "signs", "typed", "texted", "added", "adds", "noted", "notes", "raised",
+            "raises", "agreed", "agrees", "repeated", "repeats", "indicated", "indicates", "confirmed",
+            "confirms"}
 _CONTENT_AFTER = re.compile(r"\s*(?:that\b|what\b|how\b|[:,]?\s*[\"“‘'])")
 _RELAY = re.compile(r"(?i:\b(?:passed on|relayed|conveyed)\b|[’']s message\b|\b(?:views|wishes) "
                     r"(?:were|was) (?:shared|passed on|relayed|given|put forward) by\b)")
@@ -197,7 +200,8 @@ _NV = re.compile(
     r"became (?:\w+ )?(?:tearful|upset|unsettled|distressed|quiet|withdrawn|angry|agitated|"
     r"animated|anxious|calm|silent)|arched (?:his|her|their) back|put (?:his|her|their) hands over|"
     r"kept (?:his|her|their) head down|did not make eye contact|pushed (?:the \w+ )?away|"
-    r"crawled|toddled|picked the \w+ face|chose (?:the )?\w+ (?:face|card)|chose \d+|"
+    r"crawled|toddled|picked the \w+ face|chose (?:the |a )?[\"“']?\w+[\"”']? (?:face|card|picture|"
+    r"symbol|emoji|sticker)|chose \d+|"
     r"\d+ out of (?:10|ten)|raised (?:his|her|their) voice|held (?:on to|onto))"
     r"\b)")
 _DQ_FRAME = re.compile(r"(?i:\b(?:in (?:his|her|their|[a-z]+[’']s) own words|(?:his|her|their) "
@@ -231,10 +235,11 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"\b|\bunable to communicate\b|\b(?:not able to|unable to|could not|couldn[’']t) (?:understand|"
         r"communicate with)\b)")),
     ("A.DECLINED", re.compile(
-        r"(?i:\b(?:would not|wouldn[’']t|refused to) (?:speak|talk|engage|answer|come)\b|"
+        r"(?i:\b(?:would not|wouldn[’']t|refused to) (?:speak|talk|chat|engage|answer|come)\b|"
+        r"\b(?:chose not|declined|refused) to attend\b|"
         r"\b(?:declined|refused|chose not|did not want|didn[’']t want|does not want|doesn[’']t "
         r"want|would not|wouldn[’']t|did not wish|was not willing|was unwilling|is unwilling|not "
-        r"willing|was reluctant|is reluctant) to (?:\w+ ){0,2}?(?:talk|speak|engage|meet|be seen|be "
+        r"willing|was reluctant|is reluctant) to (?:\w+ ){0,2}?(?:talk|speak|chat|engage|meet|be seen|be "
         r"spoken|answer|open up|take part|participate|come out|come down|come to the door|see (?:me|"
         r"us|the (?:social )?worker)|share (?:his|her|their) (?:views|wishes|feelings))\b|\bdeclined "
         r"(?:the|a|any|my) (?:visit|meeting|direct work|offer|session)\b|\b(?:declined|refused) to "
@@ -436,7 +441,7 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
             continue
         if verb in _RS_WEAK and not _CONTENT_AFTER.match(seg, m.end()):
             continue
-        if verb in ("wrote", "writes") and not re.match(r"\s*(?::|that|[\"“‘'])", seg[m.end():]):
+        if verb in _WRITTEN and not re.match(r"\s*(?::|that|[\"“‘'])", seg[m.end():]):
             continue
         if not seg[m.end():].strip(" .,") and _nearest_after(ms, lo + m.end(), 3) is None:
             continue
@@ -460,7 +465,7 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
             add("W.CYP", "F.MED")  # the child's view, passed on by someone else
             continue
         add(spk.who, "F.MED" if spk.who == "W.CYP" and may(_MED_CUE) and _MED_CUE.search(seg)
-            else "F.RS")
+            else "F.DQ" if verb in _WRITTEN else "F.RS")
     relay = may(_RELAY) and _RELAY.search(seg)
     if relay and any(x.who == "W.CYP" for x in ms) and "W.CYP" not in voice:
         add("W.CYP", "F.MED")  # "Albert's views were shared by his advocate: ..."

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 _BULLET = re.compile(r"[ \t]*(?:[-*•·▪‣–>]|\d{1,2}[.)]|[a-hA-H][.)])[ \t]+")
 _INLINE_HEADING = re.compile(r"[ \t]*#*[ \t]*([A-Z][^:\n.!?\"“”]{0,48}?)[ \t]*:[ \t]*(?=\S)")
-_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*[ \t]+(?=[A-Z0-9\"“‘'(\[•*-])")
+# a sentence may start in lower case: terse notes ("tom seen at home. mum says ...") do
+_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*[ \t]+(?=[A-Za-z0-9\"“‘'(\[•*-])")
 _ABBREV = {"mr", "mrs", "ms", "dr", "st", "prof", "no", "vs", "eg", "e.g", "ie", "i.e", "cf", "approx",
            "rev", "nr", "tel", "ref"}
 _REPORTING_IN_LABEL = re.compile(
