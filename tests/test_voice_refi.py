@@ -167,3 +167,18 @@ def test_not_a_project_is_a_clear_error(tmp_path):
         z.writestr("readme.txt", "hello")
     with pytest.raises(ProjectError, match="no .qde"):
         read_qdpx(bad)
+
+
+def test_codebook_alone_as_qdc(tmp_path):
+    from hampshire_research.voice import export_qdc, load_codebook
+
+    path = export_qdc(tmp_path / "voice.qdc", codebook_name="voice", codes=load_codebook().refi_codes())
+    root = ET.fromstring(path.read_bytes())
+    ns = "{urn:QDA-XML:codebook:1.0}"
+    assert root.tag == f"{ns}CodeBook" and [c.tag for c in root] == [f"{ns}Codes"]
+    folders = root.findall(f"{ns}Codes/{ns}Code")
+    assert [f.get("name") for f in folders] == ["WHO", "FORM", "ABSENCE", "FLAGS"]
+    assert all(f.get("isCodable") == "false" for f in folders)
+    assert len(list(root.iter(f"{ns}Code"))) == 24
+    assert path.read_bytes() == export_qdc(tmp_path / "again.qdc", codebook_name="voice",
+                                           codes=load_codebook().refi_codes()).read_bytes()

@@ -18,12 +18,12 @@ from .exchange import (
                        segments_to_selections,
                        selections_to_segments,
 )
-from .refi import RefiProject, export_qdpx, read_coding_csv, read_qdpx
+from .refi import RefiProject, export_qdc, export_qdpx, read_coding_csv, read_qdpx
 from .sentences import sentence_units
 
 __all__ = [
     "Codebook", "RefiProject", "agreement", "autocode", "code_note", "codebook_markdown",
-    "export_qdpx", "export_voice_project", "import_voice_coding", "load_codebook",
+    "export_qdc", "export_qdpx", "export_voice_project", "import_voice_coding", "load_codebook",
     "precision_recall", "read_coding_csv", "read_qdpx", "segments_to_selections",
     "selections_to_segments", "sentence_units", "unit_labels", "units",
 ]

@@ -611,7 +611,7 @@ def autocode(notes: pd.DataFrame | Iterable[dict]) -> pd.DataFrame:
     rows = []
     for note_id, text, name in zip(df["note_id"], df["text"], names):
         if not isinstance(text, str):
-            continue  # no text: nothing to code (coverage counts these notes as having no text)
+            continue  # no text: nothing to code (coverage counts such a record as silent)
         for start, end, who, form, absence in code_note(text, name):
             rows.append((note_id, start, end, who, form, absence))
     out = pd.DataFrame(rows, columns=COLUMNS)

@@ -89,25 +89,8 @@ def export_qdpx(path: str | Path, *, project_name: str, codes: pd.DataFrame,
     for u in coders:
         ET.SubElement(users, _q("User"), {"guid": user_guid[u], "name": u})
 
-    book = ET.SubElement(ET.SubElement(root, _q("CodeBook")), _q("Codes"))
-    rows = codes.to_dict("records")
-    children: dict[object, list[dict]] = {}
-    for r in rows:
-        parent = r.get("parent")
-        children.setdefault(None if pd.isna(parent) else parent, []).append(r)
-
-    def add_codes(parent_el: ET.Element, parent_id: object) -> None:
-        for r in children.get(parent_id, []):
-            attrs = {"guid": code_guid[r["id"]], "name": str(r["name"]),
-                     "isCodable": "false" if r.get("codable") is False else "true"}
-            if isinstance(r.get("color"), str) and r["color"]:
-                attrs["color"] = r["color"]
-            el = ET.SubElement(parent_el, _q("Code"), attrs)
-            if isinstance(r.get("description"), str) and r["description"]:
-                ET.SubElement(el, _q("Description")).text = r["description"]
-            add_codes(el, r["id"])
-
-    add_codes(book, None)
+    _add_codes(ET.SubElement(ET.SubElement(root, _q("CodeBook")), _q("Codes")), codes, code_guid,
+               _q)
 
     src = sources.assign(name=sources["name"] if "name" in sources else sources["source_id"])
     src_guid = {s: guid(project_name, "source", s) for s in src["source_id"]}
@@ -170,6 +153,43 @@ def export_qdpx(path: str | Path, *, project_name: str, codes: pd.DataFrame,
             info.external_attr = 0o644 << 16
             info.create_system = 3
             z.writestr(info, data)
+    return path
+
+
+def _add_codes(codes_el: ET.Element, codes: pd.DataFrame, code_guid: dict, tag) -> None:
+    """The codes as nested Code elements (a folder is a code that cannot be coded)."""
+    children: dict[object, list[dict]] = {}
+    for r in codes.to_dict("records"):
+        parent = r.get("parent")
+        children.setdefault(None if pd.isna(parent) else parent, []).append(r)
+
+    def add(parent_el: ET.Element, parent_id: object) -> None:
+        for r in children.get(parent_id, []):
+            attrs = {"guid": code_guid[r["id"]], "name": str(r["name"]),
+                     "isCodable": "false" if r.get("codable") is False else "true"}
+            if isinstance(r.get("color"), str) and r["color"]:
+                attrs["color"] = r["color"]
+            el = ET.SubElement(parent_el, tag("Code"), attrs)
+            if isinstance(r.get("description"), str) and r["description"]:
+                ET.SubElement(el, tag("Description")).text = r["description"]
+            add(el, r["id"])
+
+    add(codes_el, None)
+
+
+def export_qdc(path: str | Path, *, codebook_name: str, codes: pd.DataFrame) -> Path:
+    """The codebook alone as a REFI-QDA .qdc file (Codebook.xsd), to load into a QDA tool
+    before coding. GUIDs are the same as in a .qdpx of a project of the same name."""
+    ns = "urn:QDA-XML:codebook:1.0"
+    ET.register_namespace("", ns)
+    root = ET.Element(f"{{{ns}}}CodeBook", {"origin": "hampshire_research"})
+    _add_codes(ET.SubElement(root, f"{{{ns}}}Codes"), codes,
+               {c: guid(codebook_name, "code", c) for c in codes["id"]},
+               lambda t: f"{{{ns}}}{t}")
+    ET.indent(root)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
     return path
 
 
