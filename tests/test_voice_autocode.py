@@ -126,3 +126,20 @@ def test_triggers_read_from_the_pattern():
     assert triggers(r"\bnot (?:seen|visited)\b") == {"seen", "visited"}  # "not" is common
     assert triggers(r"(?:is|was) (?:happy|sad)") == {"happy", "sad"}  # rarer words preferred
     assert triggers(r"pre-?verbal|\d+ out") is None  # a branch without a whole word: always run
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Ellie wasn't seen as she was at her friend's house.", [("W.CYP", None, "A.NOTSEEN")]),
+    ("Ellie was too upset to talk today.", [("W.CYP", None, "A.DECLINED")]),
+    ("Ellie did not say anything about home.", []),
+    ("Mum was told by police that the case would be closed.", []),
+    ("I told Ellie that I would visit again next week.", []),
+    ("Ms Jones (mother) stated that she will engage.", [("W.PAR", "F.RS", None)]),
+    ("Ellie's mum reports Ellie has been wetting the bed.", [("W.PAR", "F.RS", None)]),
+    ("It was not possible to see Ellie alone as Mum refused.", [("W.CYP", None, "A.NOTALONE")]),
+])
+def test_negation_passive_and_contractions(text, expected):
+    auto = autocode([{"note_id": 1, "text": text, "child_first_name": "Ellie"}])
+    got = [(w, f if isinstance(f, str) else None, a if isinstance(a, str) else None)
+           for w, f, a in zip(auto.who, auto.form, auto.absence)]
+    assert got == expected

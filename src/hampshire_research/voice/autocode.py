@@ -235,7 +235,8 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"\b|\bunable to communicate\b|\b(?:not able to|unable to|could not|couldn[’']t) (?:understand|"
         r"communicate with)\b)")),
     ("A.DECLINED", re.compile(
-        r"(?i:\b(?:would not|wouldn[’']t|refused to) (?:speak|talk|chat|engage|answer|come)\b|"
+        r"(?i:\b(?:would not|wouldn[’']t|won[’']t|will not|refused to) (?:speak|talk|chat|engage|answer|"
+        r"come)\b|\btoo (?:upset|distressed|angry|tired|anxious) to (?:talk|speak|engage|answer)\b|"
         r"\b(?:chose not|declined|refused) to attend\b|"
         r"\b(?:declined|refused|chose not|did not want|didn[’']t want|does not want|doesn[’']t "
         r"want|would not|wouldn[’']t|did not wish|was not willing|was unwilling|is unwilling|not "
@@ -255,7 +256,8 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"with (?:\w+ ){0,3}(?:present|in the room)\b|\bno (?:time|opportunity) (?:alone|to (?:see|"
         r"speak (?:to|with)) \w+ alone)\b)")),
     ("A.NOTSEEN", re.compile(
-        r"(?i:\bnot (?:been )?seen\b|\b(?:did not|didn[’']t|could not|couldn[’']t|was unable to|were "
+        r"(?i:\bnot (?:been )?seen\b|\b(?:wasn|weren|isn|aren)[’']t seen\b|\b(?:hasn|haven)[’']t been "
+        r"seen\b|\b(?:did not|didn[’']t|could not|couldn[’']t|was unable to|were "
         r"unable to|unable to|not able to) see\b|\b(?:was|were|is) not (?:available|at home|home)\b|"
         r"\bhas not been seen\b|\bwas not in\b)")),
     ("A.NOTSOUGHT", re.compile(
