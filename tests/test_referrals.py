@@ -324,3 +324,13 @@ def test_publish_suppresses_small_counts_and_rounds(world, params, tmp_path):
     assert set(rf.TABLES) >= {"referrals_rates_by_ncy", "referrals_rates_by_month",
                               "referrals_source_mix", "referrals_routes",
                               "referrals_km_first_referral", "referrals_rate_ratios"}
+
+
+def test_describe_rate_ratio_reads_the_published_table():
+    t = pd.DataFrame({"term": ["fsm", "period"], "level": ["FSM", "Year 7 first term"],
+                      "rate_ratio": [2.013, "c"], "ci_lower": [1.84, "c"],
+                      "ci_upper": [2.2, "c"]})
+    text = rf.describe_rate_ratio(t, "fsm", "FSM", "FSM")
+    assert "2.01 times" in text and "1.84 to 2.20" in text and "not a cause" in text
+    assert "suppressed" in rf.describe_rate_ratio(t, "period", "Year 7 first term", "Year 7")
+    assert "not estimated" in rf.describe_rate_ratio(t, "sex", "M", "Boys")

@@ -25,18 +25,26 @@ Decisions where the issue was silent:
   term, dated to the term's last month;
 - school holidays: a typical English school calendar as the share of each calendar month
   that is holiday (``HOLIDAY_SHARE``); the regression uses it as a covariate, so its rate
-  ratio compares a month that is all holiday with one that is all term.
+  ratio compares a month that is all holiday with one that is all term;
+- the regression (``fit_rate_ratios``) counts at-risk time: months in which a child's case was
+  open throughout are left out, as the child could not be newly referred. It adjusts for
+  persistent absence in the term but not for early help or suspensions, which are described
+  instead (early help often follows social care; both share unrecorded causes with referral);
+- rates by month and source mix use all referrals in follow-up; KM, "what came before" and
+  the first-referral school share use each child's first referral in follow-up.
 
 Published tables (``reports/<site>/tables/<name>.csv``; the site is the folder):
 - ``referrals_cohort``: subgroup, level, children, person_years
-- ``referrals_rates_by_ncy``: measure, ncy, events, person_years, rate_per_10k, ci_lower, ci_upper
+- ``referrals_rates_by_ncy``: measure, ncy, events, person_years, rate_per_10k, ci_lower,
+  ci_upper (measure: referrals, contacts, early help starts)
 - ``referrals_rates_by_month``: measure, rel_month, (same rate columns)
 - ``referrals_rates_by_calendar_month``: measure, month, month_name, holiday_share, (rates)
 - ``referrals_rates_by_subgroup``: measure, subgroup, level, (rates)
 - ``referrals_source_mix``: period, source_group, referrals, pct
 - ``referrals_source_codes``: period, referral_source, source_group, referrals
 - ``referrals_source_by_school_month``: school_month, month_name, source_group, referrals, pct
-- ``referrals_first_referral_schools``: term, first_referrals, from_schools, pct, ci_lower, ci_upper
+- ``referrals_first_referral_schools``: term, first_referrals, from_schools, pct, ci_lower,
+  ci_upper
 - ``referrals_rate_ratios``: term, level, rate_ratio, ci_lower, ci_upper, p_value, events,
   person_years, model
 - ``referrals_km_first_referral``: subgroup, level, months_since_year5, at_risk,
@@ -1090,3 +1098,18 @@ def plot_needs(table: pd.DataFrame, title: str):
     ax.set(title=title, xlabel="Age band (years)")
     fig.tight_layout()
     return fig
+
+
+# --- sentences for the page, from published tables ---------------------------------------------
+
+def describe_rate_ratio(table: pd.DataFrame, term: str, level: str, label: str) -> str:
+    """One plain sentence for a published rate ratio (an association, not an effect)."""
+    row = table[(table["term"] == term) & (table["level"] == level)]
+    if row.empty:
+        return f"{label}: not estimated (no such group in these data)."
+    rr, lo, hi = (_num(row[c])[0] for c in ("rate_ratio", "ci_lower", "ci_upper"))
+    if np.isnan(rr):
+        return f"{label}: suppressed (too few referrals to publish)."
+    return (f"{label}: the referral rate was {rr:.2f} times that of the comparison group "
+            f"(95% CI {lo:.2f} to {hi:.2f}), the other terms held equal. An association in "
+            "this population, not a cause.")
