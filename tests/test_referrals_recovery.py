@@ -38,6 +38,7 @@ def fitted(tmp_path_factory):
     return params, cohort, referrals, fit
 
 
+@pytest.mark.slow
 def test_transfer_and_fsm_rate_ratios_recovered(fitted):
     params, _, referrals, fit = fitted
     eff = params.calibration.effects
@@ -53,6 +54,7 @@ def test_transfer_and_fsm_rate_ratios_recovered(fitted):
     assert y7["ci_upper"] / y7["ci_lower"] < 1.8
 
 
+@pytest.mark.slow
 def test_cohort_rates_are_in_the_calibrated_range(fitted):
     params, cohort, referrals, _ = fitted
     rate = len(referrals) / (len(cohort.months) / 12) * 10_000
