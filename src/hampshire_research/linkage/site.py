@@ -167,11 +167,15 @@ def _connect(persons: pd.DataFrame | None, events: pd.DataFrame | Path,
     """An in-memory DuckDB with persons, events (a frame or the canonical parquet file) and
     the record map: grouping and sorting millions of events is much quicker there."""
     con = duckdb.connect()
-    con.register("record_map", record_map[["record_id", "child_id"]])
+
+    def arrow(df: pd.DataFrame) -> pa.Table:  # DuckDB scans Arrow far faster than objects
+        return pa.Table.from_pandas(df, preserve_index=False)
+
+    con.register("record_map", arrow(record_map[["record_id", "child_id"]]))
     if persons is not None:
-        con.register("persons", persons)
+        con.register("persons", arrow(persons))
     if isinstance(events, pd.DataFrame):
-        con.register("events", events)
+        con.register("events", arrow(events))
     else:
         con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{events}')")
     return con
@@ -189,45 +193,51 @@ def single_view(persons: pd.DataFrame, events: pd.DataFrame | Path,
     con.execute(f"""CREATE TEMP TABLE pm AS SELECT m.child_id, p.*,
                     CASE p.source {rank} ELSE 9 END AS priority
                     FROM persons p JOIN record_map m USING (record_id)""")
-    view = con.sql("SELECT DISTINCT child_id FROM pm ORDER BY child_id").df()
-    view = view.set_index("child_id")
+    ctes, cols = [], []
     for col in IDENTITY:
         keep = "AND sex IN ('M', 'F')" if col == "sex" else ""
-        best = con.sql(f"""
-            SELECT child_id, v FROM (
+        ctes.append(f"""best_{col} AS (
+            SELECT child_id, v AS {col} FROM (
               SELECT child_id, v, row_number() OVER (PARTITION BY child_id
                                                     ORDER BY n DESC, p, v) AS r
               FROM (SELECT child_id, {col} AS v, count(*) AS n, min(priority) AS p FROM pm
                     WHERE {col} IS NOT NULL {keep} GROUP BY ALL))
-            WHERE r = 1""").df().set_index("child_id")["v"]
-        view[col] = best.reindex(view.index)
-    view["sex"] = view["sex"].fillna("U")
-    view["dob"] = pd.to_datetime(view["dob"])
-    counts = con.sql("SELECT child_id, source, count(*) AS n FROM pm GROUP BY ALL").df()
-    counts = counts.pivot(index="child_id", columns="source", values="n")
-    for src in SOURCES:
-        n = counts[src] if src in counts else pd.Series(0, index=counts.index)
-        n = n.reindex(view.index).fillna(0).astype("int64")
-        view[f"in_{src}"], view[f"records_{src}"] = n.gt(0), n
-    view["n_sources"] = view[[f"in_{s}" for s in SOURCES]].sum(axis=1).astype("int64")
-    dates = con.sql("""SELECT m.child_id, e.source, min(e.start_date) AS first,
-                              max(coalesce(e.end_date, e.start_date)) AS latest
-                       FROM events e JOIN record_map m USING (record_id) GROUP BY ALL""").df()
-    for kind in ("first", "latest"):
-        wide = dates.pivot(index="child_id", columns="source", values=kind)
-        for src in SOURCES:
-            col = wide[src].reindex(view.index) if src in wide else pd.NaT
-            view[f"{kind}_{src}"] = pd.to_datetime(col).astype("datetime64[ns]")
+            WHERE r = 1)""")
+        cols.append(f"coalesce({col}, 'U') AS sex" if col == "sex" else col)
+    cols += [f"coalesce(records_{s}, 0) > 0 AS in_{s}" for s in SOURCES]
+    cols += [f"coalesce(records_{s}, 0) AS records_{s}" for s in SOURCES]
+    cols.append(" + ".join(f"(coalesce(records_{s}, 0) > 0)::INT" for s in SOURCES)
+                + " AS n_sources")
+    cols += [f"{k}_{s}" for k in ("first", "latest") for s in SOURCES]
+    cols += [f"coalesce(n_{k}, 0) AS n_{k}" for k in EVENT_TYPES]
     skip = ", ".join(f"'{s}'" for s in RETURN_SOURCES)
-    n_events = con.sql(f"""SELECT m.child_id, e.event_type, count(*) AS n
-                           FROM events e JOIN record_map m USING (record_id)
-                           WHERE e.source NOT IN ({skip}) GROUP BY ALL""").df()
-    n_events = n_events.pivot(index="child_id", columns="event_type", values="n")
-    for kind in EVENT_TYPES:
-        n = n_events[kind] if kind in n_events else pd.Series(0, index=n_events.index)
-        view[f"n_{kind}"] = n.reindex(view.index).fillna(0).astype("int64")
+    src = ", ".join(f"count(*) FILTER (WHERE source = '{s}') AS records_{s}" for s in SOURCES)
+    dates = ", ".join(
+        f"min(start_date) FILTER (WHERE source = '{s}') AS first_{s}, "
+        f"max(coalesce(end_date, start_date)) FILTER (WHERE source = '{s}') AS latest_{s}"
+        for s in SOURCES)
+    counts = ", ".join(f"count(*) FILTER (WHERE event_type = '{k}' AND source NOT IN ({skip}))"
+                       f" AS n_{k}" for k in EVENT_TYPES)
+    sql = f"""
+        WITH {", ".join(ctes)},
+        src AS (SELECT child_id, {src} FROM pm GROUP BY child_id),
+        ev AS (SELECT m.child_id, e.* FROM events e JOIN record_map m USING (record_id)),
+        dates AS (SELECT child_id, {dates}, {counts} FROM ev GROUP BY child_id)
+        SELECT child_id, {", ".join(cols)}
+        FROM src {" ".join(f"LEFT JOIN best_{c} USING (child_id)" for c in IDENTITY)}
+        LEFT JOIN dates USING (child_id)
+        ORDER BY child_id"""
+    view = con.sql(sql).df()
     con.close()
-    return view.reset_index()
+    date_cols = {"dob"} | {f"{k}_{s}" for k in ("first", "latest") for s in SOURCES}
+    for c in view.columns:
+        if c in date_cols:
+            view[c] = pd.to_datetime(view[c]).astype("datetime64[ns]")
+        elif c.startswith(("records_", "n_")):
+            view[c] = view[c].astype("int64")
+        elif c.startswith("in_"):
+            view[c] = view[c].astype(bool)
+    return view
 
 
 def timeline(events: pd.DataFrame | Path, record_map: pd.DataFrame) -> pa.Table:
