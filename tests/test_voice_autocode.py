@@ -143,3 +143,10 @@ def test_negation_passive_and_contractions(text, expected):
     got = [(w, f if isinstance(f, str) else None, a if isinstance(a, str) else None)
            for w, f, a in zip(auto.who, auto.form, auto.absence)]
     assert got == expected
+
+
+def test_crlf_line_ends_keep_offsets_on_the_text_given():
+    text = "Home visit.\r\nEllie said she likes school.\r\n\r\nMum was not seen.\r\n"
+    auto = autocode([{"note_id": 1, "text": text, "child_first_name": "Ellie"}])
+    assert [text[s:e] for s, e in zip(auto.start, auto.end)] == [
+        "Ellie said she likes school.", "Mum was not seen."]
