@@ -230,8 +230,9 @@ def test_routes_flows_and_re_referrals(world):
         "E1": "CIN plan", "E2": "No further action at referral", "E3": "Looked after",
         "E4": "Assessment, no plan"}
     routes = rf.routes_table(stages)
-    allr = routes[routes["period"] == "All"].set_index("route")
-    assert allr["referrals"].sum() == 4 and allr.loc["CIN plan", "pct"] == 25
+    assert routes.to_numpy().sum() == 4 and list(routes.index) == rf.ROUTE_ORDER
+    assert routes.loc["CIN plan", "After transfer (Years 7-8)"] == 1
+    assert (routes["Before transfer (Years 5-6)"] == 0).all()
     flows = rf.route_flows(stages).set_index(["source", "target"])["referrals"].to_dict()
     assert flows == {("Referral", "Assessment"): 3, ("Referral", "No further action"): 1,
                      ("Assessment", "CIN plan"): 1, ("Assessment", "No plan"): 1,
@@ -334,3 +335,18 @@ def test_describe_rate_ratio_reads_the_published_table():
     assert "2.01 times" in text and "1.84 to 2.20" in text and "not a cause" in text
     assert "suppressed" in rf.describe_rate_ratio(t, "period", "Year 7 first term", "Year 7")
     assert "not estimated" in rf.describe_rate_ratio(t, "sex", "M", "Boys")
+
+
+def test_totals_do_not_give_away_a_suppressed_cell(params, tmp_path):
+    re = pd.DataFrame({"measure": "re-referral within 12 months",
+                       "period": ["All", *rf.PERIODS], "referrals": [67, 23, 44],
+                       "re_referrals": [16, 4, 12], "pct": [23.9, 17.4, 27.3],
+                       "ci_lower": [1.0, 1.0, 1.0], "ci_upper": [2.0, 2.0, 2.0]})
+    out = rf.publish(re, "referrals_re_referrals", params, out_dir=tmp_path)
+    assert (out["re_referrals"] == "c").sum() >= 2  # All - After would reveal Before
+    routes = pd.DataFrame({rf.PERIODS[0]: [29, 3, 40], rf.PERIODS[1]: [42, 8, 62]},
+                          index=pd.Index(["NFA", "CP plan", "Other"], name="route"))
+    out = rf.publish(routes, "referrals_routes", params, out_dir=tmp_path)
+    assert out.loc["CP plan", rf.PERIODS[0]] == "c" and (out.loc["CP plan"] == "c").sum() >= 2
+    written = pd.read_csv(tmp_path / "tables" / "referrals_routes.csv", dtype=str)
+    assert written.columns[0] == "route" and written["route"].iloc[-1] == "Total"

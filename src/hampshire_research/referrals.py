@@ -52,9 +52,10 @@ Published tables (``reports/<site>/tables/<name>.csv``; the site is the folder):
 - ``referrals_logrank``: subgroup, chi2, df, p_value, children, first_referrals
 - ``referrals_before_referral``: marker, window_months, referred_children, with_marker,
   referred_pct, cohort_pct
-- ``referrals_routes``: period, route, referrals, pct
+- ``referrals_routes``: route, Before transfer (Years 5-6), After transfer (Years 7-8), Total
+  (a two-way table of referrals with a Total row; secondary suppression checked against totals)
 - ``referrals_route_flows``: source, target, referrals (the Sankey's bands)
-- ``referrals_re_referrals``: period, referrals, re_referrals, pct, ci_lower, ci_upper
+- ``referrals_re_referrals``: measure, period, referrals, re_referrals, pct, ci_lower, ci_upper
 - ``referrals_early_help_escalation``: measure, episodes, count, pct
 - ``referrals_needs_profile``: age_band, district, factor, assessments_with_factor,
   assessments, pct
@@ -774,14 +775,17 @@ def referral_stages(referrals: pd.DataFrame, timeline: pd.DataFrame) -> pd.DataF
 
 
 def routes_table(stages: pd.DataFrame) -> pd.DataFrame:
-    """Furthest point each referral reached, before and after transfer and overall."""
-    s = stages.assign(period=_transfer_period(stages["rel_month"]))
-    parts = []
-    for period, g in [("All", s), *s.groupby("period", observed=True)]:
-        n = g["route"].value_counts().reindex(ROUTE_ORDER, fill_value=0)
-        parts.append(pd.DataFrame({"period": period, "route": ROUTE_ORDER, "referrals": n.values,
-                                   "pct": 100 * n.values / max(len(g), 1)}))
-    return pd.concat(parts, ignore_index=True)
+    """Referrals by the furthest point reached (rows) before and after transfer (columns).
+
+    A two-way table of counts, published with totals and secondary suppression
+    (``publish_table(crosstab=True)``) so no suppressed cell follows from the totals.
+    """
+    period = _transfer_period(stages["rel_month"])
+    out = pd.crosstab(pd.Categorical(stages["route"], categories=ROUTE_ORDER), period,
+                      dropna=False)
+    out = out.reindex(index=ROUTE_ORDER, columns=PERIODS, fill_value=0)
+    out.index.name, out.columns.name = "route", None
+    return out
 
 
 def route_flows(stages: pd.DataFrame) -> pd.DataFrame:
@@ -814,7 +818,8 @@ def re_referrals(referrals: pd.DataFrame, referrals_all: pd.DataFrame) -> pd.Dat
     r = referrals.merge(allr[["event_id", "prev"]], on="event_id", how="left")
     r["re"] = (r["start_date"] - r["prev"]).dt.days.le(365) & r["prev"].notna()
     r["period"] = _transfer_period(r["rel_month"])
-    rows = [{"period": p, "referrals": len(g), "re_referrals": int(g["re"].sum())}
+    rows = [{"measure": "re-referral within 12 months", "period": p, "referrals": len(g),
+             "re_referrals": int(g["re"].sum())}
             for p, g in [("All", r), *r.groupby("period", observed=True)]]
     out = pd.DataFrame(rows)
     return pd.concat([out, proportion_ci(out["re_referrals"], out["referrals"])], axis=1)
@@ -906,7 +911,7 @@ TABLES = {
     "referrals_rates_by_subgroup": {**_RATE, "within": ["measure", "subgroup"]},
     "referrals_source_mix": {"counts": ["referrals"], "derived": {"pct": "referrals"},
                              "within": ["period"]},
-    "referrals_source_codes": {"counts": ["referrals"], "within": ["period"]},
+    "referrals_source_codes": {"counts": ["referrals"], "within": ["period", "source_group"]},
     "referrals_source_by_school_month": {"counts": ["referrals"], "derived": {"pct": "referrals"},
                                          "within": ["school_month"]},
     "referrals_first_referral_schools": {"counts": ["first_referrals", "from_schools"],
@@ -922,15 +927,17 @@ TABLES = {
     "referrals_logrank": {"counts": ["children", "first_referrals"]},
     "referrals_before_referral": {"counts": ["referred_children", "with_marker"],
                                   "derived": {"referred_pct": "with_marker"}},
-    "referrals_routes": {"counts": ["referrals"], "derived": {"pct": "referrals"},
-                         "within": ["period"]},
+    "referrals_routes": {"counts": [], "crosstab": True},
     "referrals_route_flows": {"counts": ["referrals"], "within": ["source"]},
+    # the All row is the total of the others: the group is the whole table
     "referrals_re_referrals": {"counts": ["referrals", "re_referrals"], "derived": {
-        c: ["referrals", "re_referrals"] for c in ("pct", "ci_lower", "ci_upper")}},
+        c: ["referrals", "re_referrals"] for c in ("pct", "ci_lower", "ci_upper")},
+        "within": ["measure"]},
     "referrals_early_help_escalation": {"counts": ["episodes", "count"],
                                         "derived": {"pct": "count"}},
     "referrals_needs_profile": {"counts": ["assessments_with_factor", "assessments"],
-                                "derived": {"pct": "assessments_with_factor"}},
+                                "derived": {"pct": "assessments_with_factor"},
+                                "within": ["age_band", "factor"]},
 }
 
 
@@ -956,7 +963,8 @@ def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | Non
     if "p_value" in out:  # three significant figures, so small p-values are not shown as 0
         out["p_value"] = [float(f"{v:.3g}") for v in out["p_value"]]
     return publish_table(out, name, params, counts=spec["counts"], derived=spec.get("derived"),
-                         within=spec.get("within"), out_dir=out_dir)
+                         within=spec.get("within"), crosstab=spec.get("crosstab", False),
+                         out_dir=out_dir)
 
 
 # --- figures: drawn only from published (protected) tables --------------------------------------
