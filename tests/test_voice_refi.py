@@ -182,3 +182,42 @@ def test_codebook_alone_as_qdc(tmp_path):
     assert len(list(root.iter(f"{ns}Code"))) == 24
     assert path.read_bytes() == export_qdc(tmp_path / "again.qdc", codebook_name="voice",
                                            codes=load_codebook().refi_codes()).read_bytes()
+
+
+def test_people_code_in_a_tool_and_agreement_comes_back(tmp_path, qdpx):
+    """A coder removes one of the auto-coder's codes and adds one of their own in a tool; what
+    comes back is their coding, compared with the auto-coder sentence by sentence."""
+    from hampshire_research.voice import agreement
+
+    with zipfile.ZipFile(qdpx) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    root = ET.fromstring(files["project.qde"])
+    coder = ET.SubElement(root.find(f"{NS}Users"), f"{NS}User", {
+        "guid": "00000000-0000-4000-8000-000000000001", "name": "Coder A"})
+    code_guid = {c.get("name").split()[0]: c.get("guid") for c in root.iter(f"{NS}Code")}
+    for sel in root.iter(f"{NS}PlainTextSelection"):
+        for co in sel.iter(f"{NS}Coding"):
+            co.set("creatingUser", coder.get("guid"))
+    # drop "Mum was not seen." and code the heading "Home visit." as the practitioner's view
+    n1 = [s for s in root.iter(f"{NS}TextSource") if s.get("name") == "N1"][0]
+    for sel in list(n1.findall(f"{NS}PlainTextSelection")):
+        if sel.get("startPosition") == "50":
+            n1.remove(sel)
+    new = ET.Element(f"{NS}PlainTextSelection", {"guid": "00000000-0000-4000-8000-000000000002",
+                                                  "startPosition": "0", "endPosition": "11"})
+    co = ET.SubElement(new, f"{NS}Coding", {"guid": "00000000-0000-4000-8000-000000000003",
+                                             "creatingUser": coder.get("guid")})
+    ET.SubElement(co, f"{NS}CodeRef", {"targetGUID": code_guid["W.PRAC"]})
+    n1.insert(0, new)
+    files["project.qde"] = ET.tostring(root)
+    human_path = tmp_path / "coded.qdpx"
+    with zipfile.ZipFile(human_path, "w") as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+    human = import_voice_coding(human_path)
+    assert set(human.coder) == {"Coder A"}
+    res = agreement({"auto": autocode(NOTES), "Coder A": human.drop(columns="coder")}, NOTES,
+                    n_boot=100).set_index(["level", "code"])
+    assert res.loc[("code", "absence stated"), "agreement"] == pytest.approx(5 / 6)  # 6 sentences
+    assert res.loc[("code", "W.PRAC"), "agreement"] == pytest.approx(5 / 6)
+    assert res.loc[("code", "child's voice present"), "alpha"] == pytest.approx(1.0)
