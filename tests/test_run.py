@@ -1,0 +1,43 @@
+"""`run` for every params file into a temporary folder: executed notebooks and a manifest."""
+
+import json
+
+import nbformat
+import pytest
+
+from hampshire_research.params import load_site, site_ids
+from hampshire_research.run import input_digest, read_manifests, run_site
+
+
+@pytest.mark.parametrize("site", site_ids())
+def test_run_writes_the_executed_notebook_and_manifest(site, tmp_path):
+    params = load_site(site)
+    result = run_site(params, "01_*.ipynb", out_dir=tmp_path / site, log=lambda m: None)
+    assert [r.status for r in result.runs] == ["ok"]
+    executed = nbformat.read(tmp_path / site / "01_site_profile.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert f'site = "{site}"' in injected[0].source
+    assert f'data_dir = "data/synthetic/{site}"' in injected[0].source
+    # the page names the site and says the data is synthetic
+    text = "".join(o.get("data", {}).get("text/markdown", "") for c in executed.cells
+                   for o in c.get("outputs", []))
+    assert params.display_name in text and "Synthetic data" in text
+
+    manifest = json.loads((tmp_path / site / "manifest.json").read_text())
+    assert manifest["params_hash"] == params.digest()
+    assert manifest["synthetic"] is True
+    assert manifest["package_versions"]["splink"].startswith("5.")
+    assert len(manifest["git_commit"]) >= 40
+    assert "truth/linkage_key.csv" not in manifest["input_files"]
+    assert any(f.startswith("cin_census/") for f in manifest["input_files"])
+    assert manifest["notebooks"][0]["seconds"] > 0
+
+
+def test_same_inputs_give_the_same_input_digest(tmp_path):
+    manifests = {}
+    for name in ["a", "b"]:
+        run_site(load_site("north_yorkshire"), "01_*.ipynb", out_dir=tmp_path / name,
+                 log=lambda m: None)
+        manifests[name] = read_manifests([name], tmp_path)[name]
+    assert input_digest(manifests["a"]) == input_digest(manifests["b"])
+    assert manifests["a"]["input_files"] == manifests["b"]["input_files"]
