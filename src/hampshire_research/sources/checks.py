@@ -32,6 +32,36 @@ def by_value(s: pd.Series, func) -> pd.Series:
                      else out.to_numpy().take(codes), index=s.index)
 
 
+def int_array(values) -> pd.arrays.IntegerArray:
+    """Nullable integers from floats with NaN for missing (built directly: no per-value work)."""
+    values = np.asarray(values, dtype=float)
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+
+
+def lookup(key: pd.Series, mapping: dict) -> pd.Series:
+    """mapping[value] for each value (None where absent), as one Arrow hash lookup."""
+    keys = list(mapping)
+    pos = pc.index_in(pyarrow.array(pd.Series(key, dtype=TEXT)),
+                      value_set=pyarrow.array(keys, type=pyarrow.string()))
+    pos = pc.fill_null(pos, len(keys)).to_numpy(zero_copy_only=False)
+    values = np.array([*mapping.values(), None], dtype=object)
+    return pd.Series(values[pos], index=key.index)
+
+
+def _ascii_grid(s: pd.Series, width: int) -> np.ndarray:
+    """Character codes of equal-width ASCII strings as an (n, width) array, without copying
+    each string into Python."""
+    arr = pyarrow.array(pd.Series(s, dtype=TEXT))
+    if isinstance(arr, pyarrow.ChunkedArray):
+        arr = arr.combine_chunks()
+    kind = np.int64 if pyarrow.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=kind, count=len(arr) + 1, offset=arr.offset *
+                            np.dtype(kind).itemsize)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    return data.reshape(-1, width)
+
+
 def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates from text in dd/mm/YYYY or ISO form (a time part is ignored); and the bad mask.
 
@@ -48,7 +78,7 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         out[(out.dt.year < 1900) | (out.dt.year > 2100)] = pd.NaT
         return out
 
-    dates = pd.to_datetime(by_value(s, parse)).astype("datetime64[ns]")
+    dates = by_value(s, parse).astype("datetime64[ns]")
     blank = s.fillna("").str.strip().eq("").astype(bool)
     return dates, dates.isna() & ~blank
 
@@ -65,50 +95,37 @@ def upn_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     a final letter (temporary UPN) is valued by its place in that alphabet.
     """
     norm = normalise_id(s)
-
-    def check(u: pd.Series) -> pd.Series:
-        reason = pd.Series(None, index=u.index, dtype=object)
-        shaped = u.str.fullmatch(r"[A-Z]\d{11}[0-9A-Z]")
-        reason[(u != "") & ~shaped] = "UPN malformed"
-        good = u[shaped]
-        if len(good):
-            codes = np.asarray(good, dtype="U13").view(np.int32).reshape(-1, 13)
-            values = codes.astype(np.int64) - ord("0")
-            last = codes[:, 12]
-            letter_value = np.full(128, -1)
-            for i, ch in enumerate(UPN_ALPHABET):
-                letter_value[ord(ch)] = i
-            values[:, 12] = np.where(last >= ord("A"), letter_value[last], values[:, 12])
-            total = (values[:, 1:] * np.arange(2, 14)).sum(axis=1)
-            expect = np.array([ord(ch) for ch in UPN_ALPHABET])[total % 23]
-            bad = (expect != codes[:, 0]) | (values[:, 12] < 0)
-            reason[good.index[bad]] = "UPN check letter fails"
-        return reason
-
     norm = norm.where(~norm.str.fullmatch(r"UN[1-7]"), "")  # UPNunknown codes: no UPN
-    reason = by_value(norm, check)
+    reason = pd.Series(None, index=norm.index, dtype=object)
+    shaped = norm.str.fullmatch(r"[A-Z]\d{11}[0-9A-Z]").astype(bool)
+    reason[norm.ne("").astype(bool) & ~shaped] = "UPN malformed"
+    if shaped.any():
+        codes = _ascii_grid(norm[shaped], 13)
+        values = codes.astype(np.int64) - ord("0")
+        letter_value = np.full(128, -1)
+        for i, ch in enumerate(UPN_ALPHABET):
+            letter_value[ord(ch)] = i
+        last = codes[:, 12]
+        values[:, 12] = np.where(last >= ord("A"), letter_value[last], values[:, 12])
+        total = (values[:, 1:] * np.arange(2, 14)).sum(axis=1)
+        expect = np.array([ord(ch) for ch in UPN_ALPHABET])[total % 23]
+        bad = (expect != codes[:, 0]) | (values[:, 12] < 0)
+        reason[shaped.to_numpy()] = np.where(bad, "UPN check letter fails", None)
     return norm, reason.where(reason.notna(), None)
 
 
 def nhs_check(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(NHS number as 10 digits, reason it is unusable or None). Modulus 11 on digits 1-9."""
-    norm = s.fillna("").str.replace(r"[\s\-]+", "", regex=True)
-
-    def check(u: pd.Series) -> pd.Series:
-        reason = pd.Series(None, index=u.index, dtype=object)
-        shaped = u.str.fullmatch(r"\d{10}")
-        reason[(u != "") & ~shaped] = "NHS number malformed"
-        good = u[shaped]
-        if len(good):
-            d = np.asarray(good, dtype="U10").view(np.int32).reshape(-1, 10)
-            d = d.astype(np.int64) - ord("0")
-            check_digit = 11 - (d[:, :9] * np.arange(10, 1, -1)).sum(axis=1) % 11
-            check_digit = np.where(check_digit == 11, 0, check_digit)
-            bad = (check_digit == 10) | (check_digit != d[:, 9])
-            reason[good.index[bad]] = "NHS number fails modulus 11"
-        return reason
-
-    reason = by_value(norm, check)
+    norm = s.fillna("").astype(TEXT).str.replace(r"[\s\-]+", "", regex=True)
+    reason = pd.Series(None, index=norm.index, dtype=object)
+    shaped = norm.str.fullmatch(r"\d{10}").astype(bool)
+    reason[norm.ne("").astype(bool) & ~shaped] = "NHS number malformed"
+    if shaped.any():
+        d = _ascii_grid(norm[shaped], 10).astype(np.int64) - ord("0")
+        check_digit = 11 - (d[:, :9] * np.arange(10, 1, -1)).sum(axis=1) % 11
+        check_digit = np.where(check_digit == 11, 0, check_digit)
+        bad = (check_digit == 10) | (check_digit != d[:, 9])
+        reason[shaped.to_numpy()] = np.where(bad, "NHS number fails modulus 11", None)
     return norm, reason.where(reason.notna(), None)
 
 
@@ -120,8 +137,8 @@ SEX_CODES = {"M": "M", "MALE": "M", "BOY": "M", "1": "M", "01": "M",
 
 def sex_code(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """M/F/U from M/F/U, 1/2 (903, CIN GenderCurrent), words; unknown codes become U, flagged."""
-    key = s.fillna("").str.upper().str.replace(r"[\s/]+", "", regex=True)
-    out = by_value(key, lambda u: u.map(SEX_CODES))
+    key = normalise_id(s)
+    out = lookup(key, SEX_CODES)
     bad = out.isna() & key.ne("").astype(bool)
     return out.fillna("U"), bad
 
@@ -132,11 +149,12 @@ _FALSE = {"FALSE", "F", "0", "N", "NO"}
 
 def yes_no(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Nullable booleans from true/false, 1/0, Y/N, yes/no; anything else is null, flagged."""
-    key = by_value(s, lambda u: u.str.strip().str.upper())
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[key.isin(_TRUE)] = True
-    out[key.isin(_FALSE)] = False
-    return out, (out.isna() & key.ne("")).astype(bool)
+    key = normalise_id(s)
+    values = lookup(key, {**dict.fromkeys(_TRUE, 1.0), **dict.fromkeys(_FALSE, 0.0)})
+    values = values.to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(values)
+    out = pd.Series(pd.arrays.BooleanArray(values == 1.0, missing), index=s.index)
+    return out, pd.Series(missing, index=s.index) & key.ne("").astype(bool)
 
 
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
@@ -152,14 +170,13 @@ def postcode(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def whole_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Non-negative whole numbers (nullable); blank is null, anything else is bad."""
-    key = s.fillna("").str.strip()
-
-    def parse(u: pd.Series) -> pd.Series:
-        num = pd.to_numeric(u.where(u.ne(""), None), errors="coerce")
-        return num.where(num.notna() & (num >= 0) & (num == num.round()))
-
-    out = pd.to_numeric(by_value(key, parse)).astype("Int64")
-    return out, (key.ne("") & out.isna()).astype(bool)
+    arr = pyarrow.array(pd.Series(s, dtype=TEXT).fillna("").str.strip())
+    digits = pc.and_(pc.fill_null(pc.utf8_is_digit(arr), False),  # false for blank
+                     pc.less_equal(pc.utf8_length(arr), 15))
+    num = pc.cast(pc.if_else(digits, arr, None), pyarrow.float64())
+    out = pd.Series(int_array(num.to_numpy(zero_copy_only=False)), index=s.index)
+    blank = pc.equal(arr, "").to_numpy(zero_copy_only=False)
+    return out, pd.Series(~blank & out.isna().to_numpy(), index=s.index)
 
 
 def among(values: pd.Series, pool) -> pd.Series:

@@ -10,6 +10,7 @@ line number. A record whose parent was set aside is set aside with it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,7 @@ BLOCKS = ["Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans",
           "PreProceedingsandFGDM"]
 
 
+@lru_cache(maxsize=512)
 def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
@@ -32,29 +34,32 @@ def _leaves(el) -> dict[str, str]:
     return {_local(c.tag): (c.text or "").strip() for c in el if len(c) == 0}
 
 
+def _root_name(path: Path) -> str:
+    """Local name of the document element, from the start of the file."""
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    m = re.search(rb"<(?![?!])([^\s>/]+)", head)
+    return m.group(1).decode("utf-8", "replace").split(":")[-1] if m else ""
+
+
 def _parse(path: Path) -> tuple[dict[str, str], dict[str, list[dict]]]:
+    root = _root_name(path)
+    if root != "Message":
+        raise ProjectError(f"not a CIN census file: root element is <{root}>, expected "
+                           "<Message>", path=path)
     header: dict[str, str] = {}
     rows: dict[str, list[dict]] = {b: [] for b in ["Child", "CINdetails", *BLOCKS]}
-    root_seen = None
     try:
-        for event, el in etree.iterparse(str(path), events=("start", "end"), huge_tree=True,
-                                         resolve_entities=False, no_network=True):
-            name = _local(el.tag)
-            if event == "start":
-                if root_seen is None:
-                    root_seen = name
-                    if name != "Message":
-                        raise ProjectError(f"not a CIN census file: root element is <{name}>, "
-                                           "expected <Message>", path=path, row=el.sourceline)
-                continue
-            if name in ("CollectionDetails", "Source"):
-                header.update(_leaves(el))
-            elif name == "Child":
+        for _, el in etree.iterparse(str(path), events=("end",), huge_tree=True,
+                                     tag=("{*}Child", "{*}CollectionDetails", "{*}Source"),
+                                     resolve_entities=False, no_network=True):
+            if _local(el.tag) == "Child":
                 _child(el, rows)
                 el.clear(keep_tail=False)
-                parent = el.getparent()
-                while parent is not None and el.getprevious() is not None:
-                    del parent[0]
+                while el.getprevious() is not None:
+                    del el.getparent()[0]
+            else:
+                header.update(_leaves(el))
     except etree.XMLSyntaxError as e:
         line = e.lineno if getattr(e, "lineno", None) else None
         raise ProjectError(f"malformed or truncated XML: {e.msg}", path=path, row=line) from None

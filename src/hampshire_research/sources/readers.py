@@ -14,15 +14,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute as pc
 
 from ..errors import ProjectError
 from ..params import SiteParams
 from .canon import events, identity
-from .checks import FileLog, among, blank_to_na, by_value, whole_number, yes_no
+from .checks import (FileLog, among, blank_to_na, by_value, int_array, lookup, normalise_id,
+                     whole_number, yes_no)
 from .cin_xml import read_cin_census
 from .districts import district_of
-from .schemas import TERMS
+from .schemas import TERMS, typed
 from .tabular import TEXT, find_file, read_table
 
 
@@ -117,6 +121,7 @@ def read_school_census(b: Build) -> None:
     years = sorted((ay, p) for p in (root.iterdir() if root.is_dir() else [])
                    if p.is_dir() and (ay := _academic_year(p.name)))
     latest = None
+    spells = None
     n_files = 0
     for ay, ydir in years:
         for term in TERMS:
@@ -129,9 +134,12 @@ def read_school_census(b: Build) -> None:
             attendance = find_file(tdir, "attendance")
             if attendance is not None:
                 terms = _attendance(b, attendance, terms)
-            b.school_terms.append(terms.drop(columns=["_row", "_upn_key"]))
+            terms["district"] = by_value(terms["postcode"], lambda u: district_of(u, b.params))
+            b.school_terms.append(typed("school_terms", terms))
             latest = ident if latest is None else (
                 pd.concat([latest, ident]).drop_duplicates("record_id", keep="last"))
+            spells = _enrolments(spells, terms)
+            pyarrow.default_memory_pool().release_unused()
         exclusions = find_file(ydir, "exclusions")
         if exclusions is not None:
             b.events.append(_exclusions(b, exclusions, ay, latest))
@@ -139,11 +147,6 @@ def read_school_census(b: Build) -> None:
         raise ProjectError("no school census pupil files (expected <2021-22>/<term>/pupils.csv)",
                            path=root)
     b.persons.append(latest)
-    terms = pd.concat(b.school_terms, ignore_index=True)
-    terms["district"] = by_value(terms["postcode"], lambda u: district_of(u, b.params))
-    b.school_terms = [terms]
-    spells = terms.dropna(subset=["urn"]).groupby(["record_id", "urn"], sort=True).agg(
-        start=("census_date", "min"), end=("census_date", "max")).reset_index()
     b.events.append(events(
         spells, source="school_census", event_type="school_enrolment",
         event_id=spells["record_id"] + ":enrolment:" + spells["urn"],
@@ -151,19 +154,28 @@ def read_school_census(b: Build) -> None:
         school_urn=spells["urn"]))
 
 
+def _enrolments(spells: pd.DataFrame | None, terms: pd.DataFrame) -> pd.DataFrame:
+    """First and last census day seen at each school, per pupil, updated term by term."""
+    seen = terms[["record_id", "urn", "census_date"]].dropna(subset=["urn"])
+    seen = seen.assign(start=seen["census_date"], end=seen["census_date"])
+    both = seen if spells is None else pd.concat([spells, seen], ignore_index=True)
+    return both.groupby(["record_id", "urn"], sort=False, as_index=False).agg(
+        start=("start", "min"), end=("end", "max"))
+
+
 def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     df, log = b.open("school_census", path, ["UPN", "DOB", "URN", "NCyearActual"],
                      PUPIL_OPTIONAL)
     df = log.missing(df, ["UPN", "URN"])
-    df["UPN"] = df["UPN"].str.upper().str.replace(r"\s+", "", regex=True)
+    df["UPN"] = normalise_id(df["UPN"])
     df = log.duplicates(df, ["UPN", "URN"], "UPN")
     df = log.dates(df, ["DOB"])
     ident = identity(df, log, source="school_census", record_id="school_census:" + df["UPN"],
                      first_name="Forename", surname="Surname", dob="DOB", sex="Sex",
                      post="Postcode", upn="UPN")
-    ncy_key = df["NCyearActual"].str.upper().str.replace(" ", "", regex=False)
-    ncy = pd.to_numeric(by_value(ncy_key, lambda u: u.map(_NCY))).astype("Int64")
-    log.flag(df, ~ncy_key.isin(list(_NCY)) & ncy_key.ne(""), "NCyearActual",
+    ncy_key = normalise_id(df["NCyearActual"])
+    ncy = int_array(lookup(ncy_key, _NCY).to_numpy(dtype=float, na_value=np.nan))
+    log.flag(df, ~among(ncy_key, list(_NCY)) & ncy_key.ne(""), "NCyearActual",
              "NC year not recognised (set to null)")
     fsm, bad = yes_no(df["FSMeligible"])
     log.flag(df, bad, "FSMeligible", "not a yes/no value (set to null)")
@@ -187,18 +199,26 @@ def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.
 def _attendance(b: Build, path: Path, terms: pd.DataFrame) -> pd.DataFrame:
     df, log = b.open("school_census", path, ATTENDANCE)
     df = log.missing(df, ["UPN", "URN"])
-    df["UPN"] = df["UPN"].str.upper().str.replace(r"\s+", "", regex=True)
+    df["UPN"] = normalise_id(df["UPN"])
     for c in ATTENDANCE[2:]:
         df[c], bad = whole_number(df[c])
         df = log.quarantine(df, bad, c, "not a whole number of sessions")
     df = log.duplicates(df, ["UPN", "URN"], "UPN")
-    found = among(df["UPN"] + "|" + df["URN"], terms["_upn_key"] + "|" + terms["urn"])
-    df = log.quarantine(df, ~found, "UPN", "no census row for this pupil at this school this term")
+    # each attendance row belongs to the pupil's census row at the same school, this term
+    pos = pc.index_in(pyarrow.array(df["UPN"] + "|" + df["URN"]),
+                      value_set=pyarrow.array(terms["_upn_key"] + "|" + terms["urn"]))
+    pos = pd.Series(pos.to_numpy(zero_copy_only=False), index=df.index)
+    df = log.quarantine(df, pos.isna(), "UPN",
+                        "no census row for this pupil at this school this term")
     log.close(df)
-    att = df.rename(columns={"UPN": "_upn_key", "URN": "urn", "SessionsPossible":
-                             "sessions_possible", "SessionsAuthorised": "sessions_authorised",
-                             "SessionsUnauthorised": "sessions_unauthorised"}).drop(columns="_row")
-    return terms.merge(att, on=["_upn_key", "urn"], how="left", validate="one_to_one")
+    at = pos[df.index].astype(np.int64).to_numpy()
+    for col, name in (("SessionsPossible", "sessions_possible"),
+                      ("SessionsAuthorised", "sessions_authorised"),
+                      ("SessionsUnauthorised", "sessions_unauthorised")):
+        values = np.full(len(terms), np.nan)
+        values[at] = df[col].to_numpy(dtype=float, na_value=np.nan)
+        terms[name] = int_array(values)
+    return terms
 
 
 _EXCLUSION = {"FIXD": "suspension", "FIX": "suspension", "SUSPENSION": "suspension",
@@ -210,8 +230,8 @@ def _exclusions(b: Build, path: Path, ay: str, pupils: pd.DataFrame | None) -> p
     df, log = b.open("school_census", path, ["UPN", "Category", "StartDate"],
                      ["URN", "Sessions", "Reason"])
     df = log.missing(df, ["UPN", "Category", "StartDate"])
-    df["UPN"] = df["UPN"].str.upper().str.replace(r"\s+", "", regex=True)
-    kind = df["Category"].str.upper().str.replace(r"\s+", "", regex=True).map(_EXCLUSION)
+    df["UPN"] = normalise_id(df["UPN"])
+    kind = lookup(normalise_id(df["Category"]), _EXCLUSION)
     df = log.quarantine(df, kind.isna(), "Category", "exclusion category not FIXD/PERM/LNCH")
     df = log.dates(df, ["StartDate"])
     rid = "school_census:" + df["UPN"]
@@ -226,7 +246,7 @@ def _exclusions(b: Build, path: Path, ay: str, pupils: pd.DataFrame | None) -> p
                   event_id=f"school_census:{ay}:exclusion:" + df["_row"].astype(str),
                   record_id="school_census:" + df["UPN"], start_date=df["StartDate"],
                   school_urn=df["URN"], sessions=sessions, reason=df["Reason"],
-                  outcome=df["Category"].str.upper().map({"LNCH": "lunchtime"}))
+                  outcome=lookup(normalise_id(df["Category"]), {"LNCH": "lunchtime"}))
 
 
 # ---------------------------------------------------------------- early help
@@ -536,7 +556,7 @@ def read_case_notes(b: Build) -> None:
                      ["NoteDate", "NoteType", "Stage", "AuthorRole"])
     df = log.missing(df, ["NoteID", "System", "PersonID"])
     df = log.duplicates(df, ["NoteID"], "NoteID")
-    system = df["System"].str.upper().str.replace(r"[\s_'\-]+", "", regex=True).map(_SYSTEMS)
+    system = lookup(normalise_id(df["System"]).str.replace(r"[_'\-]+", "", regex=True), _SYSTEMS)
     df = log.quarantine(df, system.isna(), "System", "system not csc or early_help")
     system = system[df.index]
     rid = system + ":" + df["PersonID"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pyarrow
@@ -90,28 +91,39 @@ def empty(name: str) -> pd.DataFrame:
 def typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """The table's columns, in schema order, with the schema's dtypes (text nulls as None)."""
     cols = SCHEMAS[name].columns
-    df = df.reindex(columns=list(cols))
+    if list(df.columns) != list(cols):
+        df = df.reindex(columns=list(cols))
     for c, col in cols.items():
-        kind = str(col.dtype)
-        if kind.startswith("datetime64"):
-            df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
-        elif kind in ("boolean", "Int64"):
-            df[c] = df[c].astype(kind)
-        else:
-            df[c] = df[c].astype(TEXT)
+        kind = "datetime64[ns]" if str(col.dtype).startswith("datetime64") else col.dtype.type
+        if df[c].dtype == kind:
+            continue
+        if kind == "datetime64[ns]" and not pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = pd.to_datetime(df[c], cache=False)
+        df[c] = df[c].astype(kind)
+    return df
+
+
+def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows in key order (nulls last), one column at a time so a big table is never held twice."""
+    codes = []
+    for k in reversed(keys):
+        c, _ = pd.factorize(df[k], sort=True)
+        codes.append(np.where(c < 0, c.max(initial=0) + 1, c))
+    order = np.lexsort(codes) if len(df) else np.arange(0)
+    if (order == np.arange(len(df))).all():
+        return df
+    for c in df.columns:
+        df[c] = df[c].array.take(order)
     return df
 
 
 def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """The table in schema order and dtypes, sorted for byte-identical reruns, and checked."""
     schema = SCHEMAS.get(name, EXTRA_SCHEMA)
-    if name in SCHEMAS:
-        df = typed(name, df)
-        df = df.sort_values(SORT_KEYS[name], kind="stable").reset_index(drop=True)
-    else:
-        df = df.sort_values(list(df.columns[:2]), kind="stable").reset_index(drop=True)
+    df = typed(name, df) if name in SCHEMAS else df.reset_index(drop=True)
+    df = _sort(df, SORT_KEYS.get(name, list(df.columns[:2])))
     try:
-        return schema.validate(df, lazy=False)
+        return schema.validate(df, lazy=False, inplace=True)
     except (pa.errors.SchemaError, pa.errors.SchemaErrors) as e:
         raise ProjectError(f"canonical table {name!r} fails its schema: {e}") from None
 

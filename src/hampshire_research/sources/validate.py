@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -29,9 +30,7 @@ def is_synthetic(data_dir: Path) -> bool:
     return (Path(data_dir) / "synthetic.json").is_file()
 
 
-def build_canonical(params: SiteParams, data_dir: Path) -> tuple[dict[str, pd.DataFrame],
-                                                               list[FileLog]]:
-    """Read every source under `data_dir` into checked canonical tables (nothing written)."""
+def _read_all(params: SiteParams, data_dir: Path) -> readers.Build:
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ProjectError("data folder not found", path=data_dir)
@@ -42,13 +41,27 @@ def build_canonical(params: SiteParams, data_dir: Path) -> tuple[dict[str, pd.Da
     readers.read_cin(b)
     readers.read_ssda903(b)
     readers.read_case_notes(b)
-    tables = {}
+    return b
+
+
+def _tables(b: readers.Build) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each canonical table in turn, checked; the readers' pieces are released as they go."""
     for name in SCHEMAS:
         parts = [p for p in getattr(b, name) if len(p)]
-        tables[name] = conform(name, pd.concat(parts, ignore_index=True) if parts else empty(name))
-    for name, parts in sorted(b.extras.items()):
-        tables[name] = conform(name, pd.concat(parts, ignore_index=True))
-    return tables, b.logs
+        setattr(b, name, [])
+        df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else (
+            parts[0] if parts else empty(name))
+        del parts
+        yield name, conform(name, df)
+    for name in sorted(b.extras):
+        yield name, conform(name, pd.concat(b.extras.pop(name), ignore_index=True))
+
+
+def build_canonical(params: SiteParams, data_dir: Path) -> tuple[dict[str, pd.DataFrame],
+                                                               list[FileLog]]:
+    """Read every source under `data_dir` into checked canonical tables (nothing written)."""
+    b = _read_all(params, data_dir)
+    return dict(_tables(b)), b.logs
 
 
 def report(logs: list[FileLog]) -> pd.DataFrame:
@@ -77,17 +90,18 @@ def validate_site(params: SiteParams, data_dir: Path, out_dir: Path) -> pd.DataF
     """Build out_dir/canonical/*.parquet, validation_report.csv, quarantine.parquet and
     flags.parquet from a site's raw files; return the report."""
     out_dir = Path(out_dir)
-    tables, logs = build_canonical(params, data_dir)
-    rep = report(logs)
+    b = _read_all(params, data_dir)
+    rep = report(b.logs)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".validate-", dir=out_dir))
     try:
         (tmp / "canonical").mkdir()
-        for name, df in tables.items():
+        for name, df in _tables(b):  # one table in memory at a time
             write_parquet(df, tmp / "canonical" / f"{name}.parquet")
+            del df
         rep.to_csv(tmp / "validation_report.csv", index=False, lineterminator="\n")
-        for name, parts in (("quarantine", [log.quarantined for log in logs]),
-                            ("flags", [log.flagged for log in logs])):
+        for name, parts in (("quarantine", [log.quarantined for log in b.logs]),
+                            ("flags", [log.flagged for log in b.logs])):
             df = _concat([p for p in parts if len(p)])
             df["line"] = pd.array(df["line"], dtype="Int64")
             df = df.sort_values(["file", "row", "field"], kind="stable").reset_index(drop=True)
