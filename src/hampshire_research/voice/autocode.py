@@ -60,7 +60,7 @@ _ROLE_LISTS = {
     "W.CYP": {"n": ["cyp", "yp", "young person", "child", "baby", "infant", "toddler", "son",
                     "daughter"],
               "p": ["children", "young people", "boys", "girls"]},
-    "W.PRAC": {"n": ["sw", "social worker", "allocated worker", "practitioner", "i"],
+    "W.PRAC": {"n": ["sw", "social worker", "allocated worker", "practitioner"],  # and "I"
                "p": ["we"]},
 }
 MEDIATORS = {"advocate", "interpreter", "independent visitor", "intermediary"}
@@ -73,9 +73,8 @@ _PRONOUN = {"he": "m", "him": "m", "his": "m", "himself": "m", "she": "f", "her"
             "hers": "f", "herself": "f", "they": "p", "them": "p", "their": "p"}
 _PHRASES: dict[str, list[tuple[str, ...]]] = {}  # first word -> role phrases, longest first
 for _w in sorted(_ROLE, key=lambda w: -len(re.split(r"[ -]", w))):
-    if _w != "i":
-        _parts = tuple(re.split(r"[ -]", _w))
-        _PHRASES.setdefault(_parts[0], []).append(_parts)
+    _parts = tuple(re.split(r"[ -]", _w))
+    _PHRASES.setdefault(_parts[0], []).append(_parts)
 _TOKEN = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)+|[A-Za-z]+")  # "Ruby-Mae" is one name
 _NAME_WORD = re.compile(r"[A-Z][a-z]{1,15}(?:-[A-Z][a-z]{1,15})*")
 _TITLES = {"Mr", "Mrs", "Ms", "Miss"}
@@ -122,10 +121,14 @@ def _mention_matches(masked: str):
         i += 1
 
 
-# a capitalised word counts as an unnamed person only where a person would stand
+# a capitalised word counts as an unnamed person only where a person would stand; at the start
+# of a sentence ("What matters...", "Later ...") only before a word a person does
+_NAME_CONTEXT_START = re.compile(r"(?:[’']s\b| ?\(\d{1,2}\)| (?:said|says|told|tells|was|is|has|had|"
+                                 r"would|wants|feels|did|does)\b)")
 _NAME_CONTEXT = re.compile(r"(?:[’']s\b| ?\(\d{1,2}\)| (?:said|told|would|was|is|has|did|does|became|"
                            r"drew|went|put|chose|ran|hid|kept|made|felt|took|gave|got|sat|held|"
                            r"[a-z]+ed|[a-z]+[^s]s)\b)")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n•*\-\"“(]\s*)$")
 _NOT_NAMES = {
     "The", "A", "An", "He", "She", "They", "It", "This", "That", "There", "Then", "When", "While",
     "As", "At", "On", "In", "If", "Due", "During", "After", "Before", "Through", "Visit", "Home",
@@ -142,6 +145,7 @@ _NOT_NAMES = {
     "Polish", "Arabic", "Urdu", "Romanian", "Portuguese", "Lithuanian", "Punjabi", "Bengali",
     "Turkish", "Kurdish", "Farsi", "Pashto", "Somali", "Tigrinya", "Ukrainian", "Russian", "British",
     "Makaton", "Signs", "Mind", "House", "Words", "Pictures", "Voice", "Analysis", "Section",
+    "What", "Who", "Where", "Why", "How", "Which", "Using", "Later", "Throughout", "Since", "Until",
 }
 
 # --- how: reporting, wishes and feelings, non-verbal -----------------------------------------
@@ -275,12 +279,6 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
 ]
 _ABSENCE_NOTALONE = dict(_ABSENCE)["A.NOTALONE"]
 _GATE_ON = True  # tests switch it off to check the gate never changes a code
-
-
-def _gate(pattern: re.Pattern) -> frozenset[str] | None:
-    return triggers(pattern.pattern)
-
-
 _ABSENCE_OF_CHILD_ONLY = {"A.TOOYOUNG", "A.BARRIER", "A.NOTALONE"}
 
 _QUOTES = re.compile(r"“[^“”\n]*”?|\"[^\"\n]*\"|‘(?:[^‘’\n]|’(?=\w))*’|(?<![\w’'])'(?=\w)[^'\n]*?"
@@ -316,8 +314,10 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_Mention]:
-    """People mentioned in order, pronouns resolved to the last person of that gender (child by
-    default: notes are written about the child)."""
+    """People mentioned in order, with each pronoun resolved: a sentence-initial "she" continues
+    the last sentence's subject; a pronoun after someone of that gender in the same sentence is
+    that person; otherwise it is the child (notes are written about the child) unless the child
+    is known to be of the other gender, then the last person of that gender."""
     out: list[_Mention] = []
     slots = {"f": "W.CYP", "m": "W.CYP", "p": "W.CYP"}
     child_gender: str | None = None
@@ -326,6 +326,7 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
     child_named = bool(child_l) and any(_same_name(w.lower(), child_l) for w in re.findall(
         r"\b[A-Z][a-z]+\b", masked))
     unit_i = -1
+    here = set()
     subject: _Mention | None = None  # first person mentioned in the current sentence
     prev_subject: _Mention | None = None
     for m_start, m_end, kind, word in _mention_matches(masked):
@@ -335,10 +336,13 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
             new_unit = True
         if new_unit:
             prev_subject, subject = (subject or prev_subject), None
+            here: set[str] = set()  # genders of people named so far in this sentence
         if kind == "name":
             if child_l and _same_name(word.lower(), child_l):
                 who, g = "W.CYP", child_gender or "n"
-            elif word in _NOT_NAMES or not _NAME_CONTEXT.match(masked, m_end):
+            elif word in _NOT_NAMES or not (
+                    _NAME_CONTEXT_START if _SENTENCE_START.search(masked, 0, m_start)
+                    else _NAME_CONTEXT).match(masked, m_end):
                 continue
             elif out and out[-1].kind == "role" and m_start - out[-1].end <= 1:
                 continue  # "Uncle Dan", "sister Lily": the role already names them
@@ -355,6 +359,8 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
                     and m_start - last_explicit.end < 60):
                 child_gender = g
             who = slots[g]
+            if g not in here and child_gender in (None, g):
+                who = "W.CYP"  # "In her own words", "What matters to him": the child
             if (subject is None and word.lower() in _SUBJECT_PRONOUNS and prev_subject is not None
                     and prev_subject.who != "W.PRAC" and prev_subject.gender in ("n", g)):
                 who = prev_subject.who  # a sentence-initial "she" continues the last subject
@@ -373,6 +379,8 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
         out.append(men)
         last_explicit = men
         subject = subject or men
+        if who != "W.PROF" and who != "W.PRAC":
+            here |= {"f", "m", "p"} if g == "n" else {g, "p"}
         if who == "W.PROF":
             pass  # "she", "his" in a note are almost never the teacher or the GP
         elif g == "n":
@@ -406,10 +414,10 @@ _NOUN_BEFORE = re.compile(r"(?i:\b(?:his|her|their|my|your|our|of|the|about|any|
                           r"with)\s+$)")
 _GATED = [_RS, _WF, _NV, _PRAC, _MED_CUE, _RELAY, _DQ_FRAME, _MATTERS, _HOUSES] + [
     pat for _, pat in _ABSENCE]
-_ALWAYS = frozenset(p for p in _GATED if _gate(p) is None)
+_ALWAYS = frozenset(p for p in _GATED if triggers(p.pattern) is None)
 _BY_WORD: dict[str, set[re.Pattern]] = {}
 for _p in _GATED:
-    for _w in _gate(_p) or ():
+    for _w in triggers(_p.pattern) or ():
         _BY_WORD.setdefault(_w, set()).add(_p)
 _QUESTION = re.compile(r"(?i:\b(?:if|whether|asked)\s+(?:\w+\s+){0,2}$)")
 
