@@ -41,19 +41,17 @@ CIN_SCRIPT = textwrap.dedent("""
     import xml.etree.ElementTree as ET
     warnings.filterwarnings("ignore")
     from cin_validator import cin_validator
-    path, ruleset = sys.argv[1], sys.argv[2]
-    root = ET.parse(path).getroot()
-    data = cin_validator.process_data(cin_validator.convert_data(root))
-    registry = importlib.import_module(f"cin_validator.rules.{ruleset}").registry
-    v = cin_validator.CinValidator(data, registry)
-    df = v.full_issue_df
-    out = []
-    for _, r in df.iterrows():
-        out.append({"rule": str(r.get("rule_code")), "type": str(r.get("rule_type")),
-                    "child": str(r.get("child_id", r.get("LAchildID", ""))),
-                    "tables": str(r.get("tables_affected", "")),
-                    "columns": str(r.get("columns_affected", ""))})
-    print(json.dumps(out))
+    results = []
+    for path, ruleset in json.loads(sys.argv[1]):
+        root = ET.parse(path).getroot()
+        data = cin_validator.process_data(cin_validator.convert_data(root))
+        registry = importlib.import_module(f"cin_validator.rules.{ruleset}").registry
+        df = cin_validator.CinValidator(data, registry).full_issue_df
+        results.append([{"rule": str(r.get("rule_code")), "type": str(r.get("rule_type")),
+                         "child": str(r.get("LAchildID", "")),
+                         "message": str(r.get("rule_description", ""))[:200]}
+                        for _, r in df.iterrows()])
+    print(json.dumps(results))
 """)
 
 LAC_SCRIPT = textwrap.dedent("""
@@ -72,37 +70,43 @@ LAC_SCRIPT = textwrap.dedent("""
     from lac_validator.lac_validator import LacValidator
     from lac_validator.report import Report
     from lac_validator.utils import process_uploaded_files
-    folder, year, rules_year, la = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-    ruleset = f"lac{int(rules_year) - 1}_{str(rules_year)[2:]}"
-    registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
     import pathlib
-    paths = sorted(str(p) for p in pathlib.Path(folder).glob("*.csv"))
-    files = process_uploaded_files({"This year": paths})
-    v = LacValidator(metadata={"collectionYear": year, "localAuthority": la}, files=files,
-                     registry=registry, selected_rules=None)
-    report = Report(v.ds_results, registry).error_report
-    out = [{"rule": str(r["Code"]), "count": int(r["Count"]), "message": str(r["Description"])}
-           for _, r in report.iterrows() if r["Count"] > 0]
-    out += [{"rule": str(code), "count": -1, "message": "rule failed to run"} for code in v.fails]
-    print(json.dumps(out))
+    results = []
+    for folder, year, rules_year, la in json.loads(sys.argv[1]):
+        ruleset = f"lac{int(rules_year) - 1}_{str(rules_year)[2:]}"
+        registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
+        paths = sorted(str(p) for p in pathlib.Path(folder).glob("*.csv"))
+        files = process_uploaded_files({"This year": paths})
+        v = LacValidator(metadata={"collectionYear": str(year), "localAuthority": la},
+                         files=files, registry=registry, selected_rules=None)
+        report = Report(v.ds_results, registry).error_report
+        out = [{"rule": str(r["Code"]), "count": int(r["Count"]),
+                "message": str(r["Description"])} for _, r in report.iterrows() if r["Count"] > 0]
+        out += [{"rule": str(code), "count": -1, "message": "rule failed to run"}
+                for code in v.fails]
+        results.append(out)
+    print(json.dumps(results))
 """)
 
 
-def _run(script: str, *args: str) -> list[dict]:
+def _run(script: str, jobs: list) -> list[list[dict]]:
     py = venv_python()
-    res = subprocess.run([str(py), "-c", script, *args], capture_output=True, text=True)
+    res = subprocess.run([str(py), "-c", script, json.dumps(jobs)], capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"validator failed: {res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def validate_cin(xml_path: Path, collection_year: int) -> list[dict]:
-    """Issues the CIN validator reports for one census file (errors and queries)."""
-    y = ruleset_year(collection_year)
-    return _run(CIN_SCRIPT, str(xml_path), f"cin{y - 1}_{str(y)[2:]}")
+def validate_cin(files: dict[int, Path]) -> dict[int, list[dict]]:
+    """Issues (errors and queries; query codes end in Q) the CIN validator reports for each
+    collection year's census file, in one run of the validators' interpreter."""
+    years = sorted(files)
+    jobs = [[str(files[y]), f"cin{ruleset_year(y) - 1}_{str(ruleset_year(y))[2:]}"] for y in years]
+    return dict(zip(years, _run(CIN_SCRIPT, jobs)))
 
 
-def validate_903(folder: Path, collection_year: int, la_code: str) -> list[dict]:
-    """Rules the 903 validator reports broken for one year's CSVs (rule, count, message)."""
-    return _run(LAC_SCRIPT, str(folder), str(collection_year), str(ruleset_year(collection_year)),
-                la_code)
+def validate_903(folders: dict[int, Path], la_code: str) -> dict[int, list[dict]]:
+    """Rules the 903 validator reports broken (rule, count, message) for each year's CSVs."""
+    years = sorted(folders)
+    jobs = [[str(folders[y]), y, ruleset_year(y), la_code] for y in years]
+    return dict(zip(years, _run(LAC_SCRIPT, jobs)))

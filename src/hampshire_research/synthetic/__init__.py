@@ -99,6 +99,7 @@ def generate_site(params: SiteParams, scale: float, seed: int | None, out: Path,
     step("case notes")
     summary["transcripts"] = write_transcripts(out, params, seed)
     step("transcripts")
+    files.append(write_csv(_population_table(pop, win), out / "truth" / "population.csv"))
     key = pd.DataFrame(sorted(set(linkage)), columns=["source", "record_id", "child_id"])
     files.append(write_csv(key, out / "truth" / "linkage_key.csv"))
     truth = {"params": params.model_dump(mode="json"), "scale": scale, "seed": seed,
@@ -110,6 +111,26 @@ def generate_site(params: SiteParams, scale: float, seed: int | None, out: Path,
     summary["records"] = key.groupby("source").size().to_dict()
     summary["files"] = sorted(str(f.relative_to(out)) for f in out.rglob("*") if f.is_file())
     return summary
+
+
+def _population_table(pop, win) -> pd.DataFrame:
+    """True children in the county by collection year and single year of age: the number on
+    31 March and person-years over the year (the denominators for rates per 10,000)."""
+    from .calendar import add_years, day
+
+    rows = []
+    starts = [add_years(pop.dob, a) for a in range(19)]
+    for cy in win.collection_years:
+        y0, y1 = day(cy - 1, 4, 1), day(cy, 3, 31)
+        for a in range(18):
+            lo = np.maximum.reduce([starts[a], pop.arrive, np.full(pop.n, y0)])
+            hi = np.minimum.reduce([starts[a + 1] - 1, pop.leave, np.full(pop.n, y1)])
+            py = np.clip(hi - lo + 1, 0, None).sum() / 365.25
+            on_day = ((starts[a] <= y1) & (starts[a + 1] > y1) & (pop.arrive <= y1)
+                      & (pop.leave >= y1)).sum()
+            rows.append((cy, a, int(on_day), round(float(py), 1)))
+    return pd.DataFrame(rows, columns=["collection_year", "age", "children_31_march",
+                                       "person_years"])
 
 
 def _clear(out: Path) -> None:
@@ -200,8 +221,10 @@ def _voice_of_child(ref, pop, rng) -> pd.DataFrame:
                          "voch_plan_safe": yn(0.7), "voch_tablet_help_explain": yn(0.3)})
 
 
-NOTE_SHARE = {"contact": 0.25, "referral": 1.0, "assessment": 1.0, "s47": 1.0,
-              "cp_conference": 1.0, "visit": 0.25, "cla_review": 0.5, "early_help": 1.0}
+# Share of events whose case note is in the extract (a full system holds one per event; a
+# sample keeps full-scale runs fast and the committed sample small).
+NOTE_SHARE = {"contact": 0.1, "referral": 0.5, "assessment": 0.6, "s47": 1.0,
+              "cp_conference": 1.0, "visit": 0.1, "cla_review": 0.5, "early_help": 0.5}
 AUTHORS = {"contact": ["MASH Officer", "Social Worker"], "referral": ["Social Worker", "Senior Practitioner"],
            "assessment": ["Social Worker", "Senior Practitioner"], "s47": ["Social Worker"],
            "cp_conference": ["Conference Chair"], "visit": ["Social Worker", "Family Support Worker"],
@@ -222,7 +245,8 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
     stage_of = np.where(ref.cp_start < BIG, "CP", np.where(ref.cin_start < BIG, "CIN", "assessment"))
     for arr, kind, stage in [(ref.date, "referral", "referral"), (ref.assess_start, "assessment", "assessment"),
                              (ref.s47_start, "s47", "s47"), (ref.icpc_day, "cp_conference", "CP")]:
-        sel = np.flatnonzero((arr >= win.start) & (arr <= win.end) & (arr < BIG))
+        sel = np.flatnonzero((arr >= win.start) & (arr <= win.end) & (arr < BIG)
+                             & (rng.random(arr.size) < NOTE_SHARE[kind]))
         for r in sel.tolist():
             rows.append(("csc", ids.person_of_ref[r], int(ref.child[r]), int(arr[r]), kind, stage, "Y", "Y"))
     v = extra["visits"]
@@ -238,8 +262,9 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
     ehf = ehx["_frame"]
     child_of_eh = ehx["_child_of_person"]
     eh_start = pd.to_datetime(ehf["StartDate"], format="%d/%m/%Y").to_numpy().astype("datetime64[D]").astype(np.int64)
-    for pid, d in zip(ehf["EHPersonID"], eh_start.tolist()):
-        if win.start <= d <= win.end:
+    eh_pick = rng.random(len(ehf)) < NOTE_SHARE["early_help"]
+    for pid, d, pick in zip(ehf["EHPersonID"], eh_start.tolist(), eh_pick.tolist()):
+        if pick and win.start <= d <= win.end:
             rows.append(("early_help", pid, child_of_eh[pid], d + int(rng.integers(0, 20)),
                          "early_help", "early help", "Y", "Y"))
     notes = pd.DataFrame(rows, columns=["system", "pid", "child", "day", "type", "stage", "seen", "alone"])
@@ -249,20 +274,24 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
     texts, authors, gold = [], [], []
     in_care = care.spells
     care_kids = set(in_care["child"].tolist())
-    gold_pick = rng.random(len(notes)) < settings.voice_gold_share
-    for i, (ch, d, t, seen, alone) in enumerate(zip(notes["child"].tolist(), notes["day"].tolist(),
-                                                     notes["type"], notes["seen"], notes["alone"])):
-        age = (d - pop.dob[ch]) / 365.25
-        carer = "Mum" if rng.random() < 0.78 else "Dad"
-        if t == "cla_review" and ch in care_kids:
-            carer = rng.choice(["the foster carer", "the carer", "the key worker"])
-        ctx = NoteContext(child=pop.forename[ch], sex=pop.sex[ch], age=age, carer=carer,
-                          nan=NAN_NAMES[int(rng.integers(0, len(NAN_NAMES)))],
-                          src=rng.choice(["the school", "the police", "the health visitor", "Mum",
-                                          "the GP", "a neighbour", "the DSL"]))
+    n = len(notes)
+    gold_pick = rng.random(n) < settings.voice_gold_share
+    carers = np.where(rng.random(n) < 0.78, "Mum", "Dad").astype(object)
+    in_care_note = (notes["type"] == "cla_review").to_numpy() & notes["child"].isin(care_kids).to_numpy()
+    carers[in_care_note] = np.array(["the foster carer", "the carer", "the key worker"],
+                                    dtype=object)[rng.integers(0, 3, in_care_note.sum())]
+    nans = np.array(NAN_NAMES, dtype=object)[rng.integers(0, len(NAN_NAMES), n)]
+    srcs = np.array(["the school", "the police", "the health visitor", "Mum", "the GP",
+                     "a neighbour", "the DSL"], dtype=object)[rng.integers(0, 7, n)]
+    author_u = rng.random(n)
+    ages = (notes["day"].to_numpy() - pop.dob[notes["child"].to_numpy()]) / 365.25
+    for i, (ch, t, seen, alone) in enumerate(zip(notes["child"].tolist(), notes["type"].tolist(),
+                                                 notes["seen"].tolist(), notes["alone"].tolist())):
+        ctx = NoteContext(child=pop.forename[ch], sex=pop.sex[ch], age=ages[i], carer=carers[i],
+                          nan=nans[i], src=srcs[i])
         text, segs = grammar.note(ctx, t, seen, alone)
         texts.append(text)
-        authors.append(AUTHORS[t][int(rng.integers(0, len(AUTHORS[t])))])
+        authors.append(AUTHORS[t][int(author_u[i] * len(AUTHORS[t]))])
         if gold_pick[i]:
             for a, b, who, form, absence in segs:
                 gold.append((i, a, b, who, form, absence))

@@ -71,9 +71,9 @@ def term_bounds(ay: int) -> list[tuple[str, int, int]]:
     ]
 
 
-def school_day_mask(start: int, end: int) -> np.ndarray:
-    """True for each day in [start, end] that is a school day (term time, Monday-Friday, not a
-    half-term week). Holidays are where school referrals fall (school_holiday_rr)."""
+def school_day_mask(start: int, end: int, weekends: bool = False) -> np.ndarray:
+    """True for each day in [start, end] in term time, not a half-term week (and not a weekend
+    unless `weekends`). Holidays are where school referrals fall (school_holiday_rr)."""
     days = np.arange(start, end + 1)
     mask = np.zeros(days.size, dtype=bool)
     for ay in range(int(academic_year_of(np.array([start]))[0]) - 1,
@@ -82,6 +82,6 @@ def school_day_mask(start: int, end: int) -> np.ndarray:
             mask |= (days >= a) & (days <= b)
         for hm in (day(ay, 10, 23), day(ay + 1, 2, 12), day(ay + 1, 5, 27)):  # half terms
             mask &= ~((days >= hm) & (days < hm + 7))
-    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
-    mask &= weekday < 5
+    if not weekends:
+        mask &= (days + 3) % 7 < 5  # 1970-01-01 was a Thursday
     return mask

@@ -109,6 +109,9 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
                 place = "A4" if r[k, 8] < 0.5 else "A6"
             rows.append([t, kind, cur_ls, place])
             last_t = t
+        # a special guardianship order ends a foster placement (rule 516): else returned home
+        if for_s["rec"][k] in ("E45", "E46") and rows[-1][3] not in ("U1", "U2", "U3", "U4", "U5", "U6"):
+            for_s["rec"][k] = "E4A"
         for j, (t, kind, lsj, pl) in enumerate(rows):
             dec = rows[j + 1][0] if j + 1 < len(rows) else e
             nxt = rows[j + 1][1] if j + 1 < len(rows) else None
@@ -146,12 +149,16 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
                         ["MANAGE", "FCONTA", "LEFTRL", "ORGRST", "CHCHAN"][(t // 7) % 5]))
             t = nxt_t
             sw += 1 + (t % 5)
+    ints = {"spell": np.int64, "child": np.int64}
     episodes = pd.DataFrame(eps, columns=["spell", "child", "DECOM", "DEC", "RNE", "LS", "PLACE",
                                           "REC", "REASON_PLACE_CHANGE"])
+    episodes = episodes.astype({**ints, "DECOM": np.int64, "DEC": np.int64})
     episodes["PLACE_PROVIDER"] = episodes["PLACE"].map(PROVIDER).fillna("PR1")
     # a placement number: a legal-status-only change (L) keeps the same placement
     episodes["placement"] = (episodes["RNE"] != "L").groupby(episodes["spell"]).cumsum()
-    reviews = pd.DataFrame(revs, columns=["spell", "child", "day"])
-    missing = pd.DataFrame(miss, columns=["spell", "child", "kind", "start", "end"])
-    workers = pd.DataFrame(sws, columns=["spell", "child", "sw_id", "start", "end", "reason"])
+    reviews = pd.DataFrame(revs, columns=["spell", "child", "day"]).astype({**ints, "day": np.int64})
+    missing = pd.DataFrame(miss, columns=["spell", "child", "kind", "start", "end"]).astype(
+        {**ints, "start": np.int64, "end": np.int64})
+    workers = pd.DataFrame(sws, columns=["spell", "child", "sw_id", "start", "end", "reason"]).astype(
+        {**ints, "start": np.int64, "end": np.int64})
     return Care(spells=spells, episodes=episodes, reviews=reviews, missing=missing, workers=workers)

@@ -62,8 +62,9 @@ def _candidates(rng, pop: Population, win: Window, rate: np.ndarray):
 
 
 def _school_season(win: Window, holiday_rr: float):
-    """Per day: relative school-referral intensity (1 in term, holiday_rr out), mean 1."""
-    mask = school_day_mask(win.sim_start, win.end)
+    """Per day: relative school-referral intensity (1 in term time, holiday_rr in the school
+    holidays and half terms), mean 1."""
+    mask = school_day_mask(win.sim_start, win.end, weekends=True)
     season = np.where(mask, 1.0, holiday_rr)
     return season / season.mean()
 
@@ -283,18 +284,24 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     in_win = t1 >= win.start
     rr1 = _re_referral_share(c1, t1, in_win)
     target_rr = cal.re_referral_12m
-    q = max(0.0, (target_rr - rr1) / max(1 - target_rr, 1e-9))
+    # only referrals whose case closes within the year can be re-referred inside 12 months
+    feasible = max(float((R["length"][k1[k1 < pre.size]] < 300).mean()) if k1.size else 1.0, 0.2)
+    q = max(0.0, (target_rr - rr1) / max(1 - target_rr, 1e-9)) / feasible
     expected = p0[t >= win.start].sum()
     got = in_win.sum()
     corr = expected / max(got, 1) / (1 + q * 0.85)
     corr = min(corr, 1.6)
+    k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0))
+    # one more step: match the total to the calibrated rate now that re-referrals are in
+    corr = min(corr * expected / max((t2 >= win.start).sum(), 1), 1.6)
     k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0))
 
     src_child = child[s2]
     spawned = k2 >= pre.size
     # Source: school (2A) with the term-time share for pupils, else the other groups' shares.
     cand = s2
-    p_school = np.where(pupil[cand], sigma * s_t[cand] / mix[cand], 0.0)
+    s_ref = season[np.clip(t2 - win.sim_start, 0, season.size - 1)]  # on the referral's own day
+    p_school = np.where(pupil[cand], sigma * s_ref / (1 - sigma + sigma * s_ref), 0.0)
     shares = cal.referral_sources.shares
     other_groups = [g for g in SOURCE_GROUPS if g != "schools"]
     other_p = np.array([shares[g] for g in other_groups])
@@ -309,9 +316,9 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     # Under-fives are not referred by school nurses; infants' health referrals are health visitors
     young = age[cand] < 5
     sub = np.where(young & (sub == "3C"), "3B", sub)
-    # A referral during early help is often the early help team stepping up (5D)
+    # LA services referring a child in early help are the early help team stepping up (5D)
     eh_now = in_eh[cand]
-    sub = np.where(eh_now & (rng.random(cand.size) < 0.4) & (sub != "2A"), "5D", sub)
+    sub = np.where(eh_now & (grp == "la_services"), "5D", sub)
     return _materialise(R, k2, src_child, t2, sub, spawned, eh_now, pop, win, rng, child, t,
                         u, p0 * corr)
 

@@ -6,6 +6,7 @@ chosen for the gold set get exact sentence offsets in truth/voice_gold.csv."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -208,25 +209,63 @@ def _pron(sex: str) -> dict:
             else {"sub": "she", "obj": "her", "pos": "her"})
 
 
+class _Parts(dict):
+    """Values for a sentence frame, drawn only when the frame asks for them."""
+
+    def __init__(self, grammar: Grammar, base: dict):
+        super().__init__(base)
+        self.g = grammar
+
+    def __missing__(self, key):
+        g = self.g
+        lazy = {"adult": lambda: g.pick(["Dad", "Mum's partner", "Mum", "my stepdad"]),
+                "topic": lambda: g.pick(TOPICS), "weekday": lambda: g.pick(WEEKDAYS),
+                "age_words": lambda: g.pick(AGE_WORDS)}
+        if key not in lazy:
+            raise KeyError(key)
+        value = lazy[key]()
+        self[key] = value
+        return value
+
+
 class Grammar:
-    """Draws sentences with codes; all choices from one numpy Generator."""
+    """Draws sentences with codes. A stdlib Random seeded from the run's numpy Generator keeps
+    it deterministic and fast (a note takes hundreds of choices)."""
 
     def __init__(self, rng: np.random.Generator):
-        self.rng = rng
+        self.r = random.Random(int(rng.integers(0, 2**62)))
+        self.rng = self
+
+    def random(self) -> float:
+        return self.r.random()
+
+    def integers(self, lo: int, hi: int) -> int:
+        return lo + int(self.r.random() * (hi - lo))
+
+    def permutation(self, n: int) -> list[int]:
+        order = list(range(n))
+        self.r.shuffle(order)
+        return order
+
+    def choice(self, n: int, p) -> int:
+        return self.r.choices(range(n), weights=p)[0]
 
     def pick(self, items):
-        return items[int(self.rng.integers(0, len(items)))]
+        return items[int(self.r.random() * len(items))]
 
     def fill(self, text: str, ctx: NoteContext, **kw) -> str:
+        if "{" not in text:
+            return text
         p = _pron(ctx.sex)
-        values = dict(child=ctx.child, carer=ctx.carer, carer_cap=ctx.carer[:1].upper() + ctx.carer[1:],
-                      nan=ctx.nan, src=ctx.src, adult=self.pick(["Dad", "Mum's partner", "Mum", "my stepdad"]),
-                      topic=self.pick(TOPICS), weekday=self.pick(WEEKDAYS),
-                      age_words=self.pick(AGE_WORDS), ppos="her" if ctx.carer in ("Mum", "Nan") else "his",
-                      **p)
+        values = _Parts(self, dict(child=ctx.child, carer=ctx.carer,
+                                   carer_cap=ctx.carer[:1].upper() + ctx.carer[1:], nan=ctx.nan,
+                                   src=ctx.src, ppos="her" if ctx.carer in ("Mum", "Nan") else "his",
+                                   **p))
         values.update(kw)
         for _ in range(3):  # nested parts
-            text = text.format(**values) if "{" in text else text
+            if "{" not in text:
+                break
+            text = text.format_map(values)
         return text
 
     def _cap(self, s: str) -> str:
@@ -361,9 +400,9 @@ class Grammar:
                    "cla_review": [0.25, 0.25, 0.1, 0.05, 0.15, 0.1, 0.1]}.get(
             note_type, [0.22, 0.16, 0.07, 0.06, 0.14, 0.2, 0.15])
         for _ in range(int(r.integers(1, 5))):
-            f = extras[int(r.choice(len(extras), p=weights))]
+            f = extras[r.choice(len(extras), weights)]
             parts.append(f(ctx))
-        order = [parts[0]] + [parts[i] for i in (1 + r.permutation(len(parts) - 1))]
+        order = [parts[0]] + [parts[1 + i] for i in r.permutation(len(parts) - 1)]
         seen_text = set()
         order = [p for p in order if not (p[0] in seen_text or seen_text.add(p[0]))]
         text, segs = "", []

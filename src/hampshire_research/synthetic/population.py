@@ -132,13 +132,14 @@ def load_postcodes(params: SiteParams) -> pd.DataFrame:
     p = Postcodes()
     p.load_postcodes(sorted({a[0] for a in params.postcode_areas}))
     df = p.dataframe[["pcd", "laua"]]
+    df = df[df["laua"].isin({d.postcode_directory_code for d in params.districts})]
+    outward = df["pcd"].str[:4].str.strip()
     parts = []
     for k, d in enumerate(params.districts):
-        sel = df[df["laua"] == d.postcode_directory_code]
+        sel = df["laua"] == d.postcode_directory_code
         if d.outcodes:
-            outward = sel["pcd"].str[:4].str.strip()
-            sel = sel[outward.isin(d.outcodes)]
-        parts.append(pd.DataFrame({"pcd": sel["pcd"].str.strip().to_numpy(), "district_idx": k}))
+            sel &= outward.isin(d.outcodes)
+        parts.append(pd.DataFrame({"pcd": df.loc[sel, "pcd"].str.strip().to_numpy(), "district_idx": k}))
     out = pd.concat(parts, ignore_index=True).drop_duplicates("pcd")
     out = out.sort_values(["district_idx", "pcd"], kind="stable").reset_index(drop=True)
     # one space between outward and inward code, as people write it

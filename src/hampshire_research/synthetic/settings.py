@@ -79,11 +79,11 @@ class Routes:
 
 @dataclass(frozen=True)
 class Settings:
-    burn_in_years: int = 6
+    burn_in_years: int = 8            # simulate from 8 years before the window so care loads are steady
     demography: Demography = field(default_factory=Demography)
     noise: Noise = field(default_factory=Noise)
     routes: Routes = field(default_factory=Routes)
-    voice_gold_share: float = 0.3       # share of case notes with gold sentence codes
+    voice_gold_share: float = 0.4       # share of case notes with gold sentence codes
 
     def as_dict(self) -> dict:
         return asdict(self)

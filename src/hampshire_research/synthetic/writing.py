@@ -14,23 +14,50 @@ MISSING_AFTER = np.iinfo(np.int64).max // 8
 
 def iso(days: np.ndarray, upto: int | None = None) -> np.ndarray:
     """ISO dates; empty where the day is absent (BIG) or after `upto` (not yet happened)."""
-    days = np.asarray(days, dtype=np.int64)
-    bad = days >= MISSING_AFTER
-    if upto is not None:
-        bad |= days > upto
-    s = to_date(np.where(bad, 0, days)).astype(str).astype(object)
-    s[bad] = ""
-    return s
+    return _format(days, upto, dayfirst=False)
 
 
 def dmy(days: np.ndarray, upto: int | None = None) -> np.ndarray:
     """dd/mm/YYYY dates (school census, early help, SSDA903)."""
-    s = iso(days, upto)
-    out = np.array([f"{x[8:10]}/{x[5:7]}/{x[:4]}" if x else "" for x in s], dtype=object)
+    return _format(days, upto, dayfirst=True)
+
+
+def _format(days, upto, dayfirst: bool) -> np.ndarray:
+    days = np.asarray(days, dtype=np.int64)
+    bad = days >= MISSING_AFTER
+    if upto is not None:
+        bad |= days > upto
+    # few distinct days: format each once
+    uniq, inv = np.unique(np.where(bad, 0, days), return_inverse=True)
+    text = to_date(uniq).astype(str)
+    if dayfirst:
+        text = np.array([f"{x[8:10]}/{x[5:7]}/{x[:4]}" for x in text])
+    out = text.astype(object)[inv.reshape(-1)]
+    out[bad] = ""
     return out
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """Plain CSV. Fields with no comma, quote or line break are joined directly (fast for the
+    school census); otherwise pandas quotes as needed. Same bytes either way."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, lineterminator="\n")
+    cols = []
+    try:
+        for c in df.columns:
+            v = df[c].to_numpy()
+            if v.dtype != object:
+                v = v.astype("U").astype(object)
+            joined = "\x00".join(v)
+            if any(ch in joined for ch in ',"\n\r'):
+                raise ValueError
+            cols.append(v)
+    except (TypeError, ValueError):
+        df.to_csv(path, index=False, lineterminator="\n")
+        return path
+    header = ",".join(df.columns)
+    if any(ch in name for name in df.columns for ch in ',"'):
+        df.to_csv(path, index=False, lineterminator="\n")
+        return path
+    body = "\n".join(map(",".join, zip(*cols))) if len(df) else ""
+    path.write_text(header + "\n" + body + ("\n" if len(df) else ""), encoding="utf-8")
     return path
