@@ -331,7 +331,10 @@ def read_ssd(b: Build) -> None:
     df = log.missing(df, ["pers_person_id"])
     df = log.duplicates(df, ["pers_person_id"], "pers_person_id")
     df = log.dates(df, ["pers_dob", "pers_expected_dob", "pers_death_date"])
-    df["pers_upn"] = df["pers_upn"].where(df["pers_upn"].ne(""), _linked_upn(b, df))
+    linked = _linked(b, df)
+    for col, kind in (("pers_upn", "UPN"), ("pers_common_child_id", "NHS")):
+        if kind in linked:
+            df[col] = df[col].where(df[col].ne(""), linked[kind]).astype(TEXT)
     people = identity(df, log, source="csc", record_id="csc:" + df["pers_person_id"],
                       first_name="pers_forename", surname="pers_surname", dob="pers_dob",
                       sex="pers_sex", upn="pers_upn", nhs="pers_common_child_id")
@@ -377,21 +380,29 @@ def read_ssd(b: Build) -> None:
         b.extra("csc_voice_of_child", df.drop(columns="_row").assign(record_id=rid[df.index]))
 
 
-def _linked_upn(b: Build, people: pd.DataFrame) -> pd.Series:
-    """UPNs held in ssd_linked_identifiers (where the SSD keeps them), by person."""
+_LINKED_TYPES = {"UPN": "UPN", "UNIQUEPUPILNUMBER": "UPN", "NHS": "NHS", "NHSNUMBER": "NHS",
+                 "NHSNO": "NHS"}
+
+
+def _linked(b: Build, people: pd.DataFrame) -> dict[str, pd.Series]:
+    """UPNs and NHS numbers held in ssd_linked_identifiers (where the SSD keeps them), by person
+    (the latest one listed where there are several)."""
     path = find_file(b.data_dir / "csc", "ssd_linked_identifiers")
     if path is None:
-        return pd.Series("", index=people.index)
+        return {}
     df, log = b.open("csc", path, ["link_person_id", "link_identifier_type",
                                    "link_identifier_value"])
     df = log.missing(df, ["link_person_id", "link_identifier_value"])
     df = log.quarantine(df, ~among(df["link_person_id"], people["pers_person_id"]),
                         "link_person_id", "person not in ssd_person")
     log.close(df)
-    upn = df[df["link_identifier_type"].str.upper().str.contains("UPN")]
-    by_person = upn.drop_duplicates("link_person_id", keep="last").set_index(
-        "link_person_id")["link_identifier_value"]
-    return people["pers_person_id"].map(by_person).fillna("")
+    kind = lookup(normalise_id(df["link_identifier_type"]), _LINKED_TYPES)
+    out = {}
+    for k in ("UPN", "NHS"):
+        ids = df[kind.eq(k).to_numpy()].drop_duplicates("link_person_id", keep="last")
+        out[k] = people["pers_person_id"].map(
+            ids.set_index("link_person_id")["link_identifier_value"]).fillna("")
+    return out
 
 
 def _addresses(b: Build, folder: Path, known: pd.Series) -> pd.Series:
