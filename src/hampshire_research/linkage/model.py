@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
@@ -36,6 +37,7 @@ PRIOR_RECALL = 0.8
 # Pairs scored below this probability are not kept (they never join a cluster); the
 # match-weight histogram still counts every candidate pair.
 KEEP_PAIRS_FROM = 0.001
+DUCKDB_MEMORY = "1500MB"
 DOB_M_SAME_YEAR = 0.002
 DOB_M_ELSE = 0.001
 
@@ -73,16 +75,42 @@ def _clean_postcode(value: object) -> str | None:
     return f"{text[:-3]} {text[-3:]}"
 
 
-def _clean_code(series: pd.Series) -> pd.Series:
-    s = series.astype("string").str.strip().str.upper().str.replace(" ", "", regex=False)
-    return s.where(s.fillna("").str.len() > 0)
+def _clean_code(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    return str(value).strip().upper().replace(" ", "") or None
+
+
+def _clean_sex(value: object) -> str | None:
+    text = str(value).strip().upper() if isinstance(value, str) else None
+    return text if text in ("M", "F") else None
+
+
+def _per_value(values: pd.Series, func) -> np.ndarray:
+    """func applied once per distinct value (a county has far fewer names than records)."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(u) for u in uniques]
+    mapped[-1] = func(None)
+    return mapped[codes]  # code -1 (missing) takes the last slot
+
+
+def _first_name_variants(name: str | None) -> list[str] | None:
+    if name is None:
+        return None
+    variants = _name_variants()
+    first = name.split()[0]
+    found = set(variants.get(name, ())) | {first} | set(variants.get(first, ()))
+    return sorted(found - {name})
 
 
 def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     """Canonical person records -> the columns the model compares, one row per record.
 
     Adds `first_name_variants` (nicknames and formal forms) and `surname_parts` (the parts of
-    a double-barrelled surname); dob becomes an ISO string; sex U becomes unknown.
+    a double-barrelled surname); dob becomes an ISO string (and `dob_date` a date); sex U
+    becomes unknown; `la_child_id` is the case-management id carried by CSC, CIN census and
+    903 record ids.
     """
     if "record_id" not in records.columns:
         raise ProjectError("records need a record_id column", field="record_id")
@@ -94,39 +122,29 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     if dup.any():
         raise ProjectError(f"record_id {ids[dup].iloc[0]!r} appears more than once",
                            row=int(dup.to_numpy().argmax()), field="record_id")
+    empty = pd.Series([None] * len(records), dtype=object)
+
+    def column(name: str) -> pd.Series:
+        return records[name].reset_index(drop=True) if name in records else empty
+
     out = pd.DataFrame({"unique_id": ids.astype(str).to_numpy()})
-    out["source"] = (records["source"].astype(str).to_numpy() if "source" in records
-                     else "records")
-    variants = _name_variants()
-    for col in ("first_name", "surname"):
-        raw = records[col] if col in records else pd.Series([None] * len(records))
-        uniq = {v: _clean_name(v) for v in pd.unique(raw.astype(object))}
-        out[col] = [uniq[v] for v in raw.astype(object)]
-    first_variants = {}
-    for name in pd.unique(out["first_name"].dropna()):
-        tokens = name.split()
-        found = set(variants.get(name, ())) | set(tokens[:1]) | set(variants.get(tokens[0], ()))
-        first_variants[name] = sorted(found - {name})
-    out["first_name_variants"] = [first_variants.get(n, []) if n else None
-                                  for n in out["first_name"]]
-    out["surname_parts"] = [sorted(set(n.split())) if n else None for n in out["surname"]]
-    dob = pd.to_datetime(records["dob"], errors="coerce") if "dob" in records else None
-    out["dob"] = (dob.dt.strftime("%Y-%m-%d").astype("string").to_numpy() if dob is not None
-                  else None)
-    out["dob_date"] = dob.dt.date.to_numpy() if dob is not None else None
-    sex = (records["sex"].astype("string").str.upper().str.strip() if "sex" in records
-           else pd.Series([None] * len(records), dtype="string"))
-    out["sex"] = sex.where(sex.isin(["M", "F"])).to_numpy()
-    pc = records["postcode"] if "postcode" in records else pd.Series([None] * len(records))
-    uniq_pc = {v: _clean_postcode(v) for v in pd.unique(pc.astype(object))}
-    out["postcode"] = [uniq_pc[v] for v in pc.astype(object)]
-    for col in ("upn", "nhs_number"):
-        out[col] = (_clean_code(records[col]).to_numpy() if col in records
-                    else pd.Series([None] * len(records), dtype="string").to_numpy())
-    local = out["source"].isin(LOCAL_ID_SOURCES)
-    out["la_child_id"] = out["unique_id"].str.rsplit(":", n=1).str[-1].where(local, None)
-    for col in ("dob", "dob_date", "sex", "upn", "nhs_number", "la_child_id"):
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    out["source"] = column("source").astype(str).to_numpy() if "source" in records else "records"
+    out["first_name"] = _per_value(column("first_name"), _clean_name)
+    out["surname"] = _per_value(column("surname"), _clean_name)
+    out["first_name_variants"] = _per_value(out["first_name"], _first_name_variants)
+    out["surname_parts"] = _per_value(out["surname"],
+                                      lambda n: sorted(set(n.split())) if n else None)
+    dob = pd.to_datetime(column("dob"), errors="coerce")
+    out["dob"] = _per_value(dob, lambda d: None if d is None or pd.isna(d)
+                            else d.strftime("%Y-%m-%d"))
+    out["dob_date"] = _per_value(dob, lambda d: None if d is None or pd.isna(d) else d.date())
+    out["sex"] = _per_value(column("sex"), _clean_sex)
+    out["postcode"] = _per_value(column("postcode"), _clean_postcode)
+    out["upn"] = _per_value(column("upn"), _clean_code)
+    out["nhs_number"] = _per_value(column("nhs_number"), _clean_code)
+    local = out["source"].isin(LOCAL_ID_SOURCES).to_numpy()
+    out["la_child_id"] = np.where(local, [i.rpartition(":")[2] for i in out["unique_id"]],
+                                  None)
     return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
 
 
@@ -246,7 +264,7 @@ def settings(present: set[str], multi_source: bool) -> SettingsCreator:
         source_dataset_column_name="source",
         comparisons=comparisons(present),
         blocking_rules_to_generate_predictions=blocking_rules(present),
-        retain_matching_columns=True,
+        retain_matching_columns=True,  # needed for the gamma (level) columns
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=[],
         em_convergence=1e-4,
@@ -264,13 +282,20 @@ class Scored:
     comparisons: list[dict]
     seconds: dict[str, float] = field(default_factory=dict)
     model: dict = field(default_factory=dict)
+    records: pd.DataFrame | None = None  # the cleaned values compared, by unique_id
 
 
 def _db_api(backend: str, n_records: int):
     if backend == "duckdb":
+        import tempfile
+
+        import duckdb
         from splink import DuckDBAPI
 
-        return DuckDBAPI()
+        # a cap, so a county fits a modest machine: DuckDB spills to disk beyond it
+        con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY,
+                                     "temp_directory": tempfile.gettempdir()})
+        return DuckDBAPI(connection=con)
     if backend == "spark":
         from splink.backends.spark import SparkAPI
 
@@ -345,16 +370,21 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     model = linker.misc.save_model_to_json(overwrite=True)
     if backend == "spark":
         pred.drop_table_from_database_and_remove_from_cache()
+    values = frame.drop(columns=["first_name_variants", "surname_parts", "dob_date"])
     return Scored(pairs=pairs, weight_histogram=hist, candidate_pairs=n_pairs,
-                  comparisons=comps, seconds=seconds, model=model)
+                  comparisons=comps, seconds=seconds, model=model, records=values)
 
 
 def _collect(db_api, backend: str, pred) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The kept pairs as pandas (rounded, so both engines give the same bytes) and a histogram."""
+    """The kept pairs as pandas (rounded, so both engines give the same bytes) and a histogram
+    of the match weights of every candidate pair."""
     name = pred.physical_name
+    wanted = [c for c in pred.columns_escaped if c.strip('"').startswith(("gamma_", "mw_"))]
     hist_sql = (f"SELECT CAST(floor(match_weight) AS INTEGER) AS match_weight_bin, "
                 f"COUNT(*) AS pairs FROM {name} GROUP BY 1 ORDER BY 1")
-    keep_sql = f"SELECT * FROM {name} WHERE match_probability >= {KEEP_PAIRS_FROM}"
+    keep_sql = (f"SELECT unique_id_l AS record_id_l, unique_id_r AS record_id_r, source_l, "
+                f"source_r, match_weight, match_probability, {', '.join(wanted)} "
+                f"FROM {name} WHERE match_probability >= {KEEP_PAIRS_FROM}")
     if backend == "spark":
         spark = db_api.spark
         hist = spark.sql(hist_sql).toPandas()
@@ -366,27 +396,19 @@ def _collect(db_api, backend: str, pred) -> tuple[pd.DataFrame, pd.DataFrame, in
     hist["match_weight_bin"] = hist["match_weight_bin"].astype("int64")
     hist["pairs"] = hist["pairs"].astype("int64")
     n_pairs = int(hist["pairs"].sum())
-    pairs = pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r",
-                                  "source_l": "source_l", "source_r": "source_r"})
-    swap = pairs["record_id_l"] > pairs["record_id_r"]
-    for a, b in _side_columns(pairs):
-        pairs.loc[swap, [a, b]] = pairs.loc[swap, [b, a]].to_numpy()
-    pairs["match_weight"] = pairs["match_weight"].astype(float).round(6)
-    pairs["match_probability"] = pairs["match_probability"].astype(float).round(9)
+    # the comparisons are symmetric, so only the ids and sources change sides
+    swap = (pairs["record_id_l"] > pairs["record_id_r"]).to_numpy()
+    for a, b in (("record_id_l", "record_id_r"), ("source_l", "source_r")):
+        left, right = pairs[a].to_numpy(), pairs[b].to_numpy()
+        pairs[a], pairs[b] = np.where(swap, right, left), np.where(swap, left, right)
     for c in pairs.columns:
-        if c.startswith("mw_"):
-            pairs[c] = pairs[c].astype(float).round(6)
         if c.startswith("gamma_"):
             pairs[c] = pairs[c].astype("int64")
-    pairs = pairs.drop(columns=[c for c in pairs.columns if c.startswith(("bf_", "tf_"))
-                                or c == "match_key"])
+        elif c.startswith("mw_") or c == "match_weight":
+            pairs[c] = pairs[c].astype(float).round(6)
+    pairs["match_probability"] = pairs["match_probability"].astype(float).round(9)
     pairs = pairs.sort_values(["record_id_l", "record_id_r"], kind="stable")
     return pairs.reset_index(drop=True), hist, n_pairs
-
-
-def _side_columns(pairs: pd.DataFrame) -> list[tuple[str, str]]:
-    return [(c, c[:-2] + "_r") for c in pairs.columns
-            if c.endswith("_l") and c[:-2] + "_r" in pairs.columns]
 
 
 def _describe(linker) -> list[dict]:

@@ -89,7 +89,7 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
         "record_map": record_map,
         "single_view": single_view(persons, events, record_map),
         "clerical_review": clerical_review(scored.pairs, record_map, scored.comparisons,
-                                           threshold),
+                                           threshold, scored.records),
         "pairs": scored.pairs[["record_id_l", "record_id_r", "source_l", "source_r",
                                "match_weight", "match_probability"]],
         "match_weights": scored.weight_histogram,
@@ -255,10 +255,16 @@ def _weight(p: float) -> float:
 
 
 def clerical_review(pairs: pd.DataFrame, record_map: pd.DataFrame, levels: list[dict],
-                    threshold: float) -> pd.DataFrame:
-    """Pairs near the threshold, closest first, with what each comparison found and weighed."""
+                    threshold: float, records: pd.DataFrame) -> pd.DataFrame:
+    """Pairs near the threshold, closest first, with both records' values (as compared) and
+    what each comparison found and weighed."""
     w = _weight(threshold)
     near = pairs[(pairs["match_weight"] - w).abs() <= REVIEW_BAND_BITS].copy()
+    values = records.set_index("unique_id")
+    for side in ("l", "r"):
+        got = values.reindex(near[f"record_id_{side}"].to_numpy())
+        for col in values.columns.drop("source"):
+            near[f"{col}_{side}"] = got[col].to_numpy()
     child = record_map.set_index("record_id")["child_id"]
     out = pd.DataFrame({
         "record_id_l": near["record_id_l"], "source_l": near["source_l"],
