@@ -17,6 +17,8 @@ REPORT_VERBS = ["said that", "told me that", "explained that", "shared that", "d
                 "went on to say that", "was clear that", "acknowledged that", "let me know that",
                 "talked about how", "disclosed that", "said", "told me", "explained", "felt that"]
 QUOTE_FRAMES = ['{who} said, "{q}"', '"{q}" {who} told me.', '{who} told me: "{q}"',
+                'Mind of My Own statement from {who}: "{q}"', '{who} typed on the tablet: "{q}"',
+                '{who} said quietly, "{q}"', 'Looking at the floor, {who} said "{q}"',
                 'In {pos} own words, "{q}"', '{who} said "{q}" when asked about {topic}.',
                 'When I asked about {topic}, {who} replied, "{q}"',
                 '{who} wrote on the worksheet: "{q}"', 'Quote from {who}: "{q}"',
@@ -26,6 +28,8 @@ REPORT_FRAMES = ["{who} {verb} {s}.", "During the visit {who} {verb} {s}.",
                  "Without prompting, {who} {verb} {s}.", "On the walk to the park {who} {verb} {s}.",
                  "When I asked about {topic}, {who} {verb} {s}.", "Later {who} {verb} {s}."]
 WF_FRAMES = ["{who}'s wish is {wish}.", "{who} would like {wish}.", "{who} hopes {hope}.",
+             "{who}'s views: {sub} would like {wish}.", "More than anything {who} wants {wish}.",
+             "{who} is worried about {worry}.", "{who} misses {matter}.",
              "Wishes and feelings: {who} wants {wish}.", "{who} worries about {worry}.",
              "{who} feels safe when {safe}.", "What matters most to {obj} is {matter}.",
              "{who} is happiest when {safe}.", "{who}'s biggest worry is {worry}.",
@@ -55,7 +59,11 @@ EMOTIONS = ["sad", "angry", "worried", "happy", "scared", "confused"]
 TRIGGERS = ["Dad's name was mentioned", "{carer} left the room", "I asked about home",
             "we talked about school", "the dog barked", "I asked about contact"]
 
-CHILD_QUOTES = ["I want to stay with {nan}", "I like my new school", "Dad shouts a lot",
+CHILD_QUOTES = ["I want to stay with {nan}", "my tummy hurts when Dad shouts",
+                "I like it when {carer} reads to me", "it's not fair", "I want my own room",
+                "can you tell Mum I'm sorry", "I don't want to talk about it",
+                "my best friend is called {friend}", "I'm scared of the man next door",
+                "I want to live with my dad", "please don't tell Mum I told you", "I like my new school", "Dad shouts a lot",
                 "I don't want to go home when {adult} is angry", "I'm fine", "it's boring at home",
                 "I miss my mum", "nobody listens to me", "I feel safe here",
                 "I want to see my brother more", "the teachers are nice", "I'm scared at night",
@@ -67,6 +75,10 @@ CHILD_QUOTES = ["I want to stay with {nan}", "I like my new school", "Dad shouts
                 "I want Mum to get better", "I worry about Mum when I'm at school",
                 "it's better since Dad left", "I don't want to move again"]
 CHILD_REPORTED = ["{sub} likes {pos} new school", "{sub} feels safe at home",
+                  "{sub} wants to be able to see {pos} friends after school",
+                  "{sub} does not feel listened to at home", "{sub} is fed up of moving",
+                  "{pos} mum has been crying a lot", "{sub} hides in {pos} room when there is shouting",
+                  "{sub} would like to join the after-school club",
                   "{sub} is worried about {pos} mum", "{sub} misses {pos} dad",
                   "things have been better at home", "{sub} is being bullied at school",
                   "{sub} does not like it when {pos} parents argue",
@@ -77,9 +89,12 @@ CHILD_REPORTED = ["{sub} likes {pos} new school", "{sub} feels safe at home",
                   "{sub} does not want to see {pos} father", "{sub} is angry about the move",
                   "{sub} has been self-harming", "{sub} stays out late with older friends"]
 WISHES = ["to stay living with {nan}", "to go back home to {pos} mum", "to see {pos} dad at weekends",
+          "to have more time with {pos} friends", "to keep {pos} dog", "for Dad to stop drinking",
+          "to stay in the same foster home", "to be allowed to walk to school alone",
           "for the arguing to stop", "to stay at the same school", "to have {pos} own bedroom",
           "to be listened to", "for {pos} mum to be well", "to live with {pos} brother"]
 WORRIES = ["{pos} mum drinking", "the arguments at home", "moving school", "money at home",
+           "Mum's new boyfriend", "being split up from {pos} brother", "the court case",
            "Dad coming back", "being taken away", "{pos} little brother", "the police coming",
            "exams", "not having friends"]
 SAFE = ["{nan} is there", "{pos} door is locked", "{sub} is at school", "{sub} is with {pos} dog",
@@ -91,6 +106,8 @@ TOPICS = ["home", "school", "contact with Dad", "the move", "the plan", "{pos} f
           "bedtimes", "friendships", "the review", "what happened last week"]
 
 PARENT_QUOTES = ["I'm doing my best", "I don't need social services in my life",
+                 "I love my children more than anything", "he only drinks at weekends",
+                 "I didn't know she was missing school", "I want a different social worker",
                  "he's a good boy really", "I can't cope with her behaviour",
                  "we've been struggling since I lost my job", "I know I need help with my drinking",
                  "the school are making things up", "I just want my kids home",
@@ -102,6 +119,7 @@ PARENT_REPORTED = ["{psub} is struggling with money", "{psub} has stopped drinki
                    "{psub} does not accept the concerns", "{psub} would like parenting support",
                    "{child} has been sleeping better", "{psub} has not been able to get {child} to school"]
 PARENT_WF = ["wants the children to stay at home", "hopes to be rehoused nearer {nan}",
+             "would like more contact with the children", "hopes the plan can end by the summer",
              "would like help with routines", "worries about the older children's friendships",
              "wants the case closed"]
 PARENT_NV = ["became tearful when we talked about the plan", "raised {ppos} voice and left the room",
@@ -117,11 +135,18 @@ PROF_ROLES = ["the class teacher", "the health visitor", "the school nurse", "th
               "the DSL", "the police officer", "the CAMHS worker", "the family support worker",
               "the head of year", "the SENCo", "the youth worker", "the midwife"]
 PROF_LINES = ["{sub} arrives at school hungry", "attendance has dropped to 82%",
+              "{sub} has told staff {sub} is tired all the time", "there have been no concerns this term",
+              "Mum did not attend the last appointment", "{sub} has been excluded twice this year",
+              "the family are known to the domestic abuse service",
               "{sub} has been more settled in class", "there were bruises on {pos} arm on Monday",
               "{sub} has missed two health appointments", "{sub} was found outside after dark",
               "the home conditions were poor", "{sub} is making good progress",
               "{sub} has disclosed worries to a friend", "the family have engaged well"]
 PRAC_LINES = ["In my view {child}'s needs are not being met at home.",
+              "My worry is that {child} is being exposed to adult conflict.",
+              "I am reassured by the progress the family have made.",
+              "On balance I think the case can step down to early help.",
+              "I am not confident that {carer} understands the impact on {child}.",
               "I am concerned that the plan is not bringing about change quickly enough.",
               "My assessment is that {child} is at risk of significant harm.",
               "It is my professional opinion that the family would benefit from early help.",
@@ -132,6 +157,10 @@ PRAC_LINES = ["In my view {child}'s needs are not being met at home.",
               "My analysis is that neglect is the main concern for {child}.",
               "I believe the threshold for a child protection plan is met."]
 MEDIATED = ["{child}'s advocate told the review that {sub} wants {wish}.",
+            "The foster carer told me {child} has been saying {sub} wants {wish}.",
+            "{child}'s teacher passed on that {child} had told her {rep}.",
+            "The IRO shared {child}'s view, given before the meeting, that {sub} wants {wish}.",
+            "Speaking for {child}, the advocate said {sub} does not want to attend the meeting.",
             "The IRO relayed that {child} would like {wish}.",
             "Through the interpreter, {child} explained that {rep}.",
             "{carer_cap} passed on that {child} has said {sub} wants {wish}.",
@@ -144,10 +173,14 @@ NOT_SEEN = ["{child} was at school so was not seen.", "{child} was asleep upstai
             "{child} was not seen as {sub} was staying with {nan}.",
             "{carer_cap} said {child} was unwell in bed; {sub} was not seen."]
 NOT_ALONE = ["{carer_cap} remained in the room throughout.", "It was not possible to see {child} alone today.",
+             "{carer_cap} would not allow me to speak with {child} on {pos} own.",
+             "{child} was seen in the living room with the family present.",
              "{child} was seen with {pos} brother present and not on {pos} own.",
              "{child} did not want to speak without {carer} there.",
              "I was unable to see {child} alone because {carer} would not leave the room."]
 NOT_SOUGHT = ["{child}'s views were not sought on this occasion.",
+              "I have not yet spoken to {child} about the plan.",
+              "There was no opportunity to gather {child}'s wishes and feelings.",
               "{child}'s views will be gathered at the next visit.",
               "Views not obtained due to the time available.",
               "I did not ask {child} about {topic} today.",
@@ -156,6 +189,8 @@ TOO_YOUNG = ["Due to {pos} age {child} could not share {pos} views.",
              "{child} is pre-verbal.", "At {age_words} {child} is too young to express {pos} views.",
              "Because {child} is so young {pos} views could not be sought directly."]
 DECLINED = ["{child} did not want to talk today.", "{child} declined to speak with me.",
+            "{child} said no when I asked if we could talk and went to {pos} room.",
+            "{child} would not answer any of my questions.",
             "{child} refused to come downstairs to talk.",
             "{child} chose not to take part in the direct work session.",
             "When I asked to talk, {child} walked off and would not engage."]
@@ -166,6 +201,9 @@ BARRIER = ["No interpreter was available, so {child}'s views were not obtained."
 PARENT_NOT_SOUGHT = ["Dad was not present and his views were not sought.",
                      "{carer_cap}'s views were not gathered on this occasion."]
 FILLER = ["Visit arranged by phone on {weekday}.", "The home was warm and tidy.",
+          "I spoke with {child} on {pos} own in {pos} bedroom.", "{child} showed me around the house.",
+          "Strategy discussion held with police and health.", "Checks completed with the GP and school.",
+          "The family were offered a Family Group Conference.", "Letter sent to confirm the outcome.",
           "Next visit booked in three weeks.", "Case discussed with my manager.",
           "The chronology was updated.", "A copy of the plan was given to {carer}.",
           "Actions from the last core group were reviewed.", "Safety plan discussed with the family.",
@@ -220,7 +258,8 @@ class _Parts(dict):
         g = self.g
         lazy = {"adult": lambda: g.pick(["Dad", "Mum's partner", "Mum", "my stepdad"]),
                 "topic": lambda: g.pick(TOPICS), "weekday": lambda: g.pick(WEEKDAYS),
-                "age_words": lambda: g.pick(AGE_WORDS)}
+                "age_words": lambda: g.pick(AGE_WORDS),
+                "friend": lambda: g.pick(["Maisie", "Kian", "Leo", "Aisha", "Tom", "Ruby"])}
         if key not in lazy:
             raise KeyError(key)
         value = lazy[key]()
@@ -293,13 +332,12 @@ class Grammar:
                                    rep=self.fill(self.pick(CHILD_REPORTED), ctx))), "W.CYP", "F.MED", ""
 
     def child_quote(self, ctx, short=False):
-        q = self.fill(self.pick(CHILD_QUOTES[:8] if short else CHILD_QUOTES), ctx)
-        q = self._cap(q) + ("" if q.endswith("?") else self.pick([".", "", "!"]))
+        q = self._cap(self.fill(self.pick(CHILD_QUOTES[:8] if short else CHILD_QUOTES), ctx))
+        question = q.split(" ")[0].lower() in ("can", "why", "when", "what", "where")
         frame = self.pick(QUOTE_FRAMES)
-        who = ctx.child
-        text = self.fill(frame, ctx, who=who, q=q.rstrip(".!") + ("." if frame.endswith('"{q}"') else ""))
-        text = self._cap(text.replace('.".', '."'))
-        if not text.endswith((".", '"')):
+        end = "?" if question else ("." if frame.endswith('"{q}"') else self.pick(["", "!"]))
+        text = self._cap(self.fill(frame, ctx, who=ctx.child, q=q + end))
+        if not text.endswith((".", '"', "?", "!")):
             text += "."
         return text, "W.CYP", "F.DQ", ""
 
