@@ -131,8 +131,8 @@ def test_cohort_months_and_set_aside(world):
 
 def test_events_outside_follow_up_are_counted_not_lost(world):
     assert len(world["refs"]) == 4
-    assert world["dropped"] == {"children not in the cohort": 1,
-                                "outside the child's follow-up months": 1}
+    assert world["dropped"] == {"of children not in the cohort": 1,
+                                "of cohort children outside their follow-up months": 1}
 
 
 def test_rates_by_ncy_with_garwood_intervals(world):

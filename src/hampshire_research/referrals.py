@@ -333,8 +333,8 @@ def cohort_events(cohort: Cohort, events: pd.DataFrame) -> tuple[pd.DataFrame, d
     ev = events[in_cohort].drop(columns=[c for c in cohort.months.columns
                                          if c in events.columns and c not in ("child_id", "month")])
     out = ev.merge(cohort.months, on=["child_id", "month"], how="inner")
-    counts = {"children not in the cohort": int((~in_cohort).sum()),
-              "outside the child's follow-up months": int(in_cohort.sum() - len(out))}
+    counts = {"of children not in the cohort": int((~in_cohort).sum()),
+              "of cohort children outside their follow-up months": int(in_cohort.sum() - len(out))}
     return out.sort_values(["child_id", "start_date", "event_id"]).reset_index(drop=True), counts
 
 
@@ -784,7 +784,7 @@ def routes_table(stages: pd.DataFrame) -> pd.DataFrame:
     out = pd.crosstab(pd.Categorical(stages["route"], categories=ROUTE_ORDER), period,
                       dropna=False)
     out = out.reindex(index=ROUTE_ORDER, columns=PERIODS, fill_value=0)
-    out.index.name, out.columns.name = "route", None
+    out.index, out.columns = pd.Index(ROUTE_ORDER, name="route"), pd.Index(PERIODS)
     return out
 
 
@@ -954,6 +954,8 @@ def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | Non
     """
     spec = TABLES[name]
     out = df.copy()
+    for col in out.columns[out.dtypes == "category"]:
+        out[col] = out[col].astype(str)
     for col, places in DECIMALS.items():
         if col in out:
             out[col] = out[col].astype(float).round(places)
