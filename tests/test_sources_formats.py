@@ -137,3 +137,12 @@ def test_cin_census_year_from_the_file_name_when_the_header_has_none(tmp_path):
         "<ReferenceDate>2023-03-31</ReferenceDate>", ""))
     _, persons, _ = read_cin_census(path, path.name)
     assert persons["record_id"].tolist() == ["cin_census:2024:C1"]
+
+
+def test_windows_1252_found_only_late_in_a_big_file(tmp_path):
+    path = tmp_path / "early_help_episodes.csv"
+    rows = "".join(f"EH{i},EP{i},Amy,Smith,01/02/2012,F,,,,03/09/2021,,x,School,Ongoing\n"
+                   for i in range(20_000))  # more than the part read to detect the encoding
+    path.write_bytes((EH_HEADER + rows + EH_ROW.replace("EP1", "EP_last")).encode("cp1252"))
+    df = read_table(path, EH_COLUMNS, ["Forename"])
+    assert len(df) == 20_001 and df["Forename"].iloc[-1] == "Zoë"

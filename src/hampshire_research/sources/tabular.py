@@ -13,6 +13,7 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow
 import pyarrow.csv as pacsv
@@ -22,6 +23,7 @@ from .aliases import resolve_columns
 
 TEXT = pd.StringDtype("pyarrow")  # Arrow-backed text: vectorised string work, a tenth the memory
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+HEAD_BYTES = 1 << 20  # the part of a file read to detect its encoding and delimiter
 DELIMITERS = (",", ";", "\t", "|")
 _MAGIC = {
     b"PK\x03\x04": "a zip archive or Excel workbook",
@@ -50,26 +52,30 @@ def read_table(path: Path, required: list[str], optional: list[str] = ()) -> pd.
     path = Path(path)
     if not path.is_file():
         raise ProjectError("file not found", path=path)
-    raw = path.read_bytes()
-    if not raw.strip():
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(HEAD_BYTES)
+    if not head.strip() and size <= len(head):
         raise ProjectError("file is empty", path=path)
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        headers, frame = _read_excel(path, raw)
+        headers, frame = _read_excel(path, head)
         cols = resolve_columns(headers, [*required, *optional])
     else:
-        text = _decode(path, raw)
-        sep, cols = _choose_delimiter(path, text, required, optional)
-        frame = _parse_csv(path, text, sep)
+        encoding, text = _decode_head(path, head, complete=size <= len(head))
+        sep, cols = _choose_delimiter(path, text, required, optional,
+                                      complete=size <= len(head))
+        frame = _parse_csv(path, text, sep, encoding)
         headers = list(frame.columns)
     missing = [c for c in required if c not in cols]
     if missing:
         shown = ", ".join(map(str, headers[:20]))
         raise ProjectError(f"missing required column (found: {shown})", path=path,
                            field=missing[0])
-    out = pd.DataFrame({c: frame[cols[c]].astype(TEXT).str.strip() if c in cols else
-                        pd.Series("", index=frame.index, dtype=TEXT)
-                        for c in [*required, *optional]}).reset_index(drop=True)
-    out["_row"] = range(1, len(out) + 1)
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for c in [*required, *optional]:  # one column at a time: a big file is not held twice
+        out[c] = (frame.pop(cols[c]).astype(TEXT).str.strip().array if c in cols else
+                  pd.Series("", index=out.index, dtype=TEXT).array)
+    out["_row"] = np.arange(1, len(out) + 1)
     return out
 
 
@@ -88,34 +94,43 @@ def _read_excel(path: Path, raw: bytes) -> tuple[list[str], pd.DataFrame]:
     return headers, frame
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def _decode_head(path: Path, head: bytes, complete: bool) -> tuple[str, str]:
+    """(encoding for the reader, the first part of the file as text); binary is an error."""
     for magic, what in _MAGIC.items():
-        if raw.startswith(magic):
+        if head.startswith(magic):
             raise ProjectError(f"binary file ({what}), not a CSV text export", path=path)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = raw.decode("utf-16")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding, text = "utf-16", head.decode("utf-16", errors="ignore")
     else:
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("cp1252")
-            except UnicodeDecodeError:
-                raise ProjectError("binary file: not UTF-8 or Windows-1252 text",
-                                   path=path) from None
-    head = text[:8192]
-    control = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\r\n")
-    if "\x00" in head or control > max(2, len(head) // 100):
+            encoding, text = "utf8", head.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            if not complete and e.start >= len(head) - 3:  # a character cut by the sample
+                encoding, text = "utf8", head[: e.start].decode("utf-8-sig")
+            else:
+                encoding, text = "cp1252", _cp1252(path, head)
+    sample = text[:8192]
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    if "\x00" in sample or control > max(2, len(sample) // 100):
         raise ProjectError("binary file (control characters), not a CSV text export", path=path)
-    return text
+    return encoding, text
 
 
-def _choose_delimiter(path: Path, text: str, required: list[str], optional: list[str]
-                      ) -> tuple[str, dict[str, str]]:
+def _cp1252(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ProjectError("binary file: not UTF-8 or Windows-1252 text", path=path) from None
+
+
+def _choose_delimiter(path: Path, text: str, required: list[str], optional: list[str],
+                      complete: bool) -> tuple[str, dict[str, str]]:
     """The delimiter under which the header carries the required columns and the first rows
     split into as many fields as the header; an error when no delimiter (or more than one)
-    does."""
+    does. `text` is the start of the file (all of it when `complete`)."""
     lines = text.lstrip("\r\n").splitlines()
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]  # the sample may end inside a row
     tried = {}
     for sep in DELIMITERS:
         fields = next(csv.reader([lines[0]], delimiter=sep))
@@ -134,7 +149,8 @@ def _choose_delimiter(path: Path, text: str, required: list[str], optional: list
     for sep in fits:
         counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
         bad = next((i for i, n in enumerate(counts) if n != most), None)
-        if bad is None or bad == len(counts) - 1 and len(lines) > 200:  # last may be cut short
+        cut = not complete or len(lines) > 200
+        if bad is None or bad == len(counts) - 1 and cut:  # the last one may be cut short
             consistent.append(sep)
         elif len(fits) == 1:
             raise ProjectError(
@@ -147,28 +163,44 @@ def _choose_delimiter(path: Path, text: str, required: list[str], optional: list
     return consistent[0], tried[consistent[0]][1]
 
 
-def _parse_csv(path: Path, text: str, sep: str) -> pd.DataFrame:
-    """Every column as text; a row with the wrong number of fields is an error naming its line."""
-    text = text.lstrip("\r\n")
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep))
+def _parse_csv(path: Path, head: str, sep: str, encoding: str) -> pd.DataFrame:
+    """Every column as text, read by pyarrow straight from the file; a row with the wrong
+    number of fields is an error naming its line."""
+    lines = head.splitlines()
+    blank = next(i for i, line in enumerate(lines) if line.strip())
+    header = next(csv.reader([lines[blank]], delimiter=sep))
     bad: list[str] = []
 
     def on_bad_row(row) -> str:
         bad.append(row.text)
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+    def read(enc: str) -> pyarrow.Table:
+        return pacsv.read_csv(
+            path, read_options=pacsv.ReadOptions(encoding=enc, skip_rows=blank,
+                                                 block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True,
                                              invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pyarrow.string() for h in header}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False))
+
+    try:
+        try:
+            table = read(encoding)
+        except pyarrow.ArrowInvalid as e:
+            if encoding != "utf8" or "invalid UTF8" not in str(e):
+                raise
+            _cp1252(path, path.read_bytes())  # Windows-1252 after all, or binary
+            bad.clear()
+            table = read("cp1252")
     except (pyarrow.ArrowInvalid, ValueError) as e:
         raise ProjectError(f"malformed CSV: {e}", path=path) from None
     if bad:
-        line = text[: text.find(bad[0])].count("\n") + 1 if bad[0] in text else None
+        text = path.read_bytes().decode(encoding if encoding != "utf8" else "utf-8-sig",
+                                        errors="replace")
+        at = text.find(bad[0])
+        line = text[:at].count("\n") + 1 if at >= 0 else None
         fields = len(next(csv.reader([bad[0]], delimiter=sep)))
         where = f"line {line} has" if line else f"a row ({bad[0][:60]!r}) has"
         raise ProjectError(f"malformed CSV: {where} {fields} fields, the header {len(header)}",
