@@ -1023,6 +1023,14 @@ def plot_km(table: pd.DataFrame, subgroup: str, title: str):
     return fig
 
 
+TERM_LABELS = {"period": "Transfer (vs rest of school year)", "sex": "Sex (vs F)",
+               "fsm": "FSM (vs not FSM)", "sen_provision": "SEN (vs no SEN)",
+               "ethnicity_group": "Ethnicity (vs White)", "district": "District",
+               "age_band": "Age band (vs 10-15)", "ncy": "Year group (vs Year 5)",
+               "academic_year": "Academic year", "school holidays": "School holidays",
+               "persistent absence": "Persistent absence"}
+
+
 def plot_rate_ratios(table: pd.DataFrame, title: str):
     """Forest plot of rate ratios with 95% intervals on a log scale."""
     t = table.copy()
@@ -1033,8 +1041,13 @@ def plot_rate_ratios(table: pd.DataFrame, title: str):
     ax.errorbar(t["rr"], y, xerr=[t["rr"] - t["lo"], t["hi"] - t["rr"]], fmt="o", ms=4,
                 capsize=2)
     ax.axvline(1, color="grey", linewidth=1)
-    ax.set_yticks(y, [f"{a}: {b}" for a, b in zip(t["term"], t["level"], strict=True)], fontsize=8)
+    labels = [f"{TERM_LABELS.get(a, a)}: {b}" for a, b in zip(t["term"], t["level"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
     ax.set_xscale("log")
+    ticks = [v for v in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16)
+             if t["lo"].min() / 2 <= v <= t["hi"].max() * 2]
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set(title=title, xlabel="Rate ratio (log scale; 1 = no difference)")
     fig.tight_layout()
     return fig
