@@ -1,8 +1,8 @@
 """Ingest at full Hampshire scale: seconds and peak memory of `validate_site`.
 
 Target: <= 60 s and <= 3 GB. Generates the full-scale synthetic site into a temporary folder
-first (not timed), unless --data points at an existing site folder; run it with --data to
-measure peak memory of the ingest alone (the generator's own peak counts otherwise).
+first (in a child process, not timed or counted), unless --data points at an existing site
+folder (e.g. data/synthetic/hampshire/large/scale_1).
 
     python benchmarks/ingest.py [--site hampshire] [--scale 1.0] [--data DIR] [--profile]
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +19,15 @@ from pathlib import Path
 
 from hampshire_research.params import load_site
 from hampshire_research.sources import format_report, validate_site
+
+
+GENERATE = """
+import sys
+from pathlib import Path
+from hampshire_research.params import load_site
+from hampshire_research.synthetic import generate_site
+generate_site(load_site(sys.argv[1]), float(sys.argv[2]), None, Path(sys.argv[3]))
+"""
 
 
 def peak_memory() -> int:
@@ -36,11 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
         data = args.data
         if data is None:
-            from hampshire_research.synthetic import generate_site
-
+            # in a child process, so the generator's memory is not counted as the ingest's
             data = Path(tmp) / "data"
             t0 = time.perf_counter()
-            generate_site(params, args.scale, None, data)
+            subprocess.run([sys.executable, "-c", GENERATE, args.site, str(args.scale), str(data)],
+                           check=True)
             print(f"generated {args.site} at scale {args.scale} in "
                   f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
         size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())

@@ -8,7 +8,7 @@ from .checks import FileLog, blank_to_na, nhs_check, postcode, sex_code, upn_che
 from .schemas import SCHEMAS, typed
 
 
-def events(df: pd.DataFrame, *, source: str, event_type: str, event_id: pd.Series,
+def events(df: pd.DataFrame, *, source: str, event_type, event_id: pd.Series,
            record_id: pd.Series, start_date: pd.Series, **cols) -> pd.DataFrame:
     """Events rows from a reader's frame; columns not given are null."""
     out = pd.DataFrame(index=df.index)
@@ -18,13 +18,22 @@ def events(df: pd.DataFrame, *, source: str, event_type: str, event_id: pd.Serie
     out["event_type"] = event_type
     out["start_date"] = start_date
     for c in SCHEMAS["events"].columns:
-        if c not in out:
-            v = cols.get(c)
-            out[c] = v if v is not None else None
-    for c in ("episode_id", "referral_source", "primary_need", "factors", "category_of_abuse",
-              "outcome", "reason", "school_urn"):
-        out[c] = blank_to_na(out[c])
+        if c in out:
+            continue
+        v = cols.get(c)
+        if v is None:
+            kind = SCHEMAS["events"].columns[c].dtype.type
+            out[c] = pd.Series(None if c == "end_date" else pd.NA, index=df.index,
+                               dtype="datetime64[ns]" if c == "end_date" else kind)
+        elif c in _TEXT_FIELDS:
+            out[c] = blank_to_na(v)
+        else:
+            out[c] = v
     return typed("events", out)
+
+
+_TEXT_FIELDS = {"episode_id", "referral_source", "primary_need", "factors", "category_of_abuse",
+                "outcome", "reason", "school_urn"}
 
 
 def identity(df: pd.DataFrame, log: FileLog, *, source: str, record_id: pd.Series,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pyarrow
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import ProjectError
@@ -104,12 +105,13 @@ def typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Rows in key order (nulls last), one column at a time so a big table is never held twice."""
-    codes = []
-    for k in reversed(keys):
-        c, _ = pd.factorize(df[k], sort=True)
-        codes.append(np.where(c < 0, c.max(initial=0) + 1, c))
-    order = np.lexsort(codes) if len(df) else np.arange(0)
+    """Rows in key order (nulls last), by Arrow's multi-key sort, then one column at a time so
+    a big table is never held twice."""
+    if len(df) < 2:
+        return df
+    table = pyarrow.Table.from_pandas(df[keys], preserve_index=False)
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending", "at_end") for k in keys]
+                            ).to_numpy()
     if (order == np.arange(len(df))).all():
         return df
     for c in df.columns:
