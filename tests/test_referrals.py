@@ -350,3 +350,13 @@ def test_totals_do_not_give_away_a_suppressed_cell(params, tmp_path):
     assert out.loc["CP plan", rf.PERIODS[0]] == "c" and (out.loc["CP plan"] == "c").sum() >= 2
     written = pd.read_csv(tmp_path / "tables" / "referrals_routes.csv", dtype=str)
     assert written.columns[0] == "route" and written["route"].iloc[-1] == "Total"
+
+
+def test_rates_by_term(world):
+    t = rf.rates_by_term(world["cohort"], {"referrals": world["refs"]})
+    first = t[(t["ncy"] == 7) & (t["term"] == "autumn")].iloc[0]
+    # A, B, C and E each spend the four months of their first Year 7 term: 16/12 person-years
+    assert first["rel_term"] == 0 and first["person_years"] == pytest.approx(16 / 12)
+    assert first["events"] == 3  # A (Sep 2021), B (Nov 2019), C (Oct 2023)
+    assert t["rel_term"].tolist() == sorted(t["rel_term"]) and t["rel_term"].min() == -6
+    assert t["events"].sum() == 4

@@ -38,6 +38,7 @@ def test_notebook_tables_equal_package_results(site, tmp_path):
     expected = {
         "referrals_rates_by_ncy": rf.rates_table(cohort, measures, ["ncy"]),
         "referrals_rates_by_month": rf.rates_table(cohort, measures, ["rel_month"]),
+        "referrals_rates_by_term": rf.rates_by_term(cohort, measures),
         "referrals_source_mix": rf.source_mix_by_period(refs),
         "referrals_routes": rf.routes_table(rf.referral_stages(refs, tables["timeline"])),
         "referrals_km_first_referral": rf.km_first_referral(times),

@@ -38,6 +38,7 @@ Published tables (``reports/<site>/tables/<name>.csv``; the site is the folder):
 - ``referrals_rates_by_ncy``: measure, ncy, events, person_years, rate_per_10k, ci_lower,
   ci_upper (measure: referrals, contacts, early help starts)
 - ``referrals_rates_by_month``: measure, rel_month, (same rate columns)
+- ``referrals_rates_by_term``: measure, ncy, term, rel_term, (rates)
 - ``referrals_rates_by_calendar_month``: measure, month, month_name, holiday_share, (rates)
 - ``referrals_rates_by_subgroup``: measure, subgroup, level, (rates)
 - ``referrals_source_mix``: period, source_group, referrals, pct
@@ -370,6 +371,15 @@ def rates_table(cohort: Cohort, measures: dict[str, pd.DataFrame], by: list[str]
     parts = [rates(cohort, ev, by).assign(measure=name) for name, ev in measures.items()]
     out = pd.concat(parts, ignore_index=True)
     return out[["measure", *[c for c in out.columns if c != "measure"]]]
+
+
+def rates_by_term(cohort: Cohort, measures: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rates for each school term from Year 5 autumn to Year 8 summer; ``rel_term`` 0 is the
+    first term of Year 7. Steadier than single months where numbers are small."""
+    out = rates_table(cohort, measures, ["ncy", "term"])
+    out.insert(3, "rel_term", (out["ncy"] - 7) * 3 + out["term"].map(
+        {"autumn": 0, "spring": 1, "summer": 2}))
+    return out
 
 
 def seasonality(cohort: Cohort, measures: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -907,6 +917,7 @@ TABLES = {
     "referrals_cohort": {"counts": ["children"], "within": ["subgroup"]},
     "referrals_rates_by_ncy": _RATE,
     "referrals_rates_by_month": _RATE,
+    "referrals_rates_by_term": _RATE,
     "referrals_rates_by_calendar_month": _RATE,
     "referrals_rates_by_subgroup": {**_RATE, "within": ["measure", "subgroup"]},
     "referrals_source_mix": {"counts": ["referrals"], "derived": {"pct": "referrals"},
