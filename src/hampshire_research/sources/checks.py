@@ -251,11 +251,11 @@ class FileLog:
 
     @property
     def quarantined(self) -> pd.DataFrame:
-        return _concat(self._quarantined)
+        return issues_frame(self._quarantined)
 
     @property
     def flagged(self) -> pd.DataFrame:
-        return _concat(self._flagged)
+        return issues_frame(self._flagged)
 
     def close(self, kept: pd.DataFrame) -> None:
         """Prove every row read was either kept or quarantined, exactly once."""
@@ -269,7 +269,9 @@ class FileLog:
         self.kept = len(kept)
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def issues_frame(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Quarantined or flagged rows of several files as one frame (file, row, line, field,
+    reason, value)."""
     cols = ["file", "row", "line", "field", "reason", "value"]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in cols})

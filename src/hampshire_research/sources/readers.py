@@ -342,7 +342,6 @@ def read_ssd(b: Build) -> None:
     known = people["record_id"]
     people["postcode"] = people["record_id"].map(_addresses(b, folder, known))
     b.persons.append(people)
-    factors = _factors(b, folder)
     for table, (etype, id_col, person, start, end, cols) in SSD_EVENTS.items():
         path = find_file(folder, table)
         if path is None:
@@ -362,7 +361,7 @@ def read_ssd(b: Build) -> None:
             seen, _ = yes_no(df["cinv_cin_visit_seen_alone"])
             extra["outcome"] = seen.map({True: "seen alone", False: "not seen alone"})
         if etype == "assessment":
-            extra["factors"] = df[id_col].map(factors)
+            extra["factors"] = df[id_col].map(_factors(b, folder, df[id_col]))
         log.close(df)
         b.events.append(events(df, source="csc", event_type=etype,
                                event_id=f"csc:{etype}:" + df[id_col], record_id="csc:" + df[person],
@@ -445,22 +444,18 @@ def _factor_codes(value: str) -> str | None:
     return ",".join(codes) or None
 
 
-def _factors(b: Build, folder: Path) -> pd.Series:
+def _factors(b: Build, folder: Path, assessments: pd.Series) -> pd.Series:
+    """Factor codes by assessment id, for the assessments kept (ssd_assessment_factors)."""
     path = find_file(folder, "ssd_assessment_factors")
     if path is None:
         return pd.Series(dtype=object)
-    assessments = find_file(folder, "ssd_cin_assessments")
-    ids = read_table(assessments, ["cina_assessment_id"])["cina_assessment_id"] \
-        if assessments is not None else []
     df, log = b.open("csc", path, ["cinf_assessment_id", "cinf_assessment_factors_json"],
                      ["cinf_table_id"])
     df = log.missing(df, ["cinf_assessment_id"])
-    df = log.quarantine(df, ~among(df["cinf_assessment_id"], ids), "cinf_assessment_id",
-                        "assessment not in ssd_cin_assessments")
+    df = log.quarantine(df, ~among(df["cinf_assessment_id"], assessments), "cinf_assessment_id",
+                        "assessment not kept from ssd_cin_assessments")
     log.close(df)
-    uniq = pd.Series(pd.unique(df["cinf_assessment_factors_json"]))
-    codes = df["cinf_assessment_factors_json"].map(
-        pd.Series(uniq.map(_factor_codes).to_numpy(), index=uniq.to_numpy()))
+    codes = by_value(df["cinf_assessment_factors_json"], lambda u: u.map(_factor_codes))
     joined = codes.dropna().groupby(df.loc[codes.notna(), "cinf_assessment_id"]).agg(",".join)
     return joined.map(lambda s: ",".join(dict.fromkeys(s.split(","))))
 

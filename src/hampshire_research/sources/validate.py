@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ProjectError
 from ..params import SiteParams
 from . import readers
-from .checks import FileLog, _concat
+from .checks import FileLog, issues_frame
 from .schemas import SCHEMAS, conform, empty, read_parquet, write_parquet
 
 REPORT_COLUMNS = ["source", "file", "read", "kept", "flagged", "quarantined", "flag_reasons",
@@ -102,7 +102,7 @@ def validate_site(params: SiteParams, data_dir: Path, out_dir: Path) -> pd.DataF
         rep.to_csv(tmp / "validation_report.csv", index=False, lineterminator="\n")
         for name, parts in (("quarantine", [log.quarantined for log in b.logs]),
                             ("flags", [log.flagged for log in b.logs])):
-            df = _concat([p for p in parts if len(p)])
+            df = issues_frame([p for p in parts if len(p)])
             df["line"] = pd.array(df["line"], dtype="Int64")
             df = df.sort_values(["file", "row", "field"], kind="stable").reset_index(drop=True)
             write_parquet(df, tmp / f"{name}.parquet")
