@@ -120,3 +120,61 @@ def test_cin_census_records_are_never_lost(tmp_path_factory, children):
     assert by_part["CINdetails"].kept == kept_cins
     assert by_part["Assessments"].kept == kept_cins
     assert (events["event_type"] == "referral").sum() == kept_cins
+
+
+PUPIL_HEADER = ["UPN", "Surname", "Forename", "DOB", "Sex", "FSMeligible", "SENprovision",
+                "NCyearActual", "URN", "Postcode"]
+PUPIL_KINDS = ["ok", "ok", "missing_upn", "bad_dob", "duplicate", "bad_check_letter"]
+ATTENDANCE_KINDS = ["ok", "ok", "orphan", "bad_sessions", "duplicate"]
+
+
+def _upn(i: int) -> str:
+    body = f"850200115{i:03d}"
+    total = sum(int(c) * w for c, w in zip(body, range(2, 14)))
+    return "ABCDEFGHJKLMNPQRTUVWXYZ"[total % 23] + body
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pupils=st.lists(st.sampled_from(PUPIL_KINDS), max_size=25),
+       attendance=st.lists(st.sampled_from(ATTENDANCE_KINDS), max_size=25))
+def test_school_census_rows_are_never_lost(tmp_path_factory, pupils, attendance):
+    pupils, attendance = ["ok", *pupils], ["ok", *attendance]
+    site = tmp_path_factory.mktemp("site")
+    term = site / "school_census" / "2021-22" / "autumn"
+    term.mkdir(parents=True)
+    rows = []
+    for i, kind in enumerate(pupils):
+        upn = {"missing_upn": "", "duplicate": _upn(0)}.get(kind, _upn(i))
+        if kind == "bad_check_letter":
+            upn = ("B" if upn[0] != "B" else "C") + upn[1:]
+        dob = "30/02/2011" if kind == "bad_dob" else "03/05/2011"
+        rows.append([upn, "Smith", "Amy", dob, "F", "true", "N", "6", "116001", "SO23 8AA"])
+    with open(term / "pupils.csv", "w", newline="") as f:
+        csv.writer(f).writerows([PUPIL_HEADER, *rows])
+    kept_upns = {r[0] for r, k in zip(rows, pupils) if k not in ("missing_upn", "bad_dob")}
+    att = []
+    for i, kind in enumerate(attendance):
+        upn = _upn(0) if kind == "duplicate" else rows[i % len(rows)][0]
+        if kind == "orphan":
+            upn = _upn(900 + i)
+        sessions = "12.5" if kind == "bad_sessions" else "120"
+        att.append([upn, "116001", sessions, "3", "1"])
+    with open(term / "attendance.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["UPN", "URN", "SessionsPossible", "SessionsAuthorised",
+                                  "SessionsUnauthorised"], *att])
+
+    b = readers.Build(data_dir=site, params=PARAMS)
+    readers.read_school_census(b)
+    for log in b.logs:
+        assert log.read == log.kept + len(log.quarantined)
+        assert log.quarantined["reason"].str.len().gt(0).all()
+    pupil_log, att_log = b.logs
+    assert pupil_log.read == len(pupils)
+    assert pupil_log.flagged["reason"].eq("UPN check letter fails").sum() == \
+        pupils.count("bad_check_letter")
+    terms = b.school_terms[0]
+    assert len(terms) == pupil_log.kept
+    assert set(terms["record_id"].str.removeprefix("school_census:")) == kept_upns
+    assert att_log.read == len(attendance)
+    assert terms["sessions_possible"].notna().sum() == att_log.kept
