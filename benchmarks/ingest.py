@@ -20,7 +20,6 @@ from pathlib import Path
 from hampshire_research.params import load_site
 from hampshire_research.sources import format_report, validate_site
 
-
 GENERATE = """
 import sys
 from pathlib import Path

@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from hampshire_research.errors import ProjectError
-from hampshire_research.sources.checks import (nhs_check, parse_dates, postcode, sex_code,
-                                               upn_check, yes_no)
+from hampshire_research.sources.checks import nhs_check, parse_dates, postcode, sex_code, upn_check, yes_no
 from hampshire_research.sources.pseudonymise import KEY_ENV, pseudonymise_tables, tokens
 
 

@@ -11,8 +11,13 @@ import pandas as pd
 import pytest
 
 from hampshire_research.params import load_site
-from hampshire_research.sources import (build_canonical, format_report, is_synthetic,
-                                        load_canonical, validate_site)
+from hampshire_research.sources import (
+    build_canonical,
+    format_report,
+    is_synthetic,
+    load_canonical,
+    validate_site,
+)
 
 TINY = Path(__file__).parent / "fixtures" / "sources" / "tiny_site"
 

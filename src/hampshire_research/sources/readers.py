@@ -22,8 +22,17 @@ import pyarrow.compute as pc
 from ..errors import ProjectError
 from ..params import SiteParams
 from .canon import events, identity
-from .checks import (FileLog, among, blank_to_na, by_value, int_array, lookup, normalise_id,
-                     whole_number, yes_no)
+from .checks import (
+    FileLog,
+    among,
+    blank_to_na,
+    by_value,
+    int_array,
+    lookup,
+    normalise_id,
+    whole_number,
+    yes_no,
+)
 from .cin_xml import read_cin_census
 from .districts import district_of
 from .schemas import TERMS, typed
