@@ -6,7 +6,14 @@ import pandas as pd
 import pytest
 
 from hampshire_research.errors import ProjectError
-from hampshire_research.sources.checks import nhs_check, parse_dates, postcode, sex_code, upn_check, yes_no
+from hampshire_research.sources.checks import (
+    nhs_check,
+    parse_dates,
+    postcode,
+    sex_code,
+    upn_check,
+    yes_no,
+)
 from hampshire_research.sources.pseudonymise import KEY_ENV, pseudonymise_tables, tokens
 
 
@@ -72,7 +79,8 @@ def test_same_person_same_token_after_normalising(monkeypatch):
 
 def test_pseudonymised_tables_still_join(monkeypatch):
     monkeypatch.setenv(KEY_ENV, "a-test-key-of-some-length")
-    persons = pd.DataFrame({"record_id": ["csc:P1", "early_help:E1"], "source": ["csc", "early_help"],
+    persons = pd.DataFrame({"record_id": ["csc:P1", "early_help:E1"],
+                            "source": ["csc", "early_help"],
                             "first_name": ["Amy", "amy"], "surname": ["Smith", "Smith"],
                             "dob": pd.to_datetime(["2011-05-03", "2011-05-03"]),
                             "sex": ["F", "F"], "postcode": ["SO23 8AA", "SO238AA"],
