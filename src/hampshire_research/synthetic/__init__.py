@@ -174,7 +174,7 @@ def _referral_details(params, pop, sch, ref, rng) -> dict:
     draws = rng.choice(len(fcodes), (n, 4), p=fp)
     k = rng.integers(1, 5, n)
     factors = np.array([",".join(sorted(set(fcodes[d[:m]]))) for d, m in zip(draws, k)], dtype=object)
-    factors = np.where((ref.outcome == "close_nfa") & (rng.random(n) < 0.3), "21", factors)
+    factors = np.where((ref.close_reason == "RC8") & (rng.random(n) < 0.3), "21", factors)
     cat = np.array(CATEGORIES[0], dtype=object)[rng.choice(len(CATEGORIES[0]), n, p=CATEGORIES[1])]
     # ICPC target: 15 working days after the strategy discussion (S47 start)
     target = np.where(ref.s47_start < BIG, ref.s47_start + 21, BIG)
@@ -276,10 +276,18 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
     care_kids = set(in_care["child"].tolist())
     n = len(notes)
     gold_pick = rng.random(n) < settings.voice_gold_share
-    carers = np.where(rng.random(n) < 0.78, "Mum", "Dad").astype(object)
+    fam = pop.family[notes["child"].to_numpy()]
+    mum = rng.random(n) < 0.78
+    mum |= pop.father_forename[fam] == ""
+    carers = np.where(mum, "Mum", "Dad").astype(object)
+    # parents are named in a quarter of notes (first names only)
+    named = rng.random(n) < 0.25
+    carers[named] = np.where(mum[named], pop.mother_forename[fam[named]], pop.father_forename[fam[named]])
+    carer_female = mum.copy()
     in_care_note = (notes["type"] == "cla_review").to_numpy() & notes["child"].isin(care_kids).to_numpy()
     carers[in_care_note] = np.array(["the foster carer", "the carer", "the key worker"],
                                     dtype=object)[rng.integers(0, 3, in_care_note.sum())]
+    carer_female[in_care_note] = True
     nans = np.array(NAN_NAMES, dtype=object)[rng.integers(0, len(NAN_NAMES), n)]
     srcs = np.array(["the school", "the police", "the health visitor", "Mum", "the GP",
                      "a neighbour", "the DSL"], dtype=object)[rng.integers(0, 7, n)]
@@ -288,7 +296,7 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
     for i, (ch, t, seen, alone) in enumerate(zip(notes["child"].tolist(), notes["type"].tolist(),
                                                  notes["seen"].tolist(), notes["alone"].tolist())):
         ctx = NoteContext(child=pop.forename[ch], sex=pop.sex[ch], age=ages[i], carer=carers[i],
-                          nan=nans[i], src=srcs[i])
+                          nan=nans[i], src=srcs[i], carer_female=bool(carer_female[i]))
         text, segs = grammar.note(ctx, t, seen, alone)
         texts.append(text)
         authors.append(AUTHORS[t][int(author_u[i] * len(AUTHORS[t]))])

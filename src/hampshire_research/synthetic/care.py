@@ -107,6 +107,8 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
             elif kind == "A":
                 cur_ls = code
                 place = "A4" if r[k, 8] < 0.5 else "A6"
+            if place in ("S1", "K1") and (t - pop.dob[c]) / YEAR < 8:
+                place = "U4"  # residential schools and secure homes are for older children
             rows.append([t, kind, cur_ls, place])
             last_t = t
         # a special guardianship order ends a foster placement (rule 516): else returned home

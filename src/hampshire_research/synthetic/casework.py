@@ -292,8 +292,13 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     corr = expected / max(got, 1) / (1 + q * 0.85)
     corr = min(corr, 1.6)
     k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0))
-    # one more step: match the total to the calibrated rate now that re-referrals are in
-    corr = min(corr * expected / max((t2 >= win.start).sum(), 1), 1.6)
+    # one more step: match each age band's rate now that re-referrals are in
+    kept_band = band_of(((t2 - pop.dob[child[s2]]) / YEAR).astype(np.int64))
+    in_w = t >= win.start
+    corr_b = np.array([min(corr * p0[in_w & (band == b)].sum()
+                           / max(((t2 >= win.start) & (kept_band == b)).sum(), 1), 1.6)
+                       for b in range(len(BANDS))])
+    corr = corr_b[band]
     k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0))
 
     src_child = child[s2]

@@ -240,6 +240,7 @@ class NoteContext:
     carer: str      # "Mum", "Dad", "Nan", a foster carer's name...
     nan: str
     src: str
+    carer_female: bool = True
 
 
 def _pron(sex: str) -> dict:
@@ -298,7 +299,7 @@ class Grammar:
         p = _pron(ctx.sex)
         values = _Parts(self, dict(child=ctx.child, carer=ctx.carer,
                                    carer_cap=ctx.carer[:1].upper() + ctx.carer[1:], nan=ctx.nan,
-                                   src=ctx.src, ppos="her" if ctx.carer in ("Mum", "Nan") else "his",
+                                   src=ctx.src, ppos="her" if ctx.carer_female else "his",
                                    **p))
         values.update(kw)
         for _ in range(3):  # nested parts
@@ -361,14 +362,16 @@ class Grammar:
         return self._cap(text), "W.CYP", "F.NV", ""
 
     def parent_voice(self, ctx):
-        who = ctx.carer if ctx.carer in ("Mum", "Dad") else self.pick(["Mum", "Dad"])
+        parent = not ctx.carer.startswith("the ")
+        who = ctx.carer if parent else self.pick(["Mum", "Dad"])
+        female = ctx.carer_female if parent else who == "Mum"
         r = self.rng.random()
         if r < 0.3:
             q = self.pick(PARENT_QUOTES)
             return self.fill(self.pick(['{w} said, "{q}."', '"{q}," {w} told me.', '{w} told me: "{q}."']),
                              ctx, w=who, q=self._cap(q)), "W.PAR", "F.DQ", ""
         if r < 0.7:
-            line = self.fill(self.pick(PARENT_REPORTED), ctx, psub="she" if who == "Mum" else "he")
+            line = self.fill(self.pick(PARENT_REPORTED), ctx, psub="she" if female else "he")
             return f"{who} {self.pick(REPORT_VERBS)} {line}.", "W.PAR", "F.RS", ""
         if r < 0.85:
             return f"{who} {self.fill(self.pick(PARENT_WF), ctx)}.", "W.PAR", "F.WF", ""

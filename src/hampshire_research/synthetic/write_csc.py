@@ -53,15 +53,22 @@ def assign_ids(pop: Population, ref: Referrals, noise, rng: np.random.Generator)
     main_id = np.empty(pop.n, dtype=object)
     nums = 100000 + rng.choice(900000, size=kids.size * 2, replace=False)
     main_id[kids] = nums[:kids.size].astype(str)
+    # a duplicate record is opened at a later contact: records after a child's first go to it
     dup = rng.random(kids.size) < noise.duplicate_person
     dup_id = np.full(pop.n, "", dtype=object)
     dup_id[kids[dup]] = nums[kids.size:kids.size + dup.sum()].astype(str)
-
-    def pick(child):
-        use_dup = (dup_id[child] != "") & (rng.random(child.size) < 0.5)
-        return np.where(use_dup, dup_id[child], main_id[child])
-
-    por, poc = pick(ref.child), pick(ref.contacts_child)
+    child = np.concatenate([ref.child, ref.contacts_child])
+    when = np.concatenate([ref.date, ref.contacts_date])
+    order = np.lexsort((np.arange(child.size), when, child))
+    c_sorted = child[order]
+    start = np.r_[True, c_sorted[1:] != c_sorted[:-1]]
+    group_start = np.maximum.accumulate(np.where(start, np.arange(child.size), 0))
+    rank = np.empty(child.size, dtype=np.int64)
+    rank[order] = np.arange(child.size) - group_start
+    count = np.bincount(child, minlength=pop.n)[child]
+    use_dup = (dup_id[child] != "") & (rank > 0) & ((rng.random(child.size) < 0.7) | (rank == count - 1))
+    ids_all = np.where(use_dup, dup_id[child], main_id[child])
+    por, poc = ids_all[:ref.child.size], ids_all[ref.child.size:]
     first = pd.concat([pd.DataFrame({"pid": por, "child": ref.child, "d": ref.date}),
                        pd.DataFrame({"pid": poc, "child": ref.contacts_child,
                                      "d": ref.contacts_date})])
@@ -156,7 +163,7 @@ def write_csc(out: Path, pop: Population, sch: Schooling, ref: Referrals, ids: C
     contacts["cont_contact_date"] = iso(contacts["d"].to_numpy())
     contacts["cont_contact_source_code"] = contacts["src"]
     contacts["cont_contact_source_desc"] = contacts["src"].map(SOURCE_DESC)
-    contacts["cont_contact_outcome_json"] = [_json({"OUTCOME": o}) for o in contacts["outcome"]]
+    contacts["cont_contact_outcome_json"] = '{"OUTCOME":"' + contacts["outcome"] + '"}'
     extra["contacts"] = contacts
     files.append(write_csv(contacts[["cont_contact_id", "cont_person_id", "cont_contact_date",
                                      "cont_contact_source_code", "cont_contact_source_desc",
@@ -166,7 +173,7 @@ def write_csc(out: Path, pop: Population, sch: Schooling, ref: Referrals, ids: C
     need = extra["primary_need"]
     worker = rng.integers(100, 999, n_r).astype(str)
     team = np.array(TEAMS, dtype=object)[rng.integers(0, 3, n_r)]
-    outcome_json = [_json({"NFA": bool(a), "ASSESSMENT": not a}) for a in ref.nfa]
+    outcome_json = np.where(ref.nfa, '{"ASSESSMENT":false,"NFA":true}', '{"ASSESSMENT":true,"NFA":false}')
     cine = pd.DataFrame({
         "cine_referral_id": ids.ref_id, "cine_person_id": ids.person_of_ref,
         "cine_referral_date": iso(ref.date), "cine_cin_primary_need_code": need,

@@ -27,14 +27,27 @@ def _format(days, upto, dayfirst: bool) -> np.ndarray:
     bad = days >= MISSING_AFTER
     if upto is not None:
         bad |= days > upto
-    # few distinct days: format each once
-    uniq, inv = np.unique(np.where(bad, 0, days), return_inverse=True)
-    text = to_date(uniq).astype(str)
+    # few distinct days: format each day of the range once, then look up
+    good = np.where(bad, 0, days)
+    if good.size == 0:
+        return np.empty(0, dtype=object)
+    lo = int(good[~bad].min()) if (~bad).any() else 0
+    hi = int(good[~bad].max()) if (~bad).any() else 0
+    text = to_date(np.arange(lo, hi + 1)).astype(str)
     if dayfirst:
         text = np.array([f"{x[8:10]}/{x[5:7]}/{x[:4]}" for x in text])
-    out = text.astype(object)[inv.reshape(-1)]
+    out = text.astype(object)[np.clip(good - lo, 0, hi - lo)]
     out[bad] = ""
     return out
+
+
+def _int_text(v: np.ndarray) -> np.ndarray:
+    """Integers as text, through a lookup table when their range is small."""
+    if v.size and v.dtype.kind in "iu":
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < 2_000_000:
+            return np.arange(lo, hi + 1).astype(str).astype(object)[v - lo]
+    return v.astype("U").astype(object)
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
@@ -46,7 +59,7 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
         for c in df.columns:
             v = df[c].to_numpy()
             if v.dtype != object:
-                v = v.astype("U").astype(object)
+                v = _int_text(v)
             joined = "\x00".join(v)
             if any(ch in joined for ch in ',"\n\r'):
                 raise ValueError
