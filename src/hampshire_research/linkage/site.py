@@ -17,13 +17,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..errors import ProjectError
 from ..params import SiteParams
 from ..paths import derived_dir
 from ..sources.schemas import EVENT_TYPES, read_parquet
-from .model import IDENTITY, score
+from .model import DUCKDB_MEMORY, IDENTITY, score
 from .quality import cluster, evaluate, tradeoff
 
 DEFAULT_THRESHOLD = 0.95
@@ -84,12 +83,14 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
 
     truth_path = Path(truth) if truth else params.data_path / "truth" / "linkage_key.csv"
     truth_df = _read_truth(truth_path)
-    events_with_child = timeline(events, record_map)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n_events, orphans = timeline(events, record_map, out_dir / "timeline.parquet")
     tables = {
         "record_map": record_map,
         "single_view": single_view(persons, events, record_map),
         "clerical_review": clerical_review(scored.pairs, record_map, scored.comparisons,
-                                           threshold, scored.records),
+                                           threshold, persons),
         "pairs": scored.pairs[["record_id_l", "record_id_r", "source_l", "source_r",
                                "match_weight", "match_probability"]],
         "match_weights": scored.weight_histogram,
@@ -106,16 +107,13 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
         "links": int((scored.pairs["match_probability"] >= threshold).sum()),
         "children": int(record_map["child_id"].nunique()),
         "clerical_review_pairs": int(len(tables["clerical_review"])),
-        "events": events_with_child.num_rows,
-        "events_without_person": events_with_child["child_id"].null_count,
+        "events": n_events,
+        "events_without_person": orphans,
         "quality": evaluate(record_map, truth_df) if truth_df is not None else None,
         "truth": str(truth_path) if truth_df is not None else None,
     }
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_parquet(out_dir / f"{name}.parquet", index=False)
-    pq.write_table(events_with_child, out_dir / "timeline.parquet")
     tables["clerical_review"].to_csv(out_dir / "clerical_review.csv", index=False)
     (out_dir / "model.json").write_text(json.dumps(scored.model, indent=1, sort_keys=True,
                                                    default=str))
@@ -162,11 +160,15 @@ def load_linked(out_dir: Path) -> dict[str, pd.DataFrame]:
     return {t: read_parquet(out_dir / f"{t}.parquet") for t in TABLES}
 
 
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
 def _connect(persons: pd.DataFrame | None, events: pd.DataFrame | Path,
              record_map: pd.DataFrame) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with persons, events (a frame or the canonical parquet file) and
     the record map: grouping and sorting millions of events is much quicker there."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
 
     def arrow(df: pd.DataFrame) -> pa.Table:  # DuckDB scans Arrow far faster than objects
         return pa.Table.from_pandas(df, preserve_index=False)
@@ -177,7 +179,7 @@ def _connect(persons: pd.DataFrame | None, events: pd.DataFrame | Path,
     if isinstance(events, pd.DataFrame):
         con.register("events", arrow(events))
     else:
-        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{events}')")
+        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{_quote(events)}')")
     return con
 
 
@@ -240,14 +242,19 @@ def single_view(persons: pd.DataFrame, events: pd.DataFrame | Path,
     return view
 
 
-def timeline(events: pd.DataFrame | Path, record_map: pd.DataFrame) -> pa.Table:
-    """Every event with its child_id (empty when the event's record has no person row)."""
+def timeline(events: pd.DataFrame | Path, record_map: pd.DataFrame,
+             out: Path) -> tuple[int, int]:
+    """Write every event with its child_id (empty when the event's record has no person row)
+    to `out`, straight from DuckDB; return the counts of events and of events without one."""
     con = _connect(None, events, record_map)
-    out = con.sql("""SELECT e.*, m.child_id FROM events e LEFT JOIN record_map m
-                     USING (record_id)
-                     ORDER BY m.child_id NULLS LAST, e.start_date, e.event_id""").arrow()
+    con.execute(f"""COPY (SELECT e.*, m.child_id FROM events e LEFT JOIN record_map m
+                         USING (record_id)
+                         ORDER BY m.child_id NULLS LAST, e.start_date, e.event_id)
+                    TO '{_quote(out)}' (FORMAT parquet)""")
+    n, orphans = con.sql(f"SELECT count(*), count(*) - count(child_id) "
+                         f"FROM read_parquet('{_quote(out)}')").fetchall()[0]
     con.close()
-    return out.read_all() if hasattr(out, "read_all") else out
+    return int(n), int(orphans)
 
 
 def _weight(p: float) -> float:
@@ -256,11 +263,11 @@ def _weight(p: float) -> float:
 
 def clerical_review(pairs: pd.DataFrame, record_map: pd.DataFrame, levels: list[dict],
                     threshold: float, records: pd.DataFrame) -> pd.DataFrame:
-    """Pairs near the threshold, closest first, with both records' values (as compared) and
-    what each comparison found and weighed."""
+    """Pairs near the threshold, closest first, with both records' values (as the sources hold
+    them) and what each comparison found and weighed."""
     w = _weight(threshold)
     near = pairs[(pairs["match_weight"] - w).abs() <= REVIEW_BAND_BITS].copy()
-    values = records.set_index("unique_id")
+    values = records.set_index("record_id")
     for side in ("l", "r"):
         got = values.reindex(near[f"record_id_{side}"].to_numpy())
         for col in values.columns.drop("source"):
