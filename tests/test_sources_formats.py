@@ -146,3 +146,17 @@ def test_windows_1252_found_only_late_in_a_big_file(tmp_path):
     path.write_bytes((EH_HEADER + rows + EH_ROW.replace("EP1", "EP_last")).encode("cp1252"))
     df = read_table(path, EH_COLUMNS, ["Forename"])
     assert len(df) == 20_001 and df["Forename"].iloc[-1] == "Zoë"
+
+
+@pytest.mark.parametrize("text, rows", [
+    ("UPN,URN,UPN\nA,1,B\n", [("A", "1")]),           # a repeated header: the first is used
+    ("UPN,URN,\nA,1,\n", [("A", "1")]),               # a trailing delimiter on every line
+    ('"UPN";"URN"\r\n"A";"1"\r\n', [("A", "1")]),     # quoted headers, semicolons, CRLF
+    ("\n\nUPN,URN\nA,1\n", [("A", "1")]),             # blank lines before the header
+    ("UPN,URN\n", []),                                # a header and no rows: nothing to read
+])
+def test_csv_shapes_seen_in_exports(tmp_path, text, rows):
+    path = tmp_path / "x.csv"
+    path.write_text(text)
+    df = read_table(path, ["UPN", "URN"])
+    assert list(zip(df["UPN"], df["URN"])) == rows

@@ -162,12 +162,23 @@ def _choose_delimiter(path: Path, text: str, required: list[str], optional: list
     return consistent[0], tried[consistent[0]][1]
 
 
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique the way pandas does (UPN, UPN.1): the first one is used."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        out.append(name if n == 0 else f"{name}.{n}")
+    return out
+
+
 def _parse_csv(path: Path, head: str, sep: str, encoding: str) -> pd.DataFrame:
     """Every column as text, read by pyarrow straight from the file; a row with the wrong
     number of fields is an error naming its line."""
     lines = head.splitlines()
     blank = next(i for i, line in enumerate(lines) if line.strip())
-    header = next(csv.reader([lines[blank]], delimiter=sep))
+    header = _unique(next(csv.reader([lines[blank]], delimiter=sep)))
     bad: list[str] = []
 
     def on_bad_row(row) -> str:
@@ -176,8 +187,8 @@ def _parse_csv(path: Path, head: str, sep: str, encoding: str) -> pd.DataFrame:
 
     def read(enc: str) -> pyarrow.Table:
         return pacsv.read_csv(
-            path, read_options=pacsv.ReadOptions(encoding=enc, skip_rows=blank,
-                                                 block_size=1 << 24),
+            path, read_options=pacsv.ReadOptions(encoding=enc, skip_rows=blank + 1,
+                                                 column_names=header, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True,
                                              invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
