@@ -52,3 +52,20 @@ def test_england_figures_carry_their_sources():
     eng = compare.england()
     assert eng["cla_per_10k"]["value"] == 67
     assert all("source" in v for v in eng.values())
+
+
+def test_crosstab_shares_reads_a_two_way_table_with_totals():
+    t = pd.DataFrame({"route": ["NFA", "CIN plan", "CP plan", "Total"],
+                      "Before": ["30", "10", "c", "43"], "Total": ["60", "30", "c", "100"]})
+    out = compare.crosstab_shares(t, "route")
+    assert out["pct"].tolist() == [60.0, 30.0, "c"]
+    assert out["count"].tolist() == ["60", "30", "c"]
+
+
+def test_proportion_difference_has_a_newcombe_interval_and_keeps_suppression():
+    t = pd.DataFrame({"site": ["a", "b", "a", "b"], "stage": ["CIN", "CIN", "CP", "CP"],
+                      "n": ["80", "60", "c", "40"], "records": ["100", "100", "50", "50"]})
+    out = compare.proportion_difference(t, "stage", "n", "records", "a", "b").set_index("stage")
+    assert out.loc["CIN", "difference_pp"] == 20.0
+    assert 0 < out.loc["CIN", "ci_lower"] < 20 < out.loc["CIN", "ci_upper"] < 40
+    assert out.loc["CP", "difference_pp"] == "c"

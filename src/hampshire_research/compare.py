@@ -71,6 +71,27 @@ def rate_ratio(table: pd.DataFrame, keys: list[str], a: str, b: str, events: str
     return out
 
 
+def proportion_difference(table: pd.DataFrame, key: str, n: str, total: str, a: str, b: str
+                          ) -> pd.DataFrame:
+    """Difference in percentage points between two sites of a proportion n / total per key
+    (each row its own denominator), with a 95% Newcombe interval."""
+    rows = []
+    for level, g in table.groupby(key, sort=False):
+        row = {key: level, "difference_pp": SUPPRESSED, "ci_lower": SUPPRESSED,
+               "ci_upper": SUPPRESSED}
+        ga, gb = g[g.site == a], g[g.site == b]
+        if len(ga) and len(gb):
+            ka, na, kb, nb = (_num(x[c]).iloc[0] for x, c in
+                              [(ga, n), (ga, total), (gb, n), (gb, total)])
+            if not any(pd.isna(v) for v in (ka, na, kb, nb)) and na and nb:
+                lo, hi = confint_proportions_2indep(ka, na, kb, nb, method="newcomb",
+                                                    compare="diff")
+                row.update({"difference_pp": round(100 * (ka / na - kb / nb), 1),
+                            "ci_lower": round(100 * lo, 1), "ci_upper": round(100 * hi, 1)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _total(rows: pd.DataFrame, count: str, pct: str) -> float:
     """A breakdown's total from its published rows: count / share on any row showing both
     (suppressed rows hide their counts, so summing the shown counts would undercount)."""
@@ -166,3 +187,14 @@ def plot_rates(table: pd.DataFrame, x: str, names: dict[str, str], title: str, x
     ax.set(title=title, xlabel=xlabel, ylabel="Rate per 10,000 child-years")
     ax.legend()
     return fig
+
+
+def crosstab_shares(table: pd.DataFrame, key: str, column: str = "Total") -> pd.DataFrame:
+    """Rows of a published two-way table (with a Total row) as counts and % of the total."""
+    body = table[table[key] != disclosure.TOTAL]
+    total = _num(table.loc[table[key] == disclosure.TOTAL, column]).iloc[0]
+    counts = _num(body[column])
+    out = body[[key, "site"]].copy() if "site" in body else body[[key]].copy()
+    out["count"] = body[column].values
+    out["pct"] = (100 * counts / total).round(1).astype(object).where(counts.notna(), SUPPRESSED)
+    return out
