@@ -381,12 +381,13 @@ def _collect(db_api, backend: str, pred) -> tuple[pd.DataFrame, pd.DataFrame, in
     """The kept pairs as pandas (rounded, so both engines give the same bytes) and a histogram
     of the match weights of every candidate pair."""
     name = pred.physical_name
-    wanted = [c for c in pred.columns_escaped if c.strip('"').startswith(("gamma_", "mw_"))]
+    wanted = [c for c in pred.columns_escaped if c.strip('"`').startswith(("gamma_", "mw_"))]
     hist_sql = (f"SELECT CAST(floor(match_weight) AS INTEGER) AS match_weight_bin, "
                 f"COUNT(*) AS pairs FROM {name} GROUP BY 1 ORDER BY 1")
-    keep_sql = (f"SELECT unique_id_l AS record_id_l, unique_id_r AS record_id_r, source_l, "
-                f"source_r, match_weight, match_probability, {', '.join(wanted)} "
-                f"FROM {name} WHERE match_probability >= {KEEP_PAIRS_FROM}")
+    cols = ["unique_id_l AS record_id_l", "unique_id_r AS record_id_r", "source_l", "source_r",
+            "match_weight", "match_probability", *wanted]
+    keep_sql = (f"SELECT {', '.join(cols)} FROM {name} "
+                f"WHERE match_probability >= {KEEP_PAIRS_FROM}")
     if backend == "spark":
         spark = db_api.spark
         hist = spark.sql(hist_sql).toPandas()
