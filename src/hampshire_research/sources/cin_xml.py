@@ -107,9 +107,10 @@ def _frame(records: list[dict], cols: list[str]) -> pd.DataFrame:
 
 def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, pd.DataFrame]:
     """(logs, persons, events) from one CIN census XML file."""
-    raw_head = path.read_bytes()[:4096] if path.is_file() else b""
     if not path.is_file():
         raise ProjectError("file not found", path=path)
+    with open(path, "rb") as f:
+        raw_head = f.read(4096)
     if not raw_head.strip():
         raise ProjectError("file is empty", path=path)
     if not raw_head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
