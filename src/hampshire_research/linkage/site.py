@@ -271,7 +271,10 @@ def clerical_review(pairs: pd.DataFrame, record_map: pd.DataFrame, levels: list[
     for side in ("l", "r"):
         got = values.reindex(near[f"record_id_{side}"].to_numpy())
         for col in values.columns.drop("source"):
-            near[f"{col}_{side}"] = got[col].to_numpy()
+            v = got[col]
+            if pd.api.types.is_datetime64_any_dtype(v):
+                v = v.dt.strftime("%Y-%m-%d")
+            near[f"{col}_{side}"] = v.to_numpy()
     child = record_map.set_index("record_id")["child_id"]
     out = pd.DataFrame({
         "record_id_l": near["record_id_l"], "source_l": near["source_l"],
