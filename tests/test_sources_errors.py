@@ -132,3 +132,15 @@ def test_one_column_file_needs_no_delimiter(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("UPN\nG850200115001\n")
     assert read_table(path, ["UPN"])["UPN"].tolist() == ["G850200115001"]
+
+
+def test_binary_file_with_a_cin_census_name(site, tmp_path):
+    (site / CIN).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    e = _fails(site, tmp_path)
+    assert "not an XML file" in str(e) and e.path == site / CIN
+
+
+def test_empty_cin_census_file(site, tmp_path):
+    (site / CIN).write_bytes(b"")
+    e = _fails(site, tmp_path)
+    assert "file is empty" in str(e) and e.path == site / CIN
