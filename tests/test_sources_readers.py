@@ -177,3 +177,14 @@ def test_north_yorkshire_districts_by_outcode(tmp_path):
     row = terms[(terms["term"] == "autumn") & (terms["postcode"] == "HG1 2AB")]
     assert row["district"].tolist() == ["Harrogate"]
     assert terms.loc[terms["postcode"] != "HG1 2AB", "district"].isna().all()
+
+
+def test_a_file_no_reader_takes_is_reported(hampshire, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(TINY, site)
+    (site / "csc/ssd_cla_placement.csv").write_text("clap_cla_placement_id\nPL1\n")
+    report = validate_site(hampshire, site, tmp_path / "out")
+    row = _row(report, "csc/ssd_cla_placement.csv")
+    assert (row["read"], row["note"]) == (0, "not read: no reader for this file")
+    assert "note: not read: no reader for this file" in format_report(report)
+    assert report["note"].fillna("").ne("").sum() == 1

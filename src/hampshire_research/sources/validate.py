@@ -22,7 +22,9 @@ from .checks import FileLog, issues_frame
 from .schemas import SCHEMAS, conform, empty, read_parquet, write_parquet
 
 REPORT_COLUMNS = ["source", "file", "read", "kept", "flagged", "quarantined", "flag_reasons",
-                  "quarantine_reasons"]
+                  "quarantine_reasons", "note"]
+SOURCE_FOLDERS = ["school_census", "early_help", "csc", "cin_census", "ssda903", "case_notes"]
+DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xml"}
 
 
 def is_synthetic(data_dir: Path) -> bool:
@@ -64,15 +66,26 @@ def build_canonical(params: SiteParams, data_dir: Path) -> tuple[dict[str, pd.Da
     return dict(_tables(b)), b.logs
 
 
-def report(logs: list[FileLog]) -> pd.DataFrame:
-    """One row per file (per record type for XML): read, kept, flagged and quarantined."""
+def report(logs: list[FileLog], data_dir: Path | None = None) -> pd.DataFrame:
+    """One row per file (per record type for XML): read, kept, flagged and quarantined; and a
+    row for each data file in a source folder that no reader takes (so it is seen, not lost)."""
     rows = []
     for log in logs:
         q, f = log.quarantined, log.flagged
         rows.append({
             "source": log.source, "file": log.file, "read": log.read, "kept": log.kept,
             "flagged": f["row"].nunique(), "quarantined": len(q),
-            "flag_reasons": _reasons(f), "quarantine_reasons": _reasons(q)})
+            "flag_reasons": _reasons(f), "quarantine_reasons": _reasons(q), "note": ""})
+    if data_dir is not None:
+        read = {log.file.split("#")[0] for log in logs}
+        for folder in SOURCE_FOLDERS:
+            for p in sorted((Path(data_dir) / folder).rglob("*")):
+                rel = p.relative_to(data_dir).as_posix()
+                if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and rel not in read:
+                    rows.append({"source": folder, "file": rel, "read": 0, "kept": 0,
+                                 "flagged": 0, "quarantined": 0, "flag_reasons": "",
+                                 "quarantine_reasons": "",
+                                 "note": "not read: no reader for this file"})
     df = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     if (df["read"] != df["kept"] + df["quarantined"]).any():
         raise ProjectError("row accounting failed: read != kept + quarantined (a bug)")
@@ -91,7 +104,7 @@ def validate_site(params: SiteParams, data_dir: Path, out_dir: Path) -> pd.DataF
     flags.parquet from a site's raw files; return the report."""
     out_dir = Path(out_dir)
     b = _read_all(params, data_dir)
-    rep = report(b.logs)
+    rep = report(b.logs, Path(data_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".validate-", dir=out_dir))
     try:
@@ -141,10 +154,10 @@ def format_report(report_df: pd.DataFrame) -> str:
              f"\nall files: read {total['read']:,}, kept {total['kept']:,} "
              f"({total['flagged']:,} with a flag), quarantined {total['quarantined']:,}"]
     for _, r in report_df.iterrows():
-        if r["flag_reasons"] or r["quarantine_reasons"]:
+        if r["flag_reasons"] or r["quarantine_reasons"] or r["note"]:
             lines.append(f"\n{r['file']}")
-            if r["flag_reasons"]:
-                lines.append(f"  flagged: {r['flag_reasons']}")
-            if r["quarantine_reasons"]:
-                lines.append(f"  quarantined: {r['quarantine_reasons']}")
+            for col, label in (("flag_reasons", "flagged"), ("quarantine_reasons", "quarantined"),
+                               ("note", "note")):
+                if r[col]:
+                    lines.append(f"  {label}: {r[col]}")
     return "\n".join(lines)
