@@ -19,6 +19,7 @@ from lxml import etree
 from ..errors import ProjectError
 from .canon import events, identity
 from .checks import FileLog, yes_no
+from .tabular import TEXT
 
 BLOCKS = ["Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans",
           "PreProceedingsandFGDM"]
@@ -96,13 +97,16 @@ def _child(el, rows: dict[str, list[dict]]) -> None:
 
 
 def _frame(records: list[dict], cols: list[str]) -> pd.DataFrame:
+    """Records as a frame: the fields as Arrow text (blank when absent), the `_` keys as ints."""
     df = pd.DataFrame.from_records(records)
+    if df.empty:
+        df = pd.DataFrame(columns=["_row", "_line", "_child", "_cin"], dtype="int64")
+    for c in df.columns:
+        df[c] = df[c].astype("int64") if c.startswith("_") else df[c].fillna("").astype(TEXT)
     for c in cols:
         if c not in df:
-            df[c] = ""
-    if df.empty:
-        df = pd.DataFrame(columns=[*cols, "_row", "_line", "_child", "_cin"])
-    return df.fillna("")
+            df[c] = pd.Series("", index=df.index, dtype=TEXT)
+    return df
 
 
 def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, pd.DataFrame]:
