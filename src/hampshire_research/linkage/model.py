@@ -296,6 +296,7 @@ def _db_api(backend: str, n_records: int):
         # a cap, so a county fits a modest machine: DuckDB spills to disk beyond it
         con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY,
                                      "temp_directory": tempfile.gettempdir()})
+        con.execute("SET enable_progress_bar = false")
         return DuckDBAPI(connection=con)
     if backend == "spark":
         from splink.backends.spark import SparkAPI

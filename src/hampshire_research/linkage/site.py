@@ -169,6 +169,7 @@ def _connect(persons: pd.DataFrame | None, events: pd.DataFrame | Path,
     """An in-memory DuckDB with persons, events (a frame or the canonical parquet file) and
     the record map: grouping and sorting millions of events is much quicker there."""
     con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
+    con.execute("SET enable_progress_bar = false")
 
     def arrow(df: pd.DataFrame) -> pa.Table:  # DuckDB scans Arrow far faster than objects
         return pa.Table.from_pandas(df, preserve_index=False)
