@@ -199,6 +199,7 @@ def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.
         "urn": df["URN"], "laestab": blank_to_na(df["LAESTAB"]), "ncy": ncy, "fsm": fsm,
         "sen_provision": sen.where(sen.isin(["E", "K", "N"]), None),
         "sen_type": blank_to_na(df["PrimarySENtype"].str.upper()),
+        "ethnicity": blank_to_na(df["Ethnicity"].str.upper()),
         "postcode": ident["postcode"], "_row": df["_row"],
         "_upn_key": df["UPN"]})
     log.close(df)

@@ -65,7 +65,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "census_date": _date(False), "urn": _text(), "laestab": _text(), "ncy": _INT,
         "fsm": _BOOL,
         "sen_provision": _text(checks=pa.Check.isin(["E", "K", "N"])),
-        "sen_type": _text(), "postcode": _text(), "district": _text(),
+        "sen_type": _text(), "ethnicity": _text(), "postcode": _text(), "district": _text(),
         "sessions_possible": _INT, "sessions_authorised": _INT, "sessions_unauthorised": _INT,
     }, strict=True, ordered=True),
     "texts": pa.DataFrameSchema({
