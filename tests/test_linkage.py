@@ -297,3 +297,30 @@ def test_link_site_is_byte_identical_on_rerun(site_run, tmp_path):
         ext = "json" if name == "summary" else "parquet"
         a = (root / "linked" / f"{name}.{ext}").read_bytes()
         assert a == (tmp_path / f"{name}.{ext}").read_bytes(), name
+
+
+def test_a_shared_upn_is_evidence_not_a_key(fixture_records):
+    """A UPN keyed onto the wrong child does not merge two children whose names, date of birth
+    and sex disagree; a child whose record lacks the UPN is still found by name and DOB."""
+    persons, _ = fixture_records
+    school = persons[persons["source"] == "school_census"].iloc[0]
+    wrong = {"record_id": "csc:777777", "source": "csc", "first_name": "Zebedee",
+             "surname": "Quigley", "dob": pd.Timestamp(2007, 2, 2).date(),
+             "sex": "F" if school["sex"] == "M" else "M", "postcode": "GU51 1AA",
+             "upn": school["upn"], "nhs_number": None}
+    same = {**school.to_dict(), "record_id": "early_help:EH999999", "source": "early_help",
+            "upn": None, "postcode": None}
+    records = pd.concat([persons, pd.DataFrame([wrong, same])], ignore_index=True)
+    child = link_records(records, seed=7).set_index("record_id")["child_id"]
+    assert child["csc:777777"] != child[school["record_id"]]
+    assert child["early_help:EH999999"] == child[school["record_id"]]
+
+
+def test_records_without_a_source_are_deduplicated(fixture_records):
+    """Any canonical records, e.g. another data set with no source column: one dedupe."""
+    persons, truth = fixture_records
+    named = persons[persons["first_name"].notna()]  # the returns hold no names: left out
+    linked = link_records(named.drop(columns=["source", "upn", "nhs_number"]), seed=7)
+    assert list(linked.columns) == ["record_id", "child_id"]
+    q = evaluate(linked, truth)
+    assert q["records_scored"] == len(named) and q["f1"] >= 0.97

@@ -366,7 +366,7 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     pred = linker.inference.predict()
     seconds["predict"] = time.perf_counter() - t
     t = time.perf_counter()
-    pairs, hist, n_pairs = _collect(db_api, backend, pred)
+    pairs, hist, n_pairs = _collect(db_api, backend, pred, frame.set_index("unique_id")["source"])
     seconds["collect"] = time.perf_counter() - t
     comps = _describe(linker)
     model = linker.misc.save_model_to_json(overwrite=True)
@@ -378,14 +378,18 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
                   comparisons=comps, seconds=seconds, model=model)
 
 
-def _collect(db_api, backend: str, pred) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def _collect(db_api, backend: str, pred, source: pd.Series
+             ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """The kept pairs as pandas (rounded, so both engines give the same bytes) and a histogram
     of the match weights of every candidate pair."""
     name = pred.physical_name
     wanted = [c for c in pred.columns_escaped if c.strip('"`').startswith(("gamma_", "mw_"))]
     hist_sql = (f"SELECT CAST(floor(match_weight) AS INTEGER) AS match_weight_bin, "
                 f"COUNT(*) AS pairs FROM {name} GROUP BY 1 ORDER BY 1")
-    cols = ["unique_id_l AS record_id_l", "unique_id_r AS record_id_r", "source_l", "source_r",
+    # a dedupe of one source has no source columns: they are added from the records after
+    sides = [c for c in ("source_l", "source_r") if c in {x.strip('"`') for x in
+                                                          pred.columns_escaped}]
+    cols = ["unique_id_l AS record_id_l", "unique_id_r AS record_id_r", *sides,
             "match_weight", "match_probability", *wanted]
     keep_sql = (f"SELECT {', '.join(cols)} FROM {name} "
                 f"WHERE match_probability >= {KEEP_PAIRS_FROM}")
@@ -397,6 +401,9 @@ def _collect(db_api, backend: str, pred) -> tuple[pd.DataFrame, pd.DataFrame, in
         con = db_api.duckdb_con
         hist = con.sql(hist_sql).df()
         pairs = con.sql(keep_sql).df()
+    for side in ("l", "r"):
+        if f"source_{side}" not in pairs:
+            pairs[f"source_{side}"] = pairs[f"record_id_{side}"].map(source)
     hist["match_weight_bin"] = hist["match_weight_bin"].astype("int64")
     hist["pairs"] = hist["pairs"].astype("int64")
     n_pairs = int(hist["pairs"].sum())
