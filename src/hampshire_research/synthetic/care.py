@@ -37,6 +37,17 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
     at18 = add_years(pop.dob[child], 18)
     # a spell that reaches the 18th birthday ends on it (care ceases at 18)
     end = np.where(end >= at18 - 1, at18, end)
+    # the 903 checks that a social worker episode ending in the last days of March is followed
+    # by another; a spell ending 26-31 March ends on 1 April instead
+    d = end.astype("datetime64[D]")
+    late_march = (d.astype("datetime64[M]").astype(int) % 12 == 2) & (
+        (d - d.astype("datetime64[M]").astype("datetime64[D]")).astype(int) >= 25) & (end < BIG)
+    shifted = end + (32 - (d - d.astype("datetime64[M]").astype("datetime64[D]")).astype(int)) - 1
+    order = np.lexsort((start, child))
+    next_start = np.full(has.size, BIG)
+    same = child[order][1:] == child[order][:-1]
+    next_start[order[:-1]] = np.where(same, start[order][1:], BIG)
+    end = np.where(late_march & (shifted < next_start), shifted, end)
     open_ = end >= win.end
     age_end = (end - pop.dob[child]) / YEAR
     u = rng.random(has.size)
@@ -58,7 +69,8 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
     for_s = spells.to_dict("list")
     r = rng.random((has.size, 12))
     ri = rng.integers(0, 10_000, (has.size, 12))
-    for k in range(has.size):
+    last_sw_end: dict[int, int] = {}
+    for k in np.lexsort((start, child)).tolist():  # each child's spells in time order
         s, e = for_s["start"][k], for_s["end"][k]
         stop = min(e, win.end)
         c = for_s["child"][k]
@@ -109,6 +121,8 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
                 place = "A4" if r[k, 8] < 0.5 else "A6"
             if place in ("S1", "K1") and (t - pop.dob[c]) / YEAR < 8:
                 place = "U4"  # residential schools and secure homes are for older children
+            if adopted and kind != "A" and not place.startswith("U"):
+                place = "U4"  # children placed for adoption come from foster care
             rows.append([t, kind, cur_ls, place])
             last_t = t
         # a special guardianship order ends a foster placement (rule 516): else returned home
@@ -135,22 +149,29 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
             t += 91 if j == 0 else 182
             j += 1
         if age0 >= 11 and r[k, 11] < 0.15:
-            for j in range(1 + ri[k, 11] % 3):
-                m0 = s + 15 + (ri[k, j] * 37) % max(1, stop - s - 15)
-                if m0 + 3 < stop:
-                    miss.append((k, c, "M" if (ri[k, j] % 3) else "A", m0,
-                                 m0 + 1 + ri[k, j] % 4))
-        # social worker episodes
-        t = s
+            starts = sorted({s + 15 + (ri[k, j] * 37) % max(1, stop - s - 15)
+                             for j in range(1 + ri[k, 11] % 3)})
+            last_end = -BIG
+            for j, m0 in enumerate(starts):  # one missing period at a time
+                m1 = m0 + 1 + ri[k, j] % 4
+                if m0 > last_end and m1 + 1 < stop:
+                    miss.append((k, c, "M" if (ri[k, j] % 3) else "A", m0, m1))
+                    last_end = m1
+        # social worker episodes; a child back in care keeps the worker allocated since the
+        # last spell (the 903 expects each episode to follow the previous within 7 days)
+        t = min(s, last_sw_end.get(c, s))
+        first_t = t
         sw = 1000 + (ri[k, 0] % 8000)
         while t < stop:
             nxt_t = t + 120 + (ri[k, 1] + t) % 400
             # the reason is for the change of worker that started this episode
-            sws.append((k, c, f"SW{sw:05d}", t, nxt_t if nxt_t < stop else BIG,
-                        "OTHERS" if t == s else
+            sws.append((k, c, f"SW{sw:05d}", t, nxt_t if nxt_t < stop else (e if e < BIG else BIG),
+                        "OTHERS" if t == first_t else
                         ["MANAGE", "FCONTA", "LEFTRL", "ORGRST", "CHCHAN"][(t // 7) % 5]))
             t = nxt_t
             sw += 1 + (t % 5)
+        if e < BIG:
+            last_sw_end[c] = e
     ints = {"spell": np.int64, "child": np.int64}
     episodes = pd.DataFrame(eps, columns=["spell", "child", "DECOM", "DEC", "RNE", "LS", "PLACE",
                                           "REC", "REASON_PLACE_CHANGE"])

@@ -434,6 +434,13 @@ def _materialise(R, k, c, t, source, spawned, eh_now, pop, win, rng, cand_child,
     def clip_start(x):
         return np.where(x > close, BIG, x)
 
+    # a plan that would start and end on the same day (a case cut short) is not made
+    cp_s, cp_e = clip_start(at("cp_start")), clip(at("cp_end"))
+    no_cp = (cp_s < BIG) & (cp_e <= cp_s)
+    cin_s, cin_e = clip_start(at("cin_start")), clip(at("cin_end"))
+    no_cin = (cin_s < BIG) & (cin_e <= cin_s)
+    care_s = clip_start(at("care_start"))
+    no_care = (care_s < BIG) & (clip(care_end) <= care_s)
     # extra contacts that did not become referrals: candidates not accepted, a share of them
     extra = (u >= p) & (u < np.minimum(p * 3.2, 1.0)) & (cand_t >= win.sim_start)
     return Referrals(
@@ -445,9 +452,9 @@ def _materialise(R, k, c, t, source, spawned, eh_now, pop, win, rng, cand_child,
         s47_end=clip(np.where(outcome == "s47", at("s47_end"), BIG)),
         icpc=R["icpc"][k] & (at("icpc_off") <= close),
         icpc_day=np.where(R["icpc"][k] & (at("icpc_off") <= close), at("icpc_off"), BIG),
-        cp_start=clip_start(at("cp_start")), cp_end=clip(at("cp_end")),
-        cin_start=clip_start(at("cin_start")), cin_end=clip(at("cin_end")),
-        care_start=clip_start(at("care_start")), care_end=clip(care_end),
+        cp_start=np.where(no_cp, BIG, cp_s), cp_end=np.where(no_cp, BIG, cp_e),
+        cin_start=np.where(no_cin, BIG, cin_s), cin_end=np.where(no_cin, BIG, cin_e),
+        care_start=np.where(no_care, BIG, care_s), care_end=np.where(no_care, BIG, clip(care_end)),
         close=close, close_reason=reason, in_early_help=eh_now,
         contacts_child=cand_child[extra], contacts_date=cand_t[extra],
         contacts_source=np.empty(0))

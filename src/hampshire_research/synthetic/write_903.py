@@ -62,7 +62,7 @@ def write_903(out: Path, pop: Population, care: Care, lachildid: np.ndarray, win
         # school age: 4 or over on 31 August before the collection year starts
         school_age = add_years(dob, 4) <= day(cy - 2, 8, 31)
         upn = np.where(no_upn[kids] | ~pop.state_school[kids] | ~school_age,
-                       np.where(~school_age, "UN1", np.where(pop.state_school[kids], "UN4", "UN2")),
+                       np.where(~school_age, "UN1", np.where(pop.state_school[kids], "UN5", "UN2")),
                        pop.upn[kids])
         female = pop.sex[kids] == "F"
         sex = (np.where(female, "F", "M") if cy >= SEX_LETTERS_FROM_YEAR
