@@ -274,6 +274,17 @@ def settings(present: set[str], multi_source: bool) -> SettingsCreator:
     )
 
 
+def quiet(con) -> None:
+    """No DuckDB progress bars on the terminal. Inside Jupyter DuckDB refuses to change the
+    setting without ipywidgets, and prints no bar there anyway."""
+    import duckdb
+
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass
+
+
 @dataclass
 class Scored:
     """What one model run gives back: the kept pairs, counts and where the time went."""
@@ -296,7 +307,7 @@ def _db_api(backend: str, n_records: int):
         # a cap, so a county fits a modest machine: DuckDB spills to disk beyond it
         con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY,
                                      "temp_directory": tempfile.gettempdir()})
-        con.execute("SET enable_progress_bar = false")
+        quiet(con)
         return DuckDBAPI(connection=con)
     if backend == "spark":
         from splink.backends.spark import SparkAPI

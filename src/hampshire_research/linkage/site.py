@@ -22,7 +22,7 @@ from ..errors import ProjectError
 from ..params import SiteParams
 from ..paths import derived_dir
 from ..sources.schemas import EVENT_TYPES, read_parquet
-from .model import DUCKDB_MEMORY, IDENTITY, score
+from .model import DUCKDB_MEMORY, IDENTITY, quiet, score
 from .quality import cluster, evaluate, tradeoff
 
 DEFAULT_THRESHOLD = 0.95
@@ -169,7 +169,7 @@ def _connect(persons: pd.DataFrame | None, events: pd.DataFrame | Path,
     """An in-memory DuckDB with persons, events (a frame or the canonical parquet file) and
     the record map: grouping and sorting millions of events is much quicker there."""
     con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
-    con.execute("SET enable_progress_bar = false")
+    quiet(con)
 
     def arrow(df: pd.DataFrame) -> pa.Table:  # DuckDB scans Arrow far faster than objects
         return pa.Table.from_pandas(df, preserve_index=False)
