@@ -297,7 +297,7 @@ class Scored:
     model: dict = field(default_factory=dict)
 
 
-def _db_api(backend: str, n_records: int):
+def _db_api(backend: str):
     if backend == "duckdb":
         import tempfile
 
@@ -343,7 +343,7 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     if not present & {"first_name", "surname", "dob"}:
         raise ProjectError("records need at least one of first_name, surname or dob")
     multi = frame["source"].nunique() > 1
-    db_api = _db_api(backend, len(frame))
+    db_api = _db_api(backend)
     sdf = _register(db_api, backend, frame)
     linker = Linker(sdf, settings(present, multi), log_level=logging.WARNING)
     for name in ("splink", "py4j"):
@@ -353,8 +353,9 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     t = time.perf_counter()
     prior_rules = [block_on(*p) for p in [("first_name", "surname", "dob"), ("upn",)]
                    if set(p) <= present]
-    linker.training.estimate_probability_two_random_records_match(prior_rules,
-                                                                  recall=PRIOR_RECALL)
+    if prior_rules:  # otherwise Splink's default prior
+        linker.training.estimate_probability_two_random_records_match(prior_rules,
+                                                                      recall=PRIOR_RECALL)
     small = len(frame) <= SMALL
     linker.training.estimate_u_using_random_sampling(
         max_pairs=U_MAX_PAIRS, seed=seed, min_count_per_level=None if small else 100,
@@ -364,10 +365,9 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     # m by EM in two sessions, each estimating the fields it does not block on. Date of birth
     # is learnt from pairs sharing an identifier, not a name: a name block is full of siblings
     # (same surname and address), which would teach the model that DOBs often disagree.
-    second = next(p for p in [("upn",), ("nhs_number",), ("la_child_id",),
-                              ("first_name", "surname"), ("postcode",)] if set(p) <= present
-                  or p == ("postcode",))
-    em_blocks = [p for p in [("dob",), second] if set(p) <= present]
+    shared = [p for p in [("upn",), ("nhs_number",), ("la_child_id",),
+                          ("first_name", "surname")] if set(p) <= present]
+    em_blocks = [p for p in [("dob",), *shared[:1]] if set(p) <= present]
     for p in em_blocks:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*p), max_pairs=EM_MAX_PAIRS)
