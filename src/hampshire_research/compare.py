@@ -184,7 +184,8 @@ def plot_rates(table: pd.DataFrame, x: str, names: dict[str, str], title: str, x
         ax.errorbar(xs, rate, yerr=[rate - lo, hi - rate], fmt="o-", capsize=3, label=label)
     if reference is not None:
         ax.axhline(reference, color="grey", linestyle="--", label=reference_label)
-    ax.set(title=title, xlabel=xlabel, ylabel="Rate per 10,000 child-years")
+    ax.set(title=title, xlabel=xlabel, ylabel="Rate per 10,000 child-years",
+           xticks=sorted(pd.to_numeric(table[x]).unique()))
     ax.legend()
     return fig
 
