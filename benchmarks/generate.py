@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 CHILD = """
 import json, resource, sys, time
@@ -54,7 +52,8 @@ def main() -> int:
                 return 1
             row = json.loads(res.stdout.strip().splitlines()[-1])
             print(f"{row['site']}: scale {row['scale']}, {row['children']:,} children, "
-                  f"{row['seconds']} s ({row['cpu_seconds']} s CPU), peak memory {row['peak_memory_mb']:,} MB, "
+                  f"{row['seconds']} s ({row['cpu_seconds']} s CPU), "
+                  f"peak memory {row['peak_memory_mb']:,} MB, "
                   f"{row['files']} files, {row['output_mb']} MB written")
             print(f"  records: {json.dumps(row['records'])}")
     return 0

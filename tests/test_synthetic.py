@@ -12,8 +12,13 @@ import pytest
 
 from hampshire_research.params import load_site
 from hampshire_research.synthetic import generate_site
-from hampshire_research.synthetic.ids import (make_nhs_numbers, make_upns, nhs_is_valid,
-                                              upn_check_letter, upn_is_valid)
+from hampshire_research.synthetic.ids import (
+    make_nhs_numbers,
+    make_upns,
+    nhs_is_valid,
+    upn_check_letter,
+    upn_is_valid,
+)
 from hampshire_research.synthetic.settings import DEFAULTS
 
 SSD_TABLES = ["ssd_person", "ssd_address", "ssd_contacts", "ssd_cin_episodes",

@@ -7,10 +7,9 @@ writes today (so this is a check of the generator, without generating again)."""
 from __future__ import annotations
 
 import pytest
+from validators_env import validate_903, validate_cin
 
 from hampshire_research.params import load_site
-
-from validators_env import validate_903, validate_cin
 
 pytestmark = [pytest.mark.validators, pytest.mark.slow]
 

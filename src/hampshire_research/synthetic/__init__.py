@@ -20,11 +20,11 @@ from .casework import build_early_help, build_referrals, durations, subset
 from .notes import Grammar, NoteContext
 from .population import build_population, load_postcodes, window_of
 from .schooling import BIG, build_schooling
-from .transcripts import write_transcripts
 from .settings import DEFAULTS, Settings
+from .transcripts import write_transcripts
 from .write_903 import write_903
 from .write_cin import write_cin_census
-from .write_csc import (CATEGORIES, FACTORS, NEEDS, assign_ids, write_csc, write_early_help)
+from .write_csc import CATEGORIES, FACTORS, NEEDS, assign_ids, write_csc, write_early_help
 from .write_school import write_school_census
 from .writing import iso, write_csv
 
@@ -60,7 +60,8 @@ def generate_site(params: SiteParams, scale: float, seed: int | None, out: Path,
     step("early help")
     ref_all = build_referrals(params, pop, sch, eh, win, rng, settings.routes)
     # the extract holds cases active from a year before the study window
-    keep = ((ref_all.close >= win.start - 365) | (ref_all.date >= win.start - 365)) & (ref_all.date <= win.end)
+    keep = (((ref_all.close >= win.start - 365) | (ref_all.date >= win.start - 365))
+            & (ref_all.date <= win.end))
     keep_c = (ref_all.contacts_date >= win.start - 365) & (ref_all.contacts_date <= win.end)
     ref = subset(ref_all, keep, keep_c)
     extra = _referral_details(params, pop, sch, ref, rng)
@@ -242,8 +243,8 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
     c = c[rng.random(len(c)) < NOTE_SHARE["contact"]]
     for pid, d in zip(c["cont_person_id"], c["d"]):
         rows.append(("csc", pid, child_of_pid[pid], d, "contact", "contact", "Y", "Y"))
-    stage_of = np.where(ref.cp_start < BIG, "CP", np.where(ref.cin_start < BIG, "CIN", "assessment"))
-    for arr, kind, stage in [(ref.date, "referral", "referral"), (ref.assess_start, "assessment", "assessment"),
+    for arr, kind, stage in [(ref.date, "referral", "referral"),
+                             (ref.assess_start, "assessment", "assessment"),
                              (ref.s47_start, "s47", "s47"), (ref.icpc_day, "cp_conference", "CP")]:
         sel = np.flatnonzero((arr >= win.start) & (arr <= win.end) & (arr < BIG)
                              & (rng.random(arr.size) < NOTE_SHARE[kind]))
@@ -261,7 +262,8 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
         rows.append(("csc", ids.person_of_ref[ref_of_spell[k]], c_, d, "cla_review", "CLA", "Y", "Y"))
     ehf = ehx["_frame"]
     child_of_eh = ehx["_child_of_person"]
-    eh_start = pd.to_datetime(ehf["StartDate"], format="%d/%m/%Y").to_numpy().astype("datetime64[D]").astype(np.int64)
+    eh_start = (pd.to_datetime(ehf["StartDate"], format="%d/%m/%Y").to_numpy()
+                .astype("datetime64[D]").astype(np.int64))
     eh_pick = rng.random(len(ehf)) < NOTE_SHARE["early_help"]
     for pid, d, pick in zip(ehf["EHPersonID"], eh_start.tolist(), eh_pick.tolist()):
         if pick and win.start <= d <= win.end:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import SiteParams
-from .calendar import YEAR, add_years, day, months_of, school_day_mask
+from .calendar import YEAR, add_years, months_of, school_day_mask
 from .population import Population, Window
 from .schooling import BIG, Schooling
 

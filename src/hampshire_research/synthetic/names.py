@@ -3,7 +3,7 @@ variant spellings). Lists are common English given names and surnames, invented 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from nicknames import NickNamer
@@ -47,10 +47,10 @@ Hayward Carroll Douglas Hicks Dodd Wilkins Fraser Dennis Kaye Whittaker Pollard 
 _NN = NickNamer()
 
 
-@lru_cache(maxsize=None)
+@cache
 def nickname_variants(name: str) -> tuple[str, ...]:
     """Nicknames and variants of a forename from the `nicknames` package, title-cased and sorted
-    so the choice is deterministic; falls back to a shortened form."""
+    so the choice is deterministic."""
     found = sorted({v.title() for v in _NN.nicknames_of(name.lower())} - {name})
     return tuple(v for v in found if 2 < len(v) < len(name) + 3)
 

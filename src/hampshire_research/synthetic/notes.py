@@ -63,7 +63,8 @@ CHILD_QUOTES = ["I want to stay with {nan}", "my tummy hurts when Dad shouts",
                 "I like it when {carer} reads to me", "it's not fair", "I want my own room",
                 "can you tell Mum I'm sorry", "I don't want to talk about it",
                 "my best friend is called {friend}", "I'm scared of the man next door",
-                "I want to live with my dad", "please don't tell Mum I told you", "I like my new school", "Dad shouts a lot",
+                "I want to live with my dad", "please don't tell Mum I told you",
+                "I like my new school", "Dad shouts a lot",
                 "I don't want to go home when {adult} is angry", "I'm fine", "it's boring at home",
                 "I miss my mum", "nobody listens to me", "I feel safe here",
                 "I want to see my brother more", "the teachers are nice", "I'm scared at night",
@@ -114,7 +115,8 @@ PARENT_QUOTES = ["I'm doing my best", "I don't need social services in my life",
                  "nobody told me about the meeting", "I'm not going back to him"]
 PARENT_REPORTED = ["{psub} is struggling with money", "{psub} has stopped drinking",
                    "{psub} feels unsupported by the school", "the children are settled",
-                   "{psub} is worried about the children's behaviour", "{psub} has reported the incident to the police",
+                   "{psub} is worried about the children's behaviour",
+                   "{psub} has reported the incident to the police",
                    "{psub} is on a waiting list for counselling", "the family are in rent arrears",
                    "{psub} does not accept the concerns", "{psub} would like parenting support",
                    "{child} has been sleeping better", "{psub} has not been able to get {child} to school"]
@@ -167,12 +169,14 @@ MEDIATED = ["{child}'s advocate told the review that {sub} wants {wish}.",
             "{child}'s independent visitor shared that {rep}.",
             "The teacher passed on {child}'s message that {rep}.",
             "{child}'s views were shared by {pos} advocate: {sub} wants {wish}."]
-NOT_SEEN = ["{child} was at school so was not seen.", "{child} was asleep upstairs and was not seen on this visit.",
+NOT_SEEN = ["{child} was at school so was not seen.",
+            "{child} was asleep upstairs and was not seen on this visit.",
             "There was no answer at the door, so {child} was not seen.",
             "{child} was out with friends and was not seen.",
             "{child} was not seen as {sub} was staying with {nan}.",
             "{carer_cap} said {child} was unwell in bed; {sub} was not seen."]
-NOT_ALONE = ["{carer_cap} remained in the room throughout.", "It was not possible to see {child} alone today.",
+NOT_ALONE = ["{carer_cap} remained in the room throughout.",
+             "It was not possible to see {child} alone today.",
              "{carer_cap} would not allow me to speak with {child} on {pos} own.",
              "{child} was seen in the living room with the family present.",
              "{child} was seen with {pos} brother present and not on {pos} own.",
@@ -357,7 +361,8 @@ class Grammar:
         frames = NV_FRAMES[:4] + NV_FRAMES[7:] if young else NV_FRAMES
         frame = self.pick(frames)
         text = self.fill(frame, ctx, who=ctx.child, nv=nv, nv2=self.fill(self.pick(NV2), ctx),
-                         drawing=self.fill(self.pick(DRAWINGS), ctx), trigger=self.fill(self.pick(TRIGGERS), ctx),
+                         drawing=self.fill(self.pick(DRAWINGS), ctx),
+                         trigger=self.fill(self.pick(TRIGGERS), ctx),
                          score=str(int(self.rng.integers(1, 11))), emotion=self.pick(EMOTIONS))
         return self._cap(text), "W.CYP", "F.NV", ""
 
@@ -389,7 +394,8 @@ class Grammar:
         if self.rng.random() < 0.4:
             q = self._cap(self.fill(self.pick(SIBLING_LINES), ctx))
             return self._cap(f'{sib} said, "{q}."'), "W.SIB", "F.DQ", ""
-        return self._cap(f"{sib} {self.pick(REPORT_VERBS)} {self.fill(self.pick(SIBLING_LINES), ctx)}."), "W.SIB", "F.RS", ""
+        line = self.fill(self.pick(SIBLING_LINES), ctx)
+        return self._cap(f"{sib} {self.pick(REPORT_VERBS)} {line}."), "W.SIB", "F.RS", ""
 
     def prof_voice(self, ctx):
         who = self.pick(PROF_ROLES)

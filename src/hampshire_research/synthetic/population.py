@@ -164,7 +164,8 @@ def build_population(params: SiteParams, scale: float, rng: np.random.Generator,
         n = rng.poisson(size)
         lo, hi = max(day(y, 1, 1), first_birth), min(day(y, 12, 31), win.end)
         if hi >= lo:
-            chunks.append(rng.integers(lo, hi + 1, size=int(n * (hi - lo + 1) / (day(y, 12, 31) - day(y, 1, 1) + 1))))
+            days_in_year = day(y, 12, 31) - day(y, 1, 1) + 1
+            chunks.append(rng.integers(lo, hi + 1, size=int(n * (hi - lo + 1) / days_in_year)))
     dob = np.sort(np.concatenate(chunks))
     n = dob.size
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 from ..params import SiteParams
 from .calendar import academic_year_of, day, term_bounds

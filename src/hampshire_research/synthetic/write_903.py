@@ -11,7 +11,6 @@ import pandas as pd
 from .calendar import YEAR, add_years, day
 from .care import Care
 from .population import Population, Window
-from .schooling import BIG
 from .writing import dmy, write_csv
 
 COLUMNS = {
@@ -179,5 +178,3 @@ def _write(df: pd.DataFrame, folder: Path, name: str, files: list) -> None:
     df = df[COLUMNS[name]] if len(df.columns) else pd.DataFrame(columns=COLUMNS[name])
     files.append(write_csv(df, folder / f"{name}.csv"))
 
-
-__all__ = ["write_903", "BIG"]

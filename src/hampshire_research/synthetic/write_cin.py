@@ -5,7 +5,6 @@ reference date. GenderCurrent (1/2) before 2024-25, Sex (M/F) from then."""
 from __future__ import annotations
 
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -13,7 +12,6 @@ from .calendar import day
 from .casework import Referrals
 from .population import Population, Window
 from .schooling import BIG
-from .writing import iso
 
 SEX_FROM_YEAR = 2025
 
@@ -117,19 +115,22 @@ def _episode(r, start, refdate, ref: Referrals, extra, n_prev_cpp) -> list[str]:
         L += ["        <Assessments>",
               f"          <AssessmentActualStartDate>{_d(ref.assess_start[r])}</AssessmentActualStartDate>"]
         if known(ref.assess_auth[r]):
-            L.append(f"          <AssessmentAuthorisationDate>{_d(ref.assess_auth[r])}</AssessmentAuthorisationDate>")
+            auth = _d(ref.assess_auth[r])
+            L.append(f"          <AssessmentAuthorisationDate>{auth}</AssessmentAuthorisationDate>")
             L.append("          <FactorsIdentifiedAtAssessment>")
             for f in extra["factors"][r].split(","):
                 L.append(f"            <AssessmentFactors>{f}</AssessmentFactors>")
             L.append("          </FactorsIdentifiedAtAssessment>")
         L.append("        </Assessments>")
     if current(ref.cin_start[r], ref.cin_end[r]):
-        L += ["        <CINPlanDates>", f"          <CINPlanStartDate>{_d(ref.cin_start[r])}</CINPlanStartDate>"]
+        L += ["        <CINPlanDates>",
+              f"          <CINPlanStartDate>{_d(ref.cin_start[r])}</CINPlanStartDate>"]
         if known(ref.cin_end[r]):
             L.append(f"          <CINPlanEndDate>{_d(ref.cin_end[r])}</CINPlanEndDate>")
         L.append("        </CINPlanDates>")
     if s47_now:
-        L += ["        <Section47>", f"          <S47ActualStartDate>{_d(ref.s47_start[r])}</S47ActualStartDate>",
+        L += ["        <Section47>",
+              f"          <S47ActualStartDate>{_d(ref.s47_start[r])}</S47ActualStartDate>",
               f"          <InitialCPCtarget>{_d(extra['icpc_target'][r])}</InitialCPCtarget>"]
         if icpc_now:
             L.append(f"          <DateOfInitialCPC>{_d(icpc_day)}</DateOfInitialCPC>")
@@ -138,7 +139,8 @@ def _episode(r, start, refdate, ref: Referrals, extra, n_prev_cpp) -> list[str]:
     L.append(f"        <ReferralNFA>{'true' if ref.nfa[r] else 'false'}</ReferralNFA>")
     if current(ref.cp_start[r], ref.cp_end[r]):
         cat = extra["category"][r]
-        L += ["        <ChildProtectionPlans>", f"          <CPPstartDate>{_d(ref.cp_start[r])}</CPPstartDate>"]
+        L += ["        <ChildProtectionPlans>",
+              f"          <CPPstartDate>{_d(ref.cp_start[r])}</CPPstartDate>"]
         if known(ref.cp_end[r]):
             L.append(f"          <CPPendDate>{_d(ref.cp_end[r])}</CPPendDate>")
         L += [f"          <InitialCategoryOfAbuse>{cat}</InitialCategoryOfAbuse>",
@@ -159,5 +161,3 @@ def _episode(r, start, refdate, ref: Referrals, extra, n_prev_cpp) -> list[str]:
     L.append("      </CINdetails>")
     return L
 
-
-__all__ = ["write_cin_census", "escape", "iso"]
