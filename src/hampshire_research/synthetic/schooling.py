@@ -113,7 +113,11 @@ def build_schooling(params: SiteParams, pop: Population, win: Window,
     sessions = np.where(category == "PERM", 0, np.minimum(rng.geometric(0.45, ex_child.size), 10))
     reason = np.array(EXCLUSION_REASONS, dtype=object)[rng.choice(len(EXCLUSION_REASONS),
                                                                    ex_child.size, p=EXCLUSION_REASON_P)]
-    ok = days >= 0
+    # one exclusion per pupil per day (a second draw on the same day is dropped)
+    key = ex_child.astype(np.int64) * 100_000 + days
+    first = np.zeros(key.size, dtype=bool)
+    first[np.unique(key, return_index=True)[1]] = True
+    ok = (days >= 0) & first
     ex = {"child": ex_child[ok], "day": days[ok], "category": category[ok],
           "sessions": sessions[ok], "reason": reason[ok], "col": ex_col[ok]}
     susp_first = np.full((N, Y), BIG, dtype=np.int64)
