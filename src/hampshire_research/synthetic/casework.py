@@ -131,7 +131,6 @@ class Referrals:
     in_early_help: np.ndarray  # the referral came during (or soon after) an early help episode
     contacts_child: np.ndarray
     contacts_date: np.ndarray
-    contacts_source: np.ndarray
 
 
 def _eh_active(eh: EarlyHelp, n: int, child: np.ndarray, t: np.ndarray, after: int):
@@ -456,8 +455,7 @@ def _materialise(R, k, c, t, source, spawned, eh_now, pop, win, rng, cand_child,
         cin_start=np.where(no_cin, BIG, cin_s), cin_end=np.where(no_cin, BIG, cin_e),
         care_start=np.where(no_care, BIG, care_s), care_end=np.where(no_care, BIG, clip(care_end)),
         close=close, close_reason=reason, in_early_help=eh_now,
-        contacts_child=cand_child[extra], contacts_date=cand_t[extra],
-        contacts_source=np.empty(0))
+        contacts_child=cand_child[extra], contacts_date=cand_t[extra])
 
 
 def subset(ref: Referrals, keep: np.ndarray, keep_contacts: np.ndarray) -> Referrals:
@@ -465,7 +463,7 @@ def subset(ref: Referrals, keep: np.ndarray, keep_contacts: np.ndarray) -> Refer
     out = {}
     for name, value in ref.__dict__.items():
         if name.startswith("contacts_"):
-            out[name] = value[keep_contacts] if value.size else value
+            out[name] = value[keep_contacts]
         else:
             out[name] = value[keep]
     return Referrals(**out)

@@ -27,12 +27,12 @@ OTHER_LAS = np.array([201, 202, 203, 204, 301, 302, 303, 304, 305, 306, 330, 331
                       891, 892, 893, 894, 895, 896, 908, 909, 916, 919, 921, 925, 926, 928, 929,
                       931, 933, 935, 936, 937, 938])
 
-SCHOOL_WORDS = """Oakwood Park View Greenfield St Mary's St John's Holy Trinity Meadowside Brookside
-Hillside Riverside Westfield Eastfield Northgate Southlands Kingsmead Queensway Elmhurst Ashford
-Beechwood Willowbank Fairfield Highcliffe Marlborough Abbey Priory Castle Manor Forest Heathfield
-Orchard Valley Woodlands Rowan Hazel Chestnut Harbour Downs Cedar Linden""".split()
-SCHOOL_WORDS = [w.replace("Park", "Park View") if w == "Park" else w for w in SCHOOL_WORDS
-                if w not in ("View",)]
+SCHOOL_WORDS = ["Oakwood", "Park View", "Greenfield", "St Mary's", "St John's", "Holy Trinity",
+                "Meadowside", "Brookside", "Hillside", "Riverside", "Westfield", "Eastfield",
+                "Northgate", "Southlands", "Kingsmead", "Queensway", "Elmhurst", "Ashford",
+                "Beechwood", "Willowbank", "Fairfield", "Highcliffe", "Marlborough", "Abbey",
+                "Priory", "Castle", "Manor", "Forest", "Heathfield", "Orchard", "Valley",
+                "Woodlands", "Rowan", "Hazel", "Chestnut", "Harbour", "Downs", "Cedar", "Linden"]
 
 
 @dataclass
