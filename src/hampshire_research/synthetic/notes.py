@@ -137,7 +137,7 @@ PROF_ROLES = ["the class teacher", "the health visitor", "the school nurse", "th
               "the DSL", "the police officer", "the CAMHS worker", "the family support worker",
               "the head of year", "the SENCo", "the youth worker", "the midwife"]
 PROF_LINES = ["{sub} arrives at school hungry", "attendance has dropped to 82%",
-              "{sub} has told staff {sub} is tired all the time", "there have been no concerns this term",
+              "there have been no concerns this term",
               "Mum did not attend the last appointment", "{sub} has been excluded twice this year",
               "the family are known to the domestic abuse service",
               "{sub} has been more settled in class", "there were bruises on {pos} arm on Monday",
@@ -174,7 +174,7 @@ NOT_SEEN = ["{child} was at school so was not seen.",
             "There was no answer at the door, so {child} was not seen.",
             "{child} was out with friends and was not seen.",
             "{child} was not seen as {sub} was staying with {nan}.",
-            "{carer_cap} said {child} was unwell in bed; {sub} was not seen."]
+            "{child} was unwell in bed and was not seen."]
 NOT_ALONE = ["{carer_cap} remained in the room throughout.",
              "It was not possible to see {child} alone today.",
              "{carer_cap} would not allow me to speak with {child} on {pos} own.",
@@ -193,7 +193,7 @@ TOO_YOUNG = ["Due to {pos} age {child} could not share {pos} views.",
              "{child} is pre-verbal.", "At {age_words} {child} is too young to express {pos} views.",
              "Because {child} is so young {pos} views could not be sought directly."]
 DECLINED = ["{child} did not want to talk today.", "{child} declined to speak with me.",
-            "{child} said no when I asked if we could talk and went to {pos} room.",
+            "{child} went to {pos} room when I asked if we could talk.",
             "{child} would not answer any of my questions.",
             "{child} refused to come downstairs to talk.",
             "{child} chose not to take part in the direct work session.",
@@ -205,7 +205,7 @@ BARRIER = ["No interpreter was available, so {child}'s views were not obtained."
 PARENT_NOT_SOUGHT = ["Dad was not present and his views were not sought.",
                      "{carer_cap}'s views were not gathered on this occasion."]
 FILLER = ["Visit arranged by phone on {weekday}.", "The home was warm and tidy.",
-          "I spoke with {child} on {pos} own in {pos} bedroom.", "{child} showed me around the house.",
+          "I spoke with {child} on {pos} own in {pos} bedroom.",
           "Strategy discussion held with police and health.", "Checks completed with the GP and school.",
           "The family were offered a Family Group Conference.", "Letter sent to confirm the outcome.",
           "Next visit booked in three weeks.", "Case discussed with my manager.",
