@@ -282,9 +282,10 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
     mum = rng.random(n) < 0.78
     mum |= pop.father_forename[fam] == ""
     carers = np.where(mum, "Mum", "Dad").astype(object)
-    # parents are named in a quarter of notes (first names only)
+    # parents are named in a quarter of notes, as "Ella (Mum)" (first names only)
     named = rng.random(n) < 0.25
-    carers[named] = np.where(mum[named], pop.mother_forename[fam[named]], pop.father_forename[fam[named]])
+    carers[named] = np.where(mum[named], pop.mother_forename[fam[named]] + " (Mum)",
+                             pop.father_forename[fam[named]] + " (Dad)")
     carer_female = mum.copy()
     in_care_note = (notes["type"] == "cla_review").to_numpy() & notes["child"].isin(care_kids).to_numpy()
     carers[in_care_note] = np.array(["the foster carer", "the carer", "the key worker"],

@@ -42,8 +42,8 @@ NV_FRAMES = ["{who} {nv}.", "Throughout the visit {who} {nv}.", "I observed that
              "Using the feelings cards {who} picked the {emotion} face for {topic}.",
              "{who} {nv} when {trigger}."]
 NV_YOUNG = ["made good eye contact and babbled", "smiled and reached for {carer}",
-            "turned away and cried when {adult} came close", "settled quickly in {carer}'s arms",
-            "was alert and responsive to {carer}'s voice", "became unsettled and arched {pos} back",
+            "turned away and cried when {adult} came close", "settled quickly in {carer_pos} arms",
+            "was alert and responsive to {carer_pos} voice", "became unsettled and arched {pos} back",
             "crawled to {carer} for comfort", "giggled during play with {carer}",
             "flinched when the door banged", "was very quiet and watchful"]
 NV_OLDER = ["kept {pos} head down and did not make eye contact", "played happily with the dolls house",
@@ -60,7 +60,7 @@ TRIGGERS = ["Dad's name was mentioned", "{carer} left the room", "I asked about 
             "we talked about school", "the dog barked", "I asked about contact"]
 
 CHILD_QUOTES = ["I want to stay with {nan}", "my tummy hurts when Dad shouts",
-                "I like it when {carer} reads to me", "it's not fair", "I want my own room",
+                "I like it when {carer_word} reads to me", "it's not fair", "I want my own room",
                 "can you tell Mum I'm sorry", "I don't want to talk about it",
                 "my best friend is called {friend}", "I'm scared of the man next door",
                 "I want to live with my dad", "please don't tell Mum I told you",
@@ -69,7 +69,7 @@ CHILD_QUOTES = ["I want to stay with {nan}", "my tummy hurts when Dad shouts",
                 "I miss my mum", "nobody listens to me", "I feel safe here",
                 "I want to see my brother more", "the teachers are nice", "I'm scared at night",
                 "can I come back to foster care", "I just want things to be normal",
-                "I don't like it when they argue", "{carer} makes me breakfast now",
+                "I don't like it when they argue", "{carer_word} makes me breakfast now",
                 "I want to go to the football club", "I'm not allowed friends round",
                 "I get hungry at school", "I want you to stop coming", "I love my dog",
                 "school is the best bit of my week", "I hate the new flat",
@@ -205,7 +205,7 @@ BARRIER = ["No interpreter was available, so {child}'s views were not obtained."
 PARENT_NOT_SOUGHT = ["Dad was not present and his views were not sought.",
                      "{carer_cap}'s views were not gathered on this occasion."]
 FILLER = ["Visit arranged by phone on {weekday}.", "The home was warm and tidy.",
-          "I spoke with {child} on {pos} own in {pos} bedroom.",
+
           "Strategy discussion held with police and health.", "Checks completed with the GP and school.",
           "The family were offered a Family Group Conference.", "Letter sent to confirm the outcome.",
           "Next visit booked in three weeks.", "Case discussed with my manager.",
@@ -231,6 +231,9 @@ OPENERS = {
     "early_help": ["Early help session.", "Family support session at home.",
                    "Team around the family meeting."],
 }
+SEEN_ALONE = ["I spoke with {child} on {pos} own in {pos} bedroom.",
+              "{child} was seen alone in the garden.", "I saw {child} on {pos} own at school.",
+              "We talked alone while walking to the shop."]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 AGE_WORDS = ["eight months old", "ten months", "one year old", "18 months", "two years old",
              "nine months old"]
@@ -304,6 +307,9 @@ class Grammar:
         values = _Parts(self, dict(child=ctx.child, carer=ctx.carer,
                                    carer_cap=ctx.carer[:1].upper() + ctx.carer[1:], nan=ctx.nan,
                                    src=ctx.src, ppos="her" if ctx.carer_female else "his",
+                                   carer_pos=ctx.carer.split(" (")[0] + "'s",
+                                   carer_word=("my carer" if ctx.carer.startswith("the ")
+                                               else "Mum" if ctx.carer_female else "Dad"),
                                    **p))
         values.update(kw)
         for _ in range(3):  # nested parts
@@ -418,7 +424,8 @@ class Grammar:
         return self.fill(self.pick(FILLER), ctx), "", "", ""
 
     def opener(self, ctx, note_type):
-        return self.fill(self.pick(OPENERS[note_type]), ctx), "", "", ""
+        options = [o for o in OPENERS[note_type] if ctx.age >= 5 or "at school" not in o]
+        return self.fill(self.pick(options), ctx), "", "", ""
 
     def note(self, ctx: NoteContext, note_type: str, seen: str = "Y", alone: str = "Y"):
         """A note: opener, then voices and absences fitting the event, then practice lines.
@@ -436,6 +443,8 @@ class Grammar:
                 parts.append(self.child_voice(ctx))
             if note_type in ("visit", "s47") and alone == "N" and ctx.age >= 4:
                 parts.append(self.absence(ctx, "A.NOTALONE"))
+            elif note_type == "visit" and ctx.age >= 4 and r.random() < 0.4:
+                parts.append((self.fill(self.pick(SEEN_ALONE), ctx), "", "", ""))
             u = r.random()
             if n_child == 0 and note_type != "contact":
                 kind = ("A.DECLINED" if u < 0.35 else "A.NOTSOUGHT" if u < 0.8 else "A.BARRIER")
