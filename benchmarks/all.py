@@ -11,7 +11,6 @@ to return to the committed sample.
 """
 
 import argparse
-import resource
 import subprocess
 import sys
 import time

@@ -5,8 +5,7 @@ import pandas as pd
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from hampshire_research.params import load_site
-from hampshire_research.publish import (SYNTHETIC_EXAMPLE_TAG, publish_table, read_table,
-                                        scan_for_identifiers)
+from hampshire_research.publish import SYNTHETIC_EXAMPLE_TAG, publish_table, read_table, scan_for_identifiers
 
 PERSONS = pd.DataFrame({
     "first_name": ["Ellie", "Jo"], "surname": ["Smith", "O'Neill"],
