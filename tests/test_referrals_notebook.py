@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 
 from hampshire_research import referrals as rf
 from hampshire_research.params import load_site
 from hampshire_research.paths import project_root, reports_dir
-from hampshire_research.run import execute, notebook_parameters
+from hampshire_research.run import execute
 
 NOTEBOOK = project_root() / "notebooks" / "03_referral_routes.ipynb"
-
-
-def test_notebook_shape():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
-    assert nb.cells[1].metadata.get("tags") == ["parameters"]
-    assert notebook_parameters(NOTEBOOK).keys() == {"site", "data_dir"}
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    assert "kernelspec" not in nb.metadata
 
 
 @pytest.mark.slow

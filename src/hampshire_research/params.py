@@ -148,6 +148,7 @@ class SiteParams(_Strict):
     cohort: Cohort
     calibration: Calibration
     disclosure_profile: Literal["dfe", "ons"]
+    recording_notes: list[str]  # known breaks in recording, for reading comparisons
     seed: int
     data_dir: Path
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .params import SiteParams
+from .paths import derived_dir
 
 AGE_BANDS = [(0, 0, "0"), (1, 4, "1-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 17, "16-17")]
 
@@ -86,3 +87,12 @@ def set_aside_reasons(flags: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataF
     if not parts:
         return pd.DataFrame(columns=["outcome", "source", "field", "reason", "rows"])
     return pd.concat(parts, ignore_index=True)[["outcome", "source", "field", "reason", "rows"]]
+
+
+def data_quality(params: SiteParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows by source and the reasons rows were set aside, from the last validate run."""
+    derived = derived_dir(params.site)
+    report = pd.read_csv(derived / "validation_report.csv", keep_default_na=False)
+    reasons = set_aside_reasons(pd.read_parquet(derived / "flags.parquet"),
+                                pd.read_parquet(derived / "quarantine.parquet"))
+    return rows_by_source(report), reasons
