@@ -46,7 +46,7 @@ def main() -> None:
         steps.append(measure(f"{site}: generate (scale {scale:g})",
                              [*cli, "generate", "--site", site, "--scale", str(scale), "--out", str(data)]))
         steps.append(measure(f"{site}: validate", [*cli, "validate", "--site", site, "--data", str(data)]))
-        steps.append(measure(f"{site}: link", [*cli, "link", "--site", site]))
+        steps.append(measure(f"{site}: link", [*cli, "link", "--site", site, "--data", str(data)]))
         steps.append(measure(f"{site}: notebooks", [*cli, "run", "--site", site, "--data", str(data)]))
         print(f"  ({load_site(site).population.total * scale:,.0f} children)")
     steps.append(measure("compare", [*cli, "compare"]))

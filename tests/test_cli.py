@@ -7,6 +7,7 @@ import nbformat
 import pytest
 
 from hampshire_research import cli, run
+from hampshire_research.params import load_site
 
 
 def _cli(*args):
@@ -72,3 +73,19 @@ def test_bad_key_in_params_exits_2(tmp_path, monkeypatch, capsys):
     assert cli.main(["sites"]) == 2
     err = capsys.readouterr().err
     assert "hampshire.yaml" in err and "'sed'" in err and "unknown key" in err
+
+
+def test_link_measures_quality_against_the_truth_of_the_data_it_linked(monkeypatch):
+    """The truth key comes from --data (the data validated), never guessed from params."""
+    seen = {}
+
+    def fake_link_site(params, canonical, out, backend="duckdb", *, truth=None):
+        seen["truth"] = truth
+        return {}
+
+    from hampshire_research import linkage
+    monkeypatch.setattr(linkage, "link_site", fake_link_site)
+    monkeypatch.setattr(linkage, "format_summary", lambda s: "")
+    params = load_site("hampshire")
+    cli.link(params, "duckdb", cli.Path("/elsewhere/full-scale"))
+    assert str(seen["truth"]) == "/elsewhere/full-scale/truth/linkage_key.csv"

@@ -63,11 +63,13 @@ def validate(params, data_dir: Path) -> None:
     print(sources.format_report(report))
 
 
-def link(params, backend: str) -> None:
+def link(params, backend: str, data_dir: Path) -> None:
     from . import linkage
 
     out = derived_dir(params.site)
-    summary = linkage.link_site(params, out / "canonical", out / "linked", backend=backend)
+    # the truth key (synthetic data only) sits beside the data the canonical tables came from
+    summary = linkage.link_site(params, out / "canonical", out / "linked", backend=backend,
+                                truth=data_dir / "truth" / "linkage_key.csv")
     print(linkage.format_summary(summary))
 
 
@@ -97,7 +99,7 @@ def cmd_link(args) -> int:
     if not (derived_dir(params.site) / "canonical").is_dir():
         raise ProjectError(f"no canonical tables yet: run 'hampshire-research validate --site "
                            f"{params.site}' first", path=derived_dir(params.site))
-    link(params, args.backend)
+    link(params, args.backend, _data_dir(params, args.data))
     return 0
 
 
@@ -192,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("link", help="link the canonical person records into a single view")
     p.add_argument("--site", required=True)
     p.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
+    p.add_argument("--data", default=None,
+                   help="the data folder validated (for its truth key when synthetic)")
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("run", help="execute the notebooks for a site into reports/SITE/")

@@ -69,8 +69,10 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
               *, truth: Path | None = None, threshold: float = DEFAULT_THRESHOLD) -> dict:
     """Link a site's canonical persons and write the linked tables under `out_dir`.
 
-    Truth (params.data_path/truth/linkage_key.csv, or `truth`) is read only to measure
-    quality after the model is fitted; it is never an input to the model.
+    `truth` (a synthetic data folder's truth/linkage_key.csv, when given) is read only to
+    measure quality after the model is fitted; it is never an input to the model. It is not
+    guessed from params: canonical tables built from other data would be measured against
+    the wrong key.
     """
     t0 = time.perf_counter()
     persons = _read_persons(Path(canonical_dir))
@@ -81,7 +83,7 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
     record_map = persons[["source", "record_id"]].merge(clusters, on="record_id")
     record_map = record_map.sort_values("record_id", kind="stable").reset_index(drop=True)
 
-    truth_path = Path(truth) if truth else params.data_path / "truth" / "linkage_key.csv"
+    truth_path = Path(truth) if truth else None
     truth_df = _read_truth(truth_path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
