@@ -35,12 +35,46 @@ def fitted(tmp_path_factory):
     referrals, _ = rf.cohort_events(cohort, referrals_all)
     open_cases = rf.open_case_months(referrals_all, int(cohort.months["month"].max()))
     fit = rf.fit_rate_ratios(cohort, referrals, open_cases)
-    return params, cohort, referrals, fit
+    markers = rf.marker_months(terms, timeline.assign(month=rf.month_index(timeline["start_date"])),
+                               int(cohort.months["month"].max()))
+    return params, cohort, referrals, fit, open_cases, markers
+
+
+def _direct_fsm_ratio(cohort, referrals, open_cases, markers):
+    """FSM rate ratio adjusted also for what the generator's hazard holds besides FSM:
+    recent early help and a suspension in the last 12 months. The analysis leaves these out
+    on purpose (they are described, not modelled), so its FSM ratio is the total association
+    and sits above the generator's direct effect; with them the direct effect is recovered."""
+    import numpy as np
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    m = cohort.months.merge(open_cases.assign(shut=True), on=["child_id", "month"], how="left")
+    m = m[m["shut"].isna()].drop(columns="shut")
+    for name, marker, window in [("early_help", "early help", 6), ("suspended", "suspension", 12)]:
+        mk = markers[markers.marker == marker][["child_id", "month"]]
+        spread = pd.concat([mk.assign(month=mk["month"] + k) for k in range(window + 1)])
+        m = m.merge(spread.drop_duplicates().assign(**{name: 1}), on=["child_id", "month"],
+                    how="left")
+        m[name] = m[name].fillna(0).astype(int)
+    k = referrals.groupby(["child_id", "month"]).size().rename("referrals").reset_index()
+    m = m.merge(k, on=["child_id", "month"], how="left").fillna({"referrals": 0})
+    keys = ["ncy", "period", "fsm", "sen_provision", "age_band", "persistent_absence",
+            "early_help", "suspended"]
+    cells = m.groupby(keys).agg(n=("month", "size"), referrals=("referrals", "sum")).reset_index()
+    cells = cells.astype({c: str for c in keys})
+    fit = smf.glm("referrals ~ C(ncy) + C(period, Treatment('Other months')) + "
+                  "C(fsm, Treatment('Not FSM')) + C(sen_provision, Treatment('No SEN')) + "
+                  "C(age_band) + C(persistent_absence) + C(early_help) + C(suspended)", cells,
+                  family=sm.families.Poisson(), offset=np.log(cells["n"] / 12)).fit()
+    name = [p for p in fit.params.index if p.startswith("C(fsm")][0]
+    lo, hi = np.exp(fit.conf_int().loc[name])
+    return float(np.exp(fit.params[name])), float(lo), float(hi)
 
 
 @pytest.mark.slow
 def test_transfer_and_fsm_rate_ratios_recovered(fitted):
-    params, _, referrals, fit = fitted
+    params, cohort, referrals, fit, open_cases, markers = fitted
     eff = params.calibration.effects
     t = fit.table.set_index(["term", "level"])
     y7 = t.loc[("period", "Year 7 first term")]
@@ -48,15 +82,19 @@ def test_transfer_and_fsm_rate_ratios_recovered(fitted):
     print(f"\nreferrals {len(referrals)}, model {fit.model}, alpha {fit.alpha:.3f}")
     print(fit.table.to_string())
     assert y7["ci_lower"] < eff.year7_first_term_rr < y7["ci_upper"]
-    assert fsm["ci_lower"] < eff.fsm_rr < fsm["ci_upper"]
+    # the published FSM ratio is the total association: at least the direct effect
+    assert fsm["ci_upper"] > eff.fsm_rr and fsm["rate_ratio"] > 1
+    rr, lo, hi = _direct_fsm_ratio(cohort, referrals, open_cases, markers)
+    print(f"FSM adjusted also for recent early help and suspension: {rr:.2f} ({lo:.2f}-{hi:.2f})")
+    assert lo < eff.fsm_rr < hi
     # informative: the intervals exclude no difference and are not wide
-    assert y7["ci_lower"] > 1 and fsm["ci_lower"] > 1
+    assert y7["ci_lower"] > 1 and lo > 1
     assert y7["ci_upper"] / y7["ci_lower"] < 1.8
 
 
 @pytest.mark.slow
 def test_cohort_rates_are_in_the_calibrated_range(fitted):
-    params, cohort, referrals, _ = fitted
+    params, cohort, referrals, *_ = fitted
     rate = len(referrals) / (len(cohort.months) / 12) * 10_000
     bands = params.calibration.referrals_per_10k.by_age_band
     # Years 5-8 are ages 9-13: between the 5-9 and 10-15 band rates, raised by the effects
