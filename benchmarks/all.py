@@ -45,8 +45,12 @@ def main() -> None:
         data = Path("data/generated") / f"{site}-scale-{scale:g}"
         steps.append(measure(f"{site}: generate (scale {scale:g})",
                              [*cli, "generate", "--site", site, "--scale", str(scale), "--out", str(data)]))
-        steps.append(measure(f"{site}: validate", [*cli, "validate", "--site", site, "--data", str(data)]))
-        steps.append(measure(f"{site}: link", [*cli, "link", "--site", site, "--data", str(data)]))
+        # validate and link as `all` does it: one cached step the notebooks then reuse
+        prepare = ("import sys; from hampshire_research import linkage; "
+                   "from hampshire_research.params import load_site; "
+                   "linkage.prepare(load_site(sys.argv[1]), sys.argv[2])")
+        steps.append(measure(f"{site}: validate and link",
+                             [sys.executable, "-c", prepare, site, str(data)]))
         steps.append(measure(f"{site}: notebooks", [*cli, "run", "--site", site, "--data", str(data)]))
         print(f"  ({load_site(site).population.total * scale:,.0f} children)")
     steps.append(measure("compare", [*cli, "compare"]))
