@@ -11,6 +11,7 @@ to return to the committed sample.
 """
 
 import argparse
+import shutil
 import subprocess
 import sys
 import time
