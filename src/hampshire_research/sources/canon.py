@@ -57,18 +57,13 @@ def identity(df: pd.DataFrame, log: FileLog, *, source: str, record_id: pd.Serie
         log.flag(df, bad, post, "postcode malformed")
     else:
         out["postcode"] = None
-    if upn:
-        norm, reason = upn_check(df[upn])
-        out["upn"] = norm.where(reason.isna() & norm.ne(""), None)
+    # an identifier failing its check character is kept as null, with the reason flagged
+    for column, field, check in [("upn", upn, upn_check), ("nhs_number", nhs, nhs_check)]:
+        if not field:
+            out[column] = None
+            continue
+        norm, reason = check(df[field])
+        out[column] = norm.where(reason.isna() & norm.ne(""), None)
         for r in reason.dropna().unique():
-            log.flag(df, reason.eq(r), upn, r)
-    else:
-        out["upn"] = None
-    if nhs:
-        norm, reason = nhs_check(df[nhs])
-        out["nhs_number"] = norm.where(reason.isna() & norm.ne(""), None)
-        for r in reason.dropna().unique():
-            log.flag(df, reason.eq(r), nhs, r)
-    else:
-        out["nhs_number"] = None
+            log.flag(df, reason.eq(r), field, r)
     return typed("persons", out)
