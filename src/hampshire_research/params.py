@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ProjectError
 from .paths import params_dir, project_root
+from .school_calendar import SchoolCalendar
+from .vocabulary import AGE_BAND_NAMES, REFERRAL_SOURCE_GROUPS
 
 
 class _Strict(BaseModel):
@@ -99,10 +101,16 @@ class Sourced(_Strict):
 class ReferralRates(Sourced):
     by_age_band: dict[str, float]
 
+    @field_validator("by_age_band")
+    @classmethod
+    def _every_band(cls, v: dict[str, float]) -> dict[str, float]:
+        if sorted(v) != sorted(AGE_BAND_NAMES):
+            raise ValueError(f"needs the age bands {AGE_BAND_NAMES}")
+        return v
+
 
 class ReferralSources(Sourced):
-    shares: dict[Literal["police", "schools", "health", "la_services", "individual", "other",
-                         "unknown"], float]
+    shares: dict[Literal[tuple(REFERRAL_SOURCE_GROUPS)], float]
 
 
 class Effects(_Strict):
@@ -148,6 +156,8 @@ class SiteParams(_Strict):
     cohort: Cohort
     calibration: Calibration
     disclosure_profile: Literal["dfe", "ons"]
+    # optional: the LA's term dates (default: a typical county calendar, see school_calendar)
+    school_calendar: SchoolCalendar = SchoolCalendar()
     recording_notes: list[str]  # known breaks in recording, for reading comparisons
     seed: int
     data_dir: Path

@@ -14,6 +14,7 @@ import pandas as pd
 from . import disclosure
 from .params import SiteParams
 from .paths import reports_dir
+from .vocabulary import is_synthetic
 
 
 def site_reports_dir(params: SiteParams, out_dir: Path | None = None) -> Path:
@@ -67,11 +68,6 @@ def read_table(site: str, name: str, reports_root: Path | None = None) -> pd.Dat
     """Read a published table back (symbols kept as strings)."""
     folder = (Path(reports_root) / site) if reports_root else reports_dir(site)
     return pd.read_csv(folder / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
-
-
-def is_synthetic(data_dir: Path) -> bool:
-    """Data written by our generator carries synthetic.json; real extracts never do."""
-    return (Path(data_dir) / "synthetic.json").is_file()
 
 
 def data_notice(params: SiteParams, data_dir: Path) -> str:

@@ -23,6 +23,7 @@ import papermill as pm
 from .errors import ProjectError
 from .params import SiteParams
 from .paths import project_root, reports_dir
+from .vocabulary import is_synthetic
 
 NOTEBOOKS_DIR = "notebooks"
 KEY_PACKAGES = ["hampshire-research", "pandas", "numpy", "duckdb", "splink", "statsmodels",
@@ -170,7 +171,7 @@ def write_manifest(params: SiteParams, result: RunResult, data_dir: Path, out_di
         "params_file": f"params/{params.site}.yaml",
         "params_hash": params.digest(),
         "data_dir": _shown(data_dir),
-        "synthetic": (data_dir / "synthetic.json").is_file(),
+        "synthetic": is_synthetic(data_dir),
         "package_versions": package_versions(),
         "input_files": input_hashes(data_dir),
         "notebooks": [r.__dict__ for r in result.runs],

@@ -9,19 +9,7 @@ import pandas as pd
 
 from .params import SiteParams
 from .paths import derived_dir
-
-AGE_BANDS = [(0, 0, "0"), (1, 4, "1-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 17, "16-17")]
-
-# What a run reads, by folder of the data directory (see the data dictionary).
-EXPECTED_SOURCES = [
-    ("school_census", "School census (pupil level, termly), attendance and exclusions"),
-    ("early_help", "Early help system export"),
-    ("csc", "Children's social care case-management extract (Standard Safeguarding Dataset)"),
-    ("cin_census", "CIN census returns (XML, one per collection year)"),
-    ("ssda903", "SSDA903 children looked after returns (CSV, one folder per year)"),
-    ("case_notes", "Case notes and assessment text"),
-    ("transcripts", "Research interview and focus-group transcripts"),
-]
+from .vocabulary import AGE_BANDS, SOURCE_DESCRIPTIONS
 
 
 def population_by_age(params: SiteParams) -> pd.DataFrame:
@@ -59,7 +47,7 @@ def study_window(params: SiteParams) -> pd.DataFrame:
 
 def sources_present(data_dir: Path) -> pd.DataFrame:
     rows = []
-    for folder, label in EXPECTED_SOURCES:
+    for folder, label in SOURCE_DESCRIPTIONS.items():  # what a run reads, by folder
         path = Path(data_dir) / folder
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
         rows.append({"source": label, "folder": f"{folder}/", "files": len(files),

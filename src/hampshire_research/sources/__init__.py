@@ -8,8 +8,9 @@ synthetic sample are read by the same readers into the same canonical tables.
 DATA_DICTIONARY.md beside this file describes the tables, the aliases and the reasons.
 """
 
+from ..vocabulary import is_synthetic
 from .pseudonymise import pseudonymise_canonical, pseudonymise_tables
-from .validate import build_canonical, format_report, is_synthetic, load_canonical, validate_site
+from .validate import build_canonical, format_report, load_canonical, validate_site
 
 __all__ = ["build_canonical", "format_report", "is_synthetic", "load_canonical",
            "pseudonymise_canonical", "pseudonymise_tables", "validate_site"]

@@ -8,7 +8,6 @@ another: persons before the events and notes that point at them.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ import pyarrow.compute as pc
 
 from ..errors import ProjectError
 from ..params import SiteParams
+from ..school_calendar import census_day
+from ..vocabulary import TERMS
 from .canon import events, identity
 from .checks import (
     FileLog,
@@ -35,7 +36,7 @@ from .checks import (
 )
 from .cin_xml import read_cin_census
 from .districts import district_of
-from .schemas import TERMS, typed
+from .schemas import typed
 from .tabular import TEXT, find_file, read_table
 
 
@@ -92,16 +93,6 @@ def _subdir(folder: Path, name: str) -> Path | None:
 
 _NCY = {**{str(i): i for i in range(1, 15)}, **{f"{i:02d}": i for i in range(1, 15)},
         "R": 0, "N1": -2, "N2": -1, "E1": None, "E2": None, "X": None}
-
-
-def census_date(academic_year: str, term: str) -> dt.date:
-    """Census day: 1st Thursday of October, 3rd Thursday of January, 3rd Thursday of May."""
-    start = int(academic_year[:4])
-    year, month, nth = {"autumn": (start, 10, 1), "spring": (start + 1, 1, 3),
-                        "summer": (start + 1, 5, 3)}[term]
-    first = dt.date(year, month, 1)
-    first_thursday = first + dt.timedelta(days=(3 - first.weekday()) % 7)
-    return first_thursday + dt.timedelta(weeks=nth - 1)
 
 
 def _academic_year(name: str) -> str | None:
@@ -195,7 +186,7 @@ def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.
         "record_id": ident["record_id"], "upn": ident["upn"],
         "academic_year": pd.Series(ay, index=df.index, dtype=TEXT),
         "term": pd.Series(term, index=df.index, dtype=TEXT),
-        "census_date": pd.Timestamp(census_date(ay, term)),
+        "census_date": pd.Timestamp(census_day(int(ay[:4]), term)),
         "urn": df["URN"], "laestab": blank_to_na(df["LAESTAB"]), "ncy": ncy, "fsm": fsm,
         "sen_provision": sen.where(sen.isin(["E", "K", "N"]), None),
         "sen_type": blank_to_na(df["PrimarySENtype"].str.upper()),

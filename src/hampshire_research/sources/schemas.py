@@ -16,17 +16,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import ProjectError
+from ..vocabulary import SOURCES, STAGES, TERMS
 from .tabular import TEXT
 
-SOURCES = ["school_census", "early_help", "csc", "cin_census", "ssda903"]
 EVENT_TYPES = [
-    "contact", "referral", "assessment", "s47", "icpc", "cin_plan", "cp_plan", "cla_episode",
-    "early_help", "suspension", "permanent_exclusion", "school_enrolment",
+    *STAGES, "suspension", "permanent_exclusion", "school_enrolment",
     # beyond the contract list, so no row read is lost: CIN visits (SSD) and the 2026-27 CIN
     # census pre-proceedings block
     "cin_visit", "pre_proceedings",
 ]
-TERMS = ["autumn", "spring", "summer"]
 
 
 def _text(nullable: bool = True, **kw) -> pa.Column:

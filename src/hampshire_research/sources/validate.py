@@ -17,19 +17,15 @@ import pandas as pd
 
 from ..errors import ProjectError
 from ..params import SiteParams
+from ..vocabulary import SOURCES
 from . import readers
 from .checks import FileLog, issues_frame
 from .schemas import SCHEMAS, conform, empty, read_parquet, write_parquet
 
 REPORT_COLUMNS = ["source", "file", "read", "kept", "flagged", "quarantined", "flag_reasons",
                   "quarantine_reasons", "note"]
-SOURCE_FOLDERS = ["school_census", "early_help", "csc", "cin_census", "ssda903", "case_notes"]
+SOURCE_FOLDERS = [*SOURCES, "case_notes"]  # the folders these readers read
 DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xml"}
-
-
-def is_synthetic(data_dir: Path) -> bool:
-    """True when the data was made by our generator (it leaves synthetic.json)."""
-    return (Path(data_dir) / "synthetic.json").is_file()
 
 
 def _read_all(params: SiteParams, data_dir: Path) -> readers.Build:

@@ -15,6 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from ..params import SiteParams
+from ..vocabulary import SOURCES, SYNTHETIC_MARKER, TEXT_SOURCES
 from .care import build_care
 from .casework import build_early_help, build_referrals, durations, subset
 from .notes import Grammar, NoteContext
@@ -75,7 +76,7 @@ def generate_site(params: SiteParams, scale: float, seed: int | None, out: Path,
     _clear(out)
     marker = {"generator": "hampshire_research.synthetic", "version": VERSION, "site": params.site,
               "scale": scale, "seed": seed}
-    files.append(_write_json(marker, out / "synthetic.json"))
+    files.append(_write_json(marker, out / SYNTHETIC_MARKER))
     summary["school_census"] = write_school_census(out, pop, sch, win, noise.school_census, rng,
                                                    files, linkage)
     step("school census")
@@ -136,8 +137,7 @@ def _population_table(pop, win) -> pd.DataFrame:
 
 def _clear(out: Path) -> None:
     """Remove files a previous run wrote (only those in the generator's layout)."""
-    for sub in ["school_census", "early_help", "csc", "cin_census", "ssda903", "case_notes",
-                "transcripts", "truth"]:
+    for sub in [*SOURCES, *TEXT_SOURCES, "truth"]:
         d = out / sub
         if d.is_dir():
             for f in sorted(d.rglob("*"), reverse=True):

@@ -16,21 +16,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import SiteParams
-from .calendar import YEAR, add_years, months_of, school_day_mask
+from ..school_calendar import in_term
+from ..vocabulary import AGE_BANDS, REFERRAL_SOURCE_GROUPS, REFERRAL_SOURCES
+from .calendar import YEAR, add_years, months_of
 from .population import Population, Window
 from .schooling import BIG, Schooling
 
-BANDS = [("0", 0, 1), ("1-4", 1, 5), ("5-9", 5, 10), ("10-15", 10, 16), ("16-17", 16, 18)]
-SOURCE_GROUPS = ["police", "schools", "health", "la_services", "individual", "other", "unknown"]
-SUBCODES = {
-    "police": (["6"], [1.0]),
-    "schools": (["2A"], [1.0]),
-    "health": (["3A", "3B", "3C", "3D", "3E", "3F"], [0.25, 0.2, 0.1, 0.15, 0.2, 0.1]),
-    "la_services": (["5A", "5B", "5C", "5D"], [0.4, 0.2, 0.15, 0.25]),
-    "individual": (["1A", "1B", "1C", "1D"], [0.6, 0.15, 0.1, 0.15]),
-    "other": (["2B", "4", "7", "8"], [0.25, 0.25, 0.2, 0.3]),
-    "unknown": (["9", "10"], [0.3, 0.7]),
+# Within each referral source group, the share of each of its codes (in code order).
+CODE_SHARES = {
+    "police": [1.0],
+    "schools": [1.0],
+    "health": [0.25, 0.2, 0.1, 0.15, 0.2, 0.1],
+    "la_services": [0.4, 0.2, 0.15, 0.25],
+    "individual": [0.6, 0.15, 0.1, 0.15],
+    "other": [0.25, 0.25, 0.2, 0.3],
+    "unknown": [0.3, 0.7],
 }
+SUBCODES = {g: ([c for c, (_, group) in REFERRAL_SOURCES.items() if group == g], p)
+            for g, p in CODE_SHARES.items()}
 HEADROOM = 1.6
 
 
@@ -39,7 +42,7 @@ def age_years(pop: Population, child: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def band_of(age: np.ndarray) -> np.ndarray:
-    return np.searchsorted(np.array([1, 5, 10, 16]), age, side="right")
+    return np.searchsorted(np.array([lo for lo, _, _ in AGE_BANDS[1:]]), age, side="right")
 
 
 @dataclass
@@ -64,7 +67,7 @@ def _candidates(rng, pop: Population, win: Window, rate: np.ndarray):
 def _school_season(win: Window, holiday_rr: float):
     """Per day: relative school-referral intensity (1 in term time, holiday_rr in the school
     holidays and half terms), mean 1."""
-    mask = school_day_mask(win.sim_start, win.end, weekends=True)
+    mask = in_term(np.arange(win.sim_start, win.end + 1), win.calendar)
     season = np.where(mask, 1.0, holiday_rr)
     return season / season.mean()
 
@@ -152,8 +155,8 @@ def durations(params: SiteParams, routes) -> dict:
     match cin_per_10k, cp_per_10k and cla_per_10k given the referral rate and the routes."""
     cal = params.calibration
     by_age = params.population.by_age
-    rate = sum(cal.referrals_per_10k.by_age_band[b] * sum(by_age[a] for a in range(lo, hi))
-               for b, lo, hi in BANDS) / sum(by_age.values())
+    rate = sum(cal.referrals_per_10k.by_age_band[b] * sum(by_age[a] for a in range(lo, hi + 1))
+               for lo, hi, b in AGE_BANDS) / sum(by_age.values())
     r = routes
     assessed = rate * (1 - cal.referral_nfa_share)
     cp_in = assessed * r.assessed_to_s47 * r.s47_to_icpc * r.icpc_to_cp_plan
@@ -176,7 +179,7 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     cal = params.calibration
     eff = cal.effects
     season = _school_season(win, eff.school_holiday_rr)
-    rates = np.array([cal.referrals_per_10k.by_age_band[b] for b, _, _ in BANDS]) / 10_000
+    rates = np.array([cal.referrals_per_10k.by_age_band[b] for _, _, b in AGE_BANDS]) / 10_000
     # Per-child bound on the hazard multiplier: every factor the child ever has.
     ever_fsm = sch.fsm.any(axis=1)
     max_sen = np.where(sch.sen.max(axis=1) == 2, max(eff.ehcp_rr, eff.sen_support_rr),
@@ -214,8 +217,8 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
          * np.where(y7, eff.year7_first_term_rr, 1.0))
     # Solve the base rate per band from importance weights (candidates arrive at rate lam).
     w_pt = 1.0 / lam
-    base = np.empty(len(BANDS))
-    for b in range(len(BANDS)):
+    base = np.empty(len(AGE_BANDS))
+    for b in range(len(AGE_BANDS)):
         sel = band == b
         base[b] = rates[b] * w_pt[sel].sum() / max((m[sel] * w_pt[sel]).sum(), 1e-12)
     # Schools refer pupils in term time: share sigma of a pupil's hazard follows the season.
@@ -296,7 +299,7 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     in_w = t >= win.start
     corr_b = np.array([min(corr * p0[in_w & (band == b)].sum()
                            / max(((t2 >= win.start) & (kept_band == b)).sum(), 1), 1.6)
-                       for b in range(len(BANDS))])
+                       for b in range(len(AGE_BANDS))])
     corr = corr_b[band]
     k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0))
 
@@ -307,13 +310,13 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     s_ref = season[np.clip(t2 - win.sim_start, 0, season.size - 1)]  # on the referral's own day
     p_school = np.where(pupil[cand], sigma * s_ref / (1 - sigma + sigma * s_ref), 0.0)
     shares = cal.referral_sources.shares
-    other_groups = [g for g in SOURCE_GROUPS if g != "schools"]
+    other_groups = [g for g in REFERRAL_SOURCE_GROUPS if g != "schools"]
     other_p = np.array([shares[g] for g in other_groups])
     other_p = other_p / other_p.sum()
     grp = np.array(other_groups, dtype=object)[rng.choice(len(other_groups), cand.size, p=other_p)]
     grp = np.where(rng.random(cand.size) < p_school, "schools", grp)
     sub = np.empty(cand.size, dtype=object)
-    for g in SOURCE_GROUPS:
+    for g in REFERRAL_SOURCE_GROUPS:
         sel = grp == g
         codes, p = SUBCODES[g]
         sub[sel] = np.array(codes, dtype=object)[rng.choice(len(codes), sel.sum(), p=p)]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..params import SiteParams
+from ..school_calendar import SchoolCalendar
 from . import names as nm
 from .calendar import YEAR, academic_year_of, add_years, day, years_of
 from .ids import make_nhs_numbers, make_upns
@@ -45,6 +46,7 @@ class Window:
     first_ay: int
     last_ay: int
     collection_years: list[int]
+    calendar: SchoolCalendar  # term dates (params' school_calendar)
 
 
 def window_of(params: SiteParams, burn_in_years: int) -> Window:
@@ -54,7 +56,7 @@ def window_of(params: SiteParams, burn_in_years: int) -> Window:
     end = max(day(cys[-1], 3, 31), day(last_ay + 1, 8, 31))
     return Window(sim_start=day(cys[0] - 1 - burn_in_years, 4, 1), start=start, end=end,
                   first_ay=params.study_window.first_academic_year, last_ay=last_ay,
-                  collection_years=list(cys))
+                  collection_years=list(cys), calendar=params.school_calendar)
 
 
 @dataclass

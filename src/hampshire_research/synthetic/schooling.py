@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import SiteParams
-from .calendar import academic_year_of, day, term_bounds
+from ..school_calendar import SchoolCalendar, is_weekday, term_bounds
+from .calendar import academic_year_of, day
 from .population import Population, Window
 
 SEN_TYPES_E = (["ASD", "SLCN", "SEMH", "MLD", "SLD", "PMLD", "PD", "SPLD", "HI", "VI", "MSI", "OTH"],
@@ -109,7 +110,7 @@ def build_schooling(params: SiteParams, pop: Population, win: Window,
     category = np.concatenate([np.full(reps.sum(), "FIXD", dtype=object),
                                np.full(pc.size, "PERM", dtype=object)])
     # dates: a random school day of that year while on roll
-    days = _term_day(rng, ays[ex_col], pop.arrive[ex_child], pop.leave[ex_child])
+    days = _term_day(rng, ays[ex_col], pop.arrive[ex_child], pop.leave[ex_child], win.calendar)
     sessions = np.where(category == "PERM", 0, np.minimum(rng.geometric(0.45, ex_child.size), 10))
     reason = np.array(EXCLUSION_REASONS, dtype=object)[rng.choice(len(EXCLUSION_REASONS),
                                                                    ex_child.size, p=EXCLUSION_REASON_P)]
@@ -130,13 +131,14 @@ def build_schooling(params: SiteParams, pop: Population, win: Window,
                      exclusions=ex)
 
 
-def _term_day(rng: np.random.Generator, ay: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _term_day(rng: np.random.Generator, ay: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+              calendar: SchoolCalendar) -> np.ndarray:
     """A random term-time weekday in academic year ay, between lo and hi (-1 if none)."""
     out = np.full(ay.size, -1, dtype=np.int64)
     for a in np.unique(ay):
         sel = np.flatnonzero(ay == a)
-        days = np.concatenate([np.arange(s, e + 1) for _, s, e in term_bounds(int(a))])
-        days = days[(days + 3) % 7 < 5]
+        days = np.concatenate([np.arange(s, e + 1) for _, s, e in term_bounds(int(a), calendar)])
+        days = days[is_weekday(days)]
         pick = days[rng.integers(0, days.size, sel.size)]
         okay = (pick >= lo[sel]) & (pick <= hi[sel])
         out[sel[okay]] = pick[okay]

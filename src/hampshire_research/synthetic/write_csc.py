@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..vocabulary import REFERRAL_SOURCES
 from .calendar import YEAR
 from .care import Care
 from .casework import SUBCODES, EarlyHelp, Referrals
@@ -18,15 +19,6 @@ from .population import Population, Window
 from .schooling import BIG, Schooling
 from .writing import dmy, iso, write_csv
 
-SOURCE_DESC = {"1A": "Individual: family member/relative/carer", "1B": "Individual: acquaintance",
-               "1C": "Individual: self", "1D": "Individual: other", "2A": "Schools",
-               "2B": "Education services", "3A": "Health services: GP",
-               "3B": "Health services: health visitor", "3C": "Health services: school nurse",
-               "3D": "Health services: other primary health services",
-               "3E": "Health services: A&E", "3F": "Health services: other", "4": "Housing",
-               "5A": "LA services: social care", "5B": "LA services: other internal",
-               "5C": "LA services: external", "5D": "LA services: early help", "6": "Police",
-               "7": "Other legal agency", "8": "Other", "9": "Anonymous", "10": "Unknown"}
 NEEDS = (["N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9"],
          [0.50, 0.08, 0.04, 0.10, 0.17, 0.05, 0.01, 0.04, 0.01])
 FACTORS = (["1B", "2B", "3A", "3B", "3C", "4A", "4B", "5B", "6B", "7A", "10A", "11A", "13A",
@@ -162,7 +154,7 @@ def write_csc(out: Path, pop: Population, sch: Schooling, ref: Referrals, ids: C
     contacts.insert(0, "cont_contact_id", np.arange(2_000_001, 2_000_001 + len(contacts)).astype(str))
     contacts["cont_contact_date"] = iso(contacts["d"].to_numpy())
     contacts["cont_contact_source_code"] = contacts["src"]
-    contacts["cont_contact_source_desc"] = contacts["src"].map(SOURCE_DESC)
+    contacts["cont_contact_source_desc"] = contacts["src"].map(lambda c: REFERRAL_SOURCES[c][0])
     contacts["cont_contact_outcome_json"] = '{"OUTCOME":"' + contacts["outcome"] + '"}'
     extra["contacts"] = contacts
     files.append(write_csv(contacts[["cont_contact_id", "cont_person_id", "cont_contact_date",
@@ -178,7 +170,7 @@ def write_csc(out: Path, pop: Population, sch: Schooling, ref: Referrals, ids: C
         "cine_referral_id": ids.ref_id, "cine_person_id": ids.person_of_ref,
         "cine_referral_date": iso(ref.date), "cine_cin_primary_need_code": need,
         "cine_referral_source_code": ref.source,
-        "cine_referral_source_desc": [SOURCE_DESC[s] for s in ref.source],
+        "cine_referral_source_desc": [REFERRAL_SOURCES[s][0] for s in ref.source],
         "cine_referral_outcome_json": outcome_json,
         "cine_referral_nfa": np.where(ref.nfa, "Y", "N"),
         "cine_close_reason": np.where(ref.close <= end, ref.close_reason, ""),

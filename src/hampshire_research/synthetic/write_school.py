@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .calendar import TERMS, census_day, term_bounds
+from ..school_calendar import EPOCH, census_day, term_bounds
+from ..vocabulary import TERMS
 from .identity import noisy_identity
 from .population import Population, Window
 from .schooling import Schooling
@@ -41,7 +42,7 @@ def write_school_census(out: Path, pop: Population, sch: Schooling, win: Window,
         label = f"{ay}-{str(ay + 1)[2:]}"
         col = ay - sch.ay0
         for term in TERMS:
-            cd = census_day(ay, term)
+            cd = (census_day(ay, term) - EPOCH).days
             on_roll = np.flatnonzero(sch.pupil[:, col] & (pop.arrive <= cd) & (pop.leave >= cd))
             when = np.full(on_roll.size, cd)
             school = pop.school_at(on_roll, when)
@@ -68,7 +69,7 @@ def write_school_census(out: Path, pop: Population, sch: Schooling, win: Window,
             seen_upn.update(pupils["UPN"].tolist())
             # attendance for the term just ended or under way (sessions to the census day)
             ti, possible = TERM_SESSIONS[term]
-            _, t0, t1 = term_bounds(ay)[ti]
+            _, t0, t1 = term_bounds(ay, win.calendar)[ti]
             joined = np.clip((pop.arrive[on_roll] - t0) / max(1, t1 - t0), 0, 1)
             poss = np.maximum((possible * (1 - joined)).astype(np.int64) // 2 * 2, 2)
             rate = np.clip(sch.absence[on_roll, col] * TERM_ABSENCE[term], 0, 0.98)
