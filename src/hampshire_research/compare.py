@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from statsmodels.stats.proportion import confint_proportions_2indep
+from statsmodels.stats.rates import confint_poisson_2indep
 
 from . import disclosure
 from .disclosure import SUPPRESSED
@@ -48,7 +49,8 @@ def _num(series: pd.Series) -> pd.Series:
 
 def rate_ratio(table: pd.DataFrame, keys: list[str], a: str, b: str, events: str = "events",
                person_years: str = "person_years") -> pd.DataFrame:
-    """Rate ratio of site ``a`` to site ``b`` per key, with a 95% interval (log-normal).
+    """Rate ratio of site ``a`` to site ``b`` per key, with a 95% interval (log-normal, Wald on
+    the log ratio: statsmodels' ``confint_poisson_2indep`` method "wald-log").
 
     Uses the published counts and person-time; where either site's count is suppressed
     the comparison is suppressed too.
@@ -59,12 +61,13 @@ def rate_ratio(table: pd.DataFrame, keys: list[str], a: str, b: str, events: str
     out.columns = keys
     ea, eb = _num(wide[(events, a)]), _num(wide[(events, b)])
     pa, pb = _num(wide[(person_years, a)]), _num(wide[(person_years, b)])
-    ratio = (ea / pa) / (eb / pb)
-    se = np.sqrt(1 / ea + 1 / eb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (ea / pa) / (eb / pb)
+        lo, hi = confint_poisson_2indep(ea, pa, eb, pb, method="wald-log", compare="ratio")
     out[f"events_{a}"], out[f"events_{b}"] = wide[(events, a)].values, wide[(events, b)].values
     out["rate_ratio"] = ratio.round(2)
-    out["ci_lower"] = np.exp(np.log(ratio) - 1.96 * se).round(2)
-    out["ci_upper"] = np.exp(np.log(ratio) + 1.96 * se).round(2)
+    out["ci_lower"] = np.round(lo, 2)
+    out["ci_upper"] = np.round(hi, 2)
     hidden = ea.isna() | eb.isna() | (ea == 0) | (eb == 0)
     for col in ["rate_ratio", "ci_lower", "ci_upper"]:
         out[col] = out[col].astype(object).where(~hidden, SUPPRESSED)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from scipy import stats
 
 from .compare import site_table
 from .disclosure import SUPPRESSED, numeric
+from .referrals.intervals import poisson_rate_ci
 
 
 def _first(table: pd.DataFrame, column: str, **match) -> str:
@@ -33,10 +33,9 @@ def referral_rate(site: str, root: Path, measure: str = "referrals") -> tuple[st
     events, years = numeric(t["events"]), numeric(t["person_years"])
     if t.empty or events.isna().any():
         return SUPPRESSED, SUPPRESSED
-    k, py = events.sum(), years.sum()
-    lo = stats.chi2.ppf(0.025, 2 * k) / 2 if k else 0.0
-    hi = stats.chi2.ppf(0.975, 2 * k + 2) / 2
-    return f"{1e4 * k / py:.0f}", f"95% CI {1e4 * lo / py:.0f} to {1e4 * hi / py:.0f}"
+    rate = poisson_rate_ci([events.sum()], [years.sum()]).iloc[0]
+    return (f"{rate['rate_per_10k']:.0f}",
+            f"95% CI {rate['ci_lower']:.0f} to {rate['ci_upper']:.0f}")
 
 
 def share_linked(site: str, root: Path) -> str:

@@ -1,0 +1,99 @@
+"""What came before a referral: early help, suspensions, persistent absence, school moves
+and SEN changes in the months before, against the cohort at the same time (described, not
+adjusted for)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cohort import Cohort, month_index, persistent_absence, select_events, term_last_month
+
+MARKERS = ["early help", "suspension", "persistent absence", "school move", "SEN change"]
+
+
+def marker_months(school_terms: pd.DataFrame, timeline: pd.DataFrame,
+                  last_month: int) -> pd.DataFrame:
+    """When each child had each marker: child_id, marker, month (one row per month it applies).
+
+    early help: every month an episode is open (open episodes to ``last_month``);
+    suspension: its month; persistent absence: the last month of the term (>= 10% missed);
+    school move / SEN change: the first month of the term that shows the change.
+    """
+    parts = []
+    eh = select_events(timeline, "early_help", "early_help")
+    if len(eh):
+        end = month_index(eh["end_date"]).fillna(last_month).astype(int).clip(upper=last_month)
+        span = np.maximum(end.to_numpy() - eh["month"].to_numpy(), 0) + 1
+        parts.append(pd.DataFrame({
+            "child_id": np.repeat(eh["child_id"].to_numpy(), span),
+            "month": np.concatenate([np.arange(a, a + n)
+                                     for a, n in zip(eh["month"], span, strict=True)]),
+            "marker": "early help"}))
+    susp = select_events(timeline, "suspension")
+    parts.append(susp[["child_id", "month"]].assign(marker="suspension"))
+    t = school_terms.copy()
+    t["last_month"] = term_last_month(t)
+    pa = t[persistent_absence(t)]
+    parts.append(pd.DataFrame({"child_id": pa["child_id"], "month": pa["last_month"],
+                               "marker": "persistent absence"}))
+    t = t.sort_values(["child_id", "last_month"]).drop_duplicates(["child_id", "last_month"])
+    prev = t.groupby("child_id").shift(1)
+    ncy = pd.to_numeric(t["ncy"], errors="coerce")
+    prev_ncy = pd.to_numeric(prev["ncy"], errors="coerce")
+    has_prev = prev["last_month"].notna()
+    moved = has_prev & (t["urn"] != prev["urn"]) & ~((prev_ncy == 6) & (ncy == 7))
+    sen = has_prev & (t["sen_provision"] != prev["sen_provision"])
+    for flag, name in [(moved, "school move"), (sen, "SEN change")]:
+        parts.append(pd.DataFrame({"child_id": t.loc[flag, "child_id"],
+                                   "month": t.loc[flag, "last_month"] - 3, "marker": name}))
+    out = pd.concat(parts, ignore_index=True)
+    out["month"] = out["month"].astype(int)
+    return out.drop_duplicates().reset_index(drop=True)
+
+
+def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int) -> pd.DataFrame:
+    """For each (child_id, month) row: 1 if each marker fell in the ``window`` months before."""
+    if markers.empty:
+        return child_months[["child_id", "month"]].copy()
+    lags = np.arange(1, window + 1)
+    spread = markers.iloc[np.repeat(np.arange(len(markers)), len(lags))].copy()
+    spread["month"] = spread["month"].to_numpy() + np.tile(lags, len(markers))
+    flags = (spread.drop_duplicates().assign(had=1)
+             .pivot_table(index=["child_id", "month"], columns="marker", values="had",
+                          aggfunc="max", fill_value=0))
+    keyed = child_months[["child_id", "month"]].merge(flags.reset_index(), how="left",
+                                                      on=["child_id", "month"])
+    return keyed.fillna(0)
+
+
+def before_referral(cohort: Cohort, referrals: pd.DataFrame, markers: pd.DataFrame,
+                    windows=(6, 12)) -> pd.DataFrame:
+    """What came in the 6 and 12 months before a first referral after transfer, described.
+
+    Referred: each child's first referral in follow-up after the September of Year 7.
+    Cohort: all cohort child-months in the same calendar months, weighted by the number of
+    referrals in each month, so both groups cover the same calendar time.
+    """
+    post = referrals[referrals["rel_month"] >= 0].sort_values(["child_id", "start_date",
+                                                              "event_id"])
+    first = post.groupby("child_id").head(1)[["child_id", "month"]]
+    weights = first.groupby("month").size().rename("w")
+    pool = cohort.months[cohort.months["month"].isin(weights.index)][["child_id", "month"]]
+    rows = []
+    for window in windows:
+        ref = _had_marker(first, markers, window)
+        base = _had_marker(pool, markers, window)
+        for marker in MARKERS:
+            if marker not in base:
+                base[marker] = 0.0
+                ref[marker] = 0.0
+            by_month = base.groupby("month")[marker].mean()
+            cohort_pct = (100 * float((by_month * weights).sum() / weights.sum())
+                          if len(weights) else np.nan)
+            k = int(ref[marker].sum())
+            rows.append({"marker": marker, "window_months": window,
+                         "referred_children": len(first), "with_marker": k,
+                         "referred_pct": 100 * k / len(first) if len(first) else np.nan,
+                         "cohort_pct": cohort_pct})
+    return pd.DataFrame(rows)

@@ -1,0 +1,121 @@
+"""The published tables of the referrals analysis, in one place: each table's columns (in
+order), its count columns, what rests on them and the groups whose totals are published
+(for secondary suppression). ``publish`` holds every table to its entry here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..disclosure import numeric
+from ..errors import ProjectError
+from ..params import SiteParams
+from ..publish import publish_table
+from .cohort import PERIODS
+
+RATES = ["events", "person_years", "rate_per_10k", "ci_lower", "ci_upper"]
+_RATE = {"counts": ["events"], "derived": {c: "events" for c in RATES[2:]}}
+CI = ("pct", "ci_lower", "ci_upper")
+# name (reports/<site>/tables/<name>.csv): its columns in order, count columns, what is derived
+# from which counts, and the groups whose totals are published (secondary suppression).
+# Rates are per 10,000 person-years with exact Poisson (Garwood) 95% intervals; percentages
+# have exact binomial (Clopper-Pearson) intervals.
+TABLES = {
+    "referrals_cohort": {"columns": ["subgroup", "level", "children", "person_years"],
+                         "counts": ["children"], "within": ["subgroup"]},
+    # measure: referrals, contacts, early help starts
+    "referrals_rates_by_ncy": {"columns": ["measure", "ncy", *RATES], **_RATE},
+    "referrals_rates_by_month": {"columns": ["measure", "rel_month", *RATES], **_RATE},
+    "referrals_rates_by_term": {"columns": ["measure", "ncy", "term", "rel_term", *RATES], **_RATE},
+    "referrals_rates_by_calendar_month": {
+        "columns": ["measure", "month", "month_name", "holiday_share", *RATES], **_RATE},
+    "referrals_rates_by_subgroup": {"columns": ["measure", "subgroup", "level", *RATES], **_RATE,
+                                    "within": ["measure", "subgroup"]},
+    "referrals_source_mix": {"columns": ["period", "source_group", "referrals", "pct"],
+                             "counts": ["referrals"], "derived": {"pct": "referrals"},
+                             "within": ["period"]},
+    "referrals_source_codes": {"columns": ["period", "referral_source", "source_group", "referrals"],
+                               "counts": ["referrals"], "within": ["period", "source_group"]},
+    "referrals_source_by_school_month": {
+        "columns": ["school_month", "month_name", "source_group", "referrals", "pct"],
+        "counts": ["referrals"], "derived": {"pct": "referrals"}, "within": ["school_month"]},
+    "referrals_first_referral_schools": {
+        "columns": ["term", "first_referrals", "from_schools", *CI],
+        "counts": ["first_referrals", "from_schools"],
+        "derived": {c: ["first_referrals", "from_schools"] for c in CI}},
+    "referrals_rate_ratios": {
+        "columns": ["term", "level", "rate_ratio", "ci_lower", "ci_upper", "p_value", "events",
+                    "person_years", "model"],
+        "counts": ["events"],
+        "derived": {c: "events" for c in ("rate_ratio", "ci_lower", "ci_upper", "p_value")}},
+    "referrals_km_first_referral": {
+        "columns": ["subgroup", "level", "months_since_year5", "at_risk", "first_referrals",
+                    "cum_incidence_pct", "ci_lower", "ci_upper"],
+        "counts": ["at_risk", "first_referrals"],
+        "derived": {c: ["at_risk", "first_referrals"]
+                    for c in ("cum_incidence_pct", "ci_lower", "ci_upper")},
+        "within": ["subgroup", "months_since_year5"]},
+    "referrals_logrank": {"columns": ["subgroup", "chi2", "df", "p_value", "children",
+                                      "first_referrals"],
+                          "counts": ["children", "first_referrals"]},
+    "referrals_before_referral": {
+        "columns": ["marker", "window_months", "referred_children", "with_marker", "referred_pct",
+                    "cohort_pct"],
+        "counts": ["referred_children", "with_marker"], "derived": {"referred_pct": "with_marker"}},
+    # a two-way table of referrals (route by period) with totals; secondary suppression checked
+    # against the totals
+    "referrals_routes": {"columns": ["route", *PERIODS, "Total"], "counts": [], "crosstab": True},
+    # the Sankey's bands
+    "referrals_route_flows": {"columns": ["source", "target", "referrals"],
+                              "counts": ["referrals"], "within": ["source"]},
+    # the All row is the total of the others: the group is the whole table
+    "referrals_re_referrals": {
+        "columns": ["measure", "period", "referrals", "re_referrals", *CI],
+        "counts": ["referrals", "re_referrals"],
+        "derived": {c: ["referrals", "re_referrals"] for c in CI}, "within": ["measure"]},
+    "referrals_early_help_escalation": {"columns": ["measure", "episodes", "count", "pct"],
+                                        "counts": ["episodes", "count"],
+                                        "derived": {"pct": "count"}},
+    "referrals_needs_profile": {
+        "columns": ["age_band", "district", "factor", "assessments_with_factor", "assessments",
+                    "pct"],
+        "counts": ["assessments_with_factor", "assessments"],
+        "derived": {"pct": "assessments_with_factor"}, "within": ["age_band", "factor"]},
+}
+DECIMALS = {"person_years": 1, "rate_per_10k": 1, "pct": 1, "referred_pct": 1, "cohort_pct": 1,
+            "cum_incidence_pct": 1, "holiday_share": 2, "rate_ratio": 3, "chi2": 2}
+
+
+def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | None = None
+            ) -> pd.DataFrame:
+    """Publish one of the tables in ``TABLES`` through disclosure control, its columns in the
+    registry's order (a missing or extra column is an error).
+
+    Figures are rounded as published: rates, person-years and percentages to 1 decimal place,
+    rate ratios and their intervals to 3.
+    """
+    spec = TABLES[name]
+    have = [df.index.name, *df.columns, "Total"] if spec.get("crosstab") else list(df.columns)
+    if set(have) != set(spec["columns"]):
+        raise ProjectError(f"table {name} has columns {have}, not {spec['columns']}")
+    out = df.copy() if spec.get("crosstab") else df[spec["columns"]].copy()
+    for col in out.columns[out.dtypes == "category"]:
+        out[col] = out[col].astype(str)
+    for col, places in DECIMALS.items():
+        if col in out:
+            out[col] = out[col].astype(float).round(places)
+    for col in ("ci_lower", "ci_upper"):
+        if col in out:
+            out[col] = out[col].astype(float).round(3 if "rate_ratio" in out else 1)
+    if "p_value" in out:  # three significant figures, so small p-values are not shown as 0
+        out["p_value"] = [float(f"{v:.3g}") for v in out["p_value"]]
+    return publish_table(out, name, params, counts=spec["counts"], derived=spec.get("derived"),
+                         within=spec.get("within"), crosstab=spec.get("crosstab", False),
+                         out_dir=out_dir)
+
+
+def numbers(s: pd.Series) -> np.ndarray:
+    """A published column as floats (suppressed cells NaN), for figures drawn from it."""
+    return numeric(s.astype(object)).to_numpy(dtype=float)
