@@ -1,0 +1,37 @@
+"""The published-tables contract of the referrals analysis (referrals/tables.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from hampshire_research import referrals as rf
+from hampshire_research.errors import ProjectError
+from hampshire_research.params import load_site
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_referral_routes.ipynb"
+
+
+def test_the_notebook_publishes_exactly_the_registered_tables():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    calls = code.split("rf.publish(")[1:]
+    published = {re.search(r'"(referrals_\w+)"', call).group(1) for call in calls}
+    assert published == set(rf.TABLES)
+
+
+def test_publish_holds_a_table_to_its_columns(tmp_path):
+    params = load_site("hampshire")
+    cohort = pd.DataFrame({"person_years": [120.0, 60.0, 60.0], "children": [40, 20, 20],
+                           "level": ["All", "F", "M"], "subgroup": ["All", "sex", "sex"]})
+    rf.publish(cohort, "referrals_cohort", params, out_dir=tmp_path)
+    header = (tmp_path / "tables" / "referrals_cohort.csv").read_text().splitlines()[0]
+    assert header.split(",") == rf.TABLES["referrals_cohort"]["columns"]
+    with pytest.raises(ProjectError, match="referrals_cohort has columns"):
+        rf.publish(cohort.drop(columns="level"), "referrals_cohort", params, out_dir=tmp_path)
+    with pytest.raises(ProjectError, match="referrals_cohort has columns"):
+        rf.publish(cohort.assign(child_id="A"), "referrals_cohort", params, out_dir=tmp_path)
