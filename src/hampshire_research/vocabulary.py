@@ -119,17 +119,18 @@ MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 
 # --- the social care journey -----------------------------------------------------------------
 
-# Stages in the order a case escalates, keyed by the canonical tables' event_type.
+# Stages of the journey, keyed by the canonical tables' event_type: the statutory ones in the
+# order the case-management system records them, then early help (before or beside them).
 STAGES = {
-    "early_help": "Early help",
     "contact": "Contact",
     "referral": "Referral",
     "assessment": "Assessment",
-    "cin_plan": "CIN plan",
     "s47": "S47 enquiry",
     "icpc": "ICPC",
+    "cin_plan": "CIN plan",
     "cp_plan": "CP plan",
     "cla_episode": "Looked after",
+    "early_help": "Early help",
 }
 
 # CIN census referral sources: code -> (DfE description, publication group key).
