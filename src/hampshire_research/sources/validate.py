@@ -23,8 +23,9 @@ from .schemas import SCHEMAS, conform, empty, read_parquet, write_parquet
 
 REPORT_COLUMNS = ["source", "file", "read", "kept", "flagged", "quarantined", "flag_reasons",
                   "quarantine_reasons", "note"]
-SOURCE_FOLDERS = ["school_census", "early_help", "csc", "cin_census", "ssda903", "case_notes"]
-DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xml"}
+SOURCE_FOLDERS = ["school_census", "early_help", "csc", "cin_census", "ssda903", "case_notes",
+                  "transcripts"]
+DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xml", ".txt", ".docx", ".vtt"}
 
 
 def is_synthetic(data_dir: Path) -> bool:
@@ -43,6 +44,7 @@ def _read_all(params: SiteParams, data_dir: Path) -> readers.Build:
     readers.read_cin(b)
     readers.read_ssda903(b)
     readers.read_case_notes(b)
+    readers.read_research_transcripts(b)
     return b
 
 
