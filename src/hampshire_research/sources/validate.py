@@ -148,6 +148,15 @@ def load_canonical(canonical_dir: Path) -> dict[str, pd.DataFrame]:
     return {p.stem: read_parquet(p) for p in files}
 
 
+def load_report(out_dir: Path) -> pd.DataFrame:
+    """The validation report `validate_site` wrote under `out_dir` (blank reasons as "")."""
+    path = Path(out_dir) / "validation_report.csv"
+    if not path.is_file():
+        raise ProjectError("no validation report: run `hampshire-research validate` first",
+                           path=path)
+    return pd.read_csv(path, keep_default_na=False)
+
+
 def format_report(report_df: pd.DataFrame) -> str:
     """The validation report as text for the terminal: a table, then the reasons by file."""
     table = report_df[["source", "file", "read", "kept", "flagged", "quarantined"]]

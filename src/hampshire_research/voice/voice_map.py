@@ -2,42 +2,37 @@
 is recorded in the council's systems, in what form, how often, and where it could be and is not.
 
 The catalogue (voice_map.yaml) describes every source and field of the data model. Coverage
-is computed from the raw files: SSDA903 review participation codes (PN0-PN7), children seen and
-seen alone at CIN/CP visits and assessments, the SSD voice-of-the-child questionnaire, and
-referrals made by the child or family — by stage, age band and collection year.
-
-The files are read with the sources package's table reader (same encodings, delimiters,
-aliases and errors). The canonical tables keep only part of what is needed here (visits keep
-seen-alone but not seen; assessments do not keep child-seen), so the few columns are read
-here, and every row set aside is counted with its reason.
+is computed from the canonical tables (sources/): SSDA903 review participation codes (PN0-PN7),
+children seen and seen alone at CIN/CP visits and assessments (csc_child_seen), the SSD
+voice-of-the-child questionnaire, and referrals made by the child or family, by stage, age
+band and collection year. What the readers set aside is in the validation report; what a
+measure cannot count (a visit with no seen flag, a review with no date or code) is counted here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import ProjectError
-from .sources.checks import parse_dates, yes_no
-from .sources.tabular import find_file, read_table
+from ..errors import ProjectError
+from ..sources.schemas import REVIEW_CODES, VOICE_OF_CHILD
 
 AGE_BANDS = [(0, 0, "0"), (1, 4, "1-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 17, "16-17"),
              (18, 200, "18+")]
-PN_MEANING = {
-    "PN0": "Child under 4 at the review",
-    "PN1": "Attends and speaks for themself",
-    "PN2": "Attends; an advocate speaks for them",
-    "PN3": "Attends; conveys their view non-verbally",
-    "PN4": "Attends; view not conveyed",
-    "PN5": "Does not attend; briefs an advocate",
-    "PN6": "Does not attend; view conveyed by a facilitative medium",
-    "PN7": "Does not attend; view not conveyed",
-}
+PN_MEANING = dict(zip(REVIEW_CODES, [
+    "Child under 4 at the review",
+    "Attends and speaks for themself",
+    "Attends; an advocate speaks for them",
+    "Attends; conveys their view non-verbally",
+    "Attends; view not conveyed",
+    "Does not attend; briefs an advocate",
+    "Does not attend; view conveyed by a facilitative medium",
+    "Does not attend; view not conveyed",
+], strict=True))
 PN_CONVEYED = {"PN1", "PN2", "PN3", "PN5", "PN6"}
 SELF_OR_FAMILY = {"1A", "1C"}  # CIN referral source: family/relative/carer; the child themself
 MEASURES = {
@@ -59,7 +54,7 @@ COVERAGE_COLUMNS = ["measure", "stage", "year", "age_band", "records", "with_voi
 def load_catalogue() -> pd.DataFrame:
     """The static catalogue: source, table, field, stage, carries_voice, whose, form, measure,
     note, opportunity."""
-    data = yaml.safe_load(resources.files("hampshire_research").joinpath(
+    data = yaml.safe_load(resources.files("hampshire_research.voice").joinpath(
         "voice_map.yaml").read_text(encoding="utf-8"))
     cols = ["source", "table", "field", "stage", "carries_voice", "whose", "form", "measure",
             "note", "opportunity"]
@@ -70,184 +65,107 @@ def load_catalogue() -> pd.DataFrame:
     return df
 
 
+# The raw files each measure rests on (their rows in the validation report).
+VOICE_FILES = r"^(csc/ssd_(person|cp_plans|cin_visits|cin_assessments|cin_episodes|" \
+    r"voice_of_child|initial_cp_conference)|ssda903/\d{4}/reviews)\.(csv|xlsx|xlsm)$"
+ROWS_READ_COLUMNS = ["file", "read", "kept", "quarantined", "reasons", "not_counted"]
+
+
 @dataclass
 class VoiceRecords:
-    """The rows the coverage is computed from, and what was set aside on the way."""
+    """The rows the coverage is computed from (keyed by canonical record_id), and their ledger."""
 
-    reviews: pd.DataFrame  # child, year_folder, review_date, dob, code
+    reviews: pd.DataFrame  # child, date, dob, code
     visits: pd.DataFrame  # person, date, seen, alone, stage
     assessments: pd.DataFrame  # person, date, seen
     referrals: pd.DataFrame  # person, date, source
     questionnaire: set[str]  # persons with at least one answer
     persons: pd.Series  # dob by person id
     icpc: int = 0  # initial conferences (no attendance field to count)
-    icpc_fields: list[str] = field(default_factory=list)
-    files: list[dict] = field(default_factory=list)  # file, read, kept, set_aside, reasons
+    rows_read: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=ROWS_READ_COLUMNS))
     methods: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))  # answers by method
 
-    @property
-    def set_aside(self) -> pd.DataFrame:
-        """Per file: rows read, kept and set aside, with the reasons (read = kept + set aside)."""
-        return pd.DataFrame(self.files, columns=["file", "read", "kept", "set_aside", "reasons"])
 
+def read_voice_records(tables: dict[str, pd.DataFrame], report: pd.DataFrame) -> VoiceRecords:
+    """The voice-bearing rows of a site's canonical tables (sources.load_canonical), with the
+    validation report's rows for the files they came from and what each measure leaves out."""
+    for name in ("persons", "events"):
+        if name not in tables:
+            raise ProjectError(f"no canonical {name!r} table: run `hampshire-research validate`")
+    people = tables["persons"]
+    people = people[people["source"] == "csc"]
+    persons = pd.Series(people["dob"].to_numpy(), index=people["record_id"].to_numpy())
+    events = tables["events"]
+    csc = events[events["source"] == "csc"]
 
-class _Ledger:
-    """Counts what a file gave and what was set aside, so no row goes missing unreported."""
+    def of(kind: str) -> pd.DataFrame:
+        return csc[csc["event_type"] == kind]
 
-    def __init__(self, records: list[dict], path: Path, root: Path, df: pd.DataFrame):
-        self.records, self.df, self.reasons = records, df, {}
-        self.name, self.read = str(path.relative_to(root)), len(df)
+    not_counted: dict[str, dict[str, int]] = {}
 
-    def drop(self, mask: pd.Series, reason: str) -> None:
-        n = int(mask.sum())
-        if n:
-            self.reasons[reason] = self.reasons.get(reason, 0) + n
-            self.df = self.df[~mask]
+    def leave_out(df: pd.DataFrame, mask: pd.Series, file: str | pd.Series, why: str
+                  ) -> pd.DataFrame:
+        files = pd.Series(file, index=df.index)[mask.to_numpy(dtype=bool)]
+        for f, n in files.value_counts().items():
+            reasons = not_counted.setdefault(f, {})
+            reasons[why] = reasons.get(why, 0) + int(n)
+        return df[~mask.to_numpy(dtype=bool)]
 
-    def close(self) -> pd.DataFrame:
-        kept = len(self.df)
-        if kept + sum(self.reasons.values()) != self.read:
-            raise ProjectError("row accounting failed (a bug)", path=self.name)
-        self.records.append({"file": self.name, "read": self.read, "kept": kept,
-                             "set_aside": self.read - kept,
-                             "reasons": "; ".join(f"{k} ({v})" for k, v in
-                                                  sorted(self.reasons.items()))})
-        return self.df
-
-
-def read_voice_records(data_dir: Path | str) -> VoiceRecords:
-    """Read the voice-bearing fields from a site's raw files (csc/ssd_*.csv, ssda903/*/reviews)."""
-    root = Path(data_dir)
-    csc = root / "csc"
-    files: list[dict] = []
-
-    def open_(folder: Path, stem: str, required: list[str], optional: list[str] = (),
-              needed: bool = True):
-        path = find_file(folder, stem)
-        if path is None:
-            if needed:
-                raise ProjectError(f"{stem}.csv not found", path=folder)
-            return None
-        return _Ledger(files, path, root, read_table(path, required, list(optional)))
-
-    led = open_(csc, "ssd_person", ["pers_person_id"], ["pers_dob"])
-    led.drop(led.df["pers_person_id"].eq(""), "no pers_person_id")
-    led.drop(led.df["pers_person_id"].duplicated(), "duplicate pers_person_id")
-    people = led.close()
-    dob, _ = parse_dates(people["pers_dob"])  # a bad DOB leaves the age band unknown
-    persons = pd.Series(dob.to_numpy(), index=people["pers_person_id"].to_numpy())
-
-    def dated(led: _Ledger, person: str, date: str) -> None:
-        led.drop(led.df[person].eq(""), f"no {person}")
-        led.drop(~led.df[person].isin(persons.index), "person not in ssd_person")
-        parsed, bad = parse_dates(led.df[date])
-        led.drop(bad | parsed.isna(), f"{date} missing or not a date")
-        led.df = led.df.assign(date=parse_dates(led.df[date])[0])
-
-    cp = open_(csc, "ssd_cp_plans", ["cppl_person_id", "cppl_cp_plan_start_date"],
-               ["cppl_cp_plan_end_date"], needed=False)
-    plans = pd.DataFrame(columns=["person", "start", "end"])
-    if cp is not None:
-        dated(cp, "cppl_person_id", "cppl_cp_plan_start_date")
-        df = cp.close()
-        plans = pd.DataFrame({"person": df["cppl_person_id"], "start": df["date"],
-                              "end": parse_dates(df["cppl_cp_plan_end_date"])[0]})
-
-    visits = pd.DataFrame(columns=["person", "date", "seen", "alone", "stage"])
-    led = open_(csc, "ssd_cin_visits", ["cinv_person_id", "cinv_cin_visit_date"],
-                ["cinv_cin_visit_seen", "cinv_cin_visit_seen_alone"], needed=False)
-    if led is not None:
-        dated(led, "cinv_person_id", "cinv_cin_visit_date")
-        seen, bad_seen = yes_no(led.df["cinv_cin_visit_seen"])
-        alone, bad_alone = yes_no(led.df["cinv_cin_visit_seen_alone"])
-        led.drop(bad_seen | seen.isna(), "cinv_cin_visit_seen not Y/N")
-        led.drop((bad_alone | alone.isna())[led.df.index], "cinv_cin_visit_seen_alone not Y/N")
-        df = led.close()
-        visits = pd.DataFrame({"person": df["cinv_person_id"], "date": df["date"],
-                               "seen": yes_no(df["cinv_cin_visit_seen"])[0].astype(bool),
-                               "alone": yes_no(df["cinv_cin_visit_seen_alone"])[0].astype(bool)})
-        visits["stage"] = np.where(_on_plan(visits, plans), "CP", "CIN")
-
-    assessments = pd.DataFrame(columns=["person", "date", "seen"])
-    led = open_(csc, "ssd_cin_assessments", ["cina_person_id", "cina_assessment_start_date"],
-                ["cina_assessment_child_seen"], needed=False)
-    if led is not None:
-        dated(led, "cina_person_id", "cina_assessment_start_date")
-        seen, bad = yes_no(led.df["cina_assessment_child_seen"])
-        led.drop(bad | seen.isna(), "cina_assessment_child_seen not Y/N")
-        df = led.close()
-        assessments = pd.DataFrame({"person": df["cina_person_id"], "date": df["date"],
-                                    "seen": yes_no(df["cina_assessment_child_seen"])[0]
-                                    .astype(bool)})
-
-    referrals = pd.DataFrame(columns=["person", "date", "source"])
-    led = open_(csc, "ssd_cin_episodes", ["cine_person_id", "cine_referral_date"],
-                ["cine_referral_source_code"], needed=False)
-    if led is not None:
-        dated(led, "cine_person_id", "cine_referral_date")
-        df = led.close()
-        referrals = pd.DataFrame({"person": df["cine_person_id"], "date": df["date"],
-                                  "source": df["cine_referral_source_code"].str.upper()})
+    plans = of("cp_plan").rename(columns={"record_id": "person", "start_date": "start",
+                                          "end_date": "end"})[["person", "start", "end"]]
+    seen = tables.get("csc_child_seen", pd.DataFrame(columns=[
+        "record_id", "event_type", "date", "child_seen", "seen_alone"]))
+    v = seen[seen["event_type"] == "cin_visit"]
+    visits = pd.DataFrame({"person": v["record_id"], "date": v["date"], "seen": v["child_seen"],
+                           "alone": v["seen_alone"]}).reset_index(drop=True)
+    visits["stage"] = np.where(_on_plan(visits, plans), "CP", "CIN")
+    for col, label in (("seen", "cinv_cin_visit_seen"), ("alone", "cinv_cin_visit_seen_alone")):
+        leave_out(visits, visits[col].isna(), "csc/ssd_cin_visits", f"{label} not Y/N")
+    a = seen[seen["event_type"] == "assessment"]
+    assessments = pd.DataFrame({"person": a["record_id"], "date": a["date"],
+                                "seen": a["child_seen"]})
+    assessments = leave_out(assessments, assessments["seen"].isna(), "csc/ssd_cin_assessments",
+                            "cina_assessment_child_seen not Y/N")
+    assessments = assessments.assign(seen=assessments["seen"].astype(bool))
+    r = of("referral")
+    referrals = pd.DataFrame({"person": r["record_id"], "date": r["start_date"],
+                              "source": r["referral_source"].fillna("").str.upper()})
 
     answered: set[str] = set()
     methods = pd.Series(dtype=int)
-    flags = ["voch_explained_worries", "voch_story_help_understand", "voch_agree_worker",
-             "voch_plan_safe", "voch_tablet_help_explain"]
-    path = find_file(csc, "ssd_voice_of_child")
-    # the SSD table has no method field; a local extract may add one (e.g. Mind of My Own)
-    method = _method_column(path) if path is not None else None
-    led = open_(csc, "ssd_voice_of_child", ["voch_person_id"],
-                flags + ([method] if method else []), needed=False)
-    if led is not None:
-        led.drop(led.df["voch_person_id"].eq(""), "no voch_person_id")
-        led.drop(~led.df["voch_person_id"].isin(persons.index), "person not in ssd_person")
-        df = led.close()
-        with_answer = df[df[flags].ne("").any(axis=1)]
-        answered = set(with_answer["voch_person_id"])
-        if method:
-            methods = with_answer[method].replace("", "not recorded").value_counts().sort_index()
+    voch = tables.get("csc_voice_of_child")
+    if voch is not None:
+        with_answer = voch[voch[VOICE_OF_CHILD].fillna("").ne("").any(axis=1)]
+        answered = set(with_answer["record_id"])
+        method = with_answer["voch_method"].fillna("")
+        if method.ne("").any():  # the SSD table has no method field; a local extract may add one
+            methods = method.replace("", "not recorded").value_counts().sort_index()
 
-    icpc, icpc_fields = 0, []
-    path = find_file(csc, "ssd_initial_cp_conference")
-    if path is not None:
-        table = read_table(path, ["icpc_person_id"], [])
-        icpc = len(table)
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns \
-            if path.suffix.lower() == ".csv" else []
-        icpc_fields = [c for c in header if any(w in c.lower() for w in ("attend", "particip"))]
-
-    reviews = []
-    for ydir in sorted(p for p in (root / "ssda903").glob("[0-9][0-9][0-9][0-9]") if p.is_dir()):
-        led = open_(ydir, "reviews", ["CHILD", "REVIEW", "REVIEW_CODE"], ["DOB"], needed=False)
-        if led is None:
-            continue
-        led.drop(led.df["CHILD"].eq(""), "no CHILD")
-        parsed, bad = parse_dates(led.df["REVIEW"])
-        led.drop(bad | parsed.isna(), "REVIEW missing or not a date")
-        code = led.df["REVIEW_CODE"].str.upper().str.replace(" ", "")
-        led.drop(~code.isin(PN_MEANING), "REVIEW_CODE not PN0-PN7")
-        df = led.close()
-        reviews.append(pd.DataFrame({"child": ydir.name + ":" + df["CHILD"],
-                                     "date": parse_dates(df["REVIEW"])[0],
-                                     "dob": parse_dates(df["DOB"])[0],
-                                     "code": df["REVIEW_CODE"].str.upper().str.replace(" ", "")}))
-    reviews_df = pd.concat(reviews, ignore_index=True) if reviews else pd.DataFrame(
-        columns=["child", "date", "dob", "code"])
-    return VoiceRecords(reviews=reviews_df, visits=visits, assessments=assessments,
-                        referrals=referrals, questionnaire=answered, persons=persons,
-                        icpc=icpc, icpc_fields=icpc_fields, files=files, methods=methods)
+    rev = tables.get("ssda903_reviews", pd.DataFrame(columns=[
+        "record_id", "REVIEW", "DOB", "REVIEW_CODE"]))
+    reviews = pd.DataFrame({"child": rev["record_id"], "date": rev["REVIEW"], "dob": rev["DOB"],
+                            "code": rev["REVIEW_CODE"],
+                            "file": "ssda903/" + rev["collection_year"].astype(str) + "/reviews"})
+    reviews = leave_out(reviews, reviews["date"].isna(), reviews["file"], "no REVIEW date")
+    reviews = leave_out(reviews, reviews["code"].isna(), reviews["file"],
+                        "REVIEW_CODE not PN0-PN7").drop(columns="file")
+    return VoiceRecords(reviews=reviews.reset_index(drop=True), visits=visits,
+                        assessments=assessments.reset_index(drop=True),
+                        referrals=referrals.reset_index(drop=True), questionnaire=answered,
+                        persons=persons, icpc=len(of("icpc")),
+                        rows_read=_rows_read(report, not_counted), methods=methods)
 
 
-def _method_column(path: Path) -> str | None:
-    """A column saying how a voice-of-the-child answer was given, if the extract has one."""
-    if path.suffix.lower() != ".csv":
-        return None
-    try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return None  # read_table reports what is wrong with the file
-    found = [c for c in header if any(w in c.lower() for w in ("method", "momo", "tool"))]
-    return found[0] if found else None
+def _rows_read(report: pd.DataFrame, not_counted: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """The validation report's rows for the voice map's files, with what the map leaves out."""
+    rows = report[report["file"].str.match(VOICE_FILES)].copy()
+    rows["reasons"] = ["; ".join(filter(None, (q, f))) for q, f in
+                       zip(rows["quarantine_reasons"], rows["flag_reasons"], strict=True)]
+    stem = rows["file"].str.replace(r"\.\w+$", "", regex=True)
+    rows["not_counted"] = stem.map(lambda k: "; ".join(
+        f"{why} ({n})" for why, n in sorted(not_counted.get(k, {}).items()))).fillna("")
+    return rows[ROWS_READ_COLUMNS].reset_index(drop=True)
 
 
 def questionnaire_methods(records: VoiceRecords) -> pd.DataFrame:
@@ -303,10 +221,9 @@ def voice_coverage(records: VoiceRecords) -> pd.DataFrame:
     over4 = r[r["code"] != "PN0"]
     add("review_views_conveyed", over4, over4["dob"], over4["code"].isin(PN_CONVEYED))
     add("review_spoke_for_self", over4, over4["dob"], over4["code"].eq("PN1"))
-    v = records.visits
-    vdob = v["person"].map(records.persons)
-    add("visit_seen", v, vdob, v["seen"], v["stage"].to_numpy())
-    add("visit_seen_alone", v, vdob, v["alone"], v["stage"].to_numpy())
+    for measure, col in (("visit_seen", "seen"), ("visit_seen_alone", "alone")):
+        v = records.visits[records.visits[col].notna()]
+        add(measure, v, v["person"].map(records.persons), v[col], v["stage"].to_numpy())
     a = records.assessments
     add("assessment_child_seen", a, a["person"].map(records.persons), a["seen"])
     f = records.referrals
@@ -366,7 +283,7 @@ def recorded_and_missing(catalogue: pd.DataFrame, measure_pct: dict[str, object]
             figure = f" ({measure_pct[r.measure]}%)" if r.measure in measure_pct else ""
             recorded.append(f"{r.table} {r.field}{figure}")
         missing = [r.opportunity for r in g.itertuples() if r.opportunity]
-        if stage == "CP" and records.icpc and not records.icpc_fields:
+        if stage == "CP" and records.icpc:
             missing.append("initial conferences: no attendance field")
         rows.append({"stage": stage, "recorded": "; ".join(recorded) or "nothing",
                      "could_be_and_is_not": "; ".join(missing) or "",
@@ -386,22 +303,13 @@ TEXT_STAGES = {"contact/referral": ["referral"], "assessment": ["assessment"], "
                "CIN/CP/CLA": ["CIN", "CP", "CLA"], "early help": ["early help"]}
 
 
-def text_voice_coverage(data_dir: Path | str) -> pd.DataFrame:
-    """Case notes with the child's voice (any form), per stage of the map, by the voice
-    notebook's own coder and definitions (voice.autocode, voice.coverage): stage, notes,
-    with_child_voice, pct."""
-    from .voice import autocode
-    from .voice.coverage import record_flags
+def text_voice_coverage(texts: pd.DataFrame) -> pd.DataFrame:
+    """Case notes (the canonical texts table) with the child's voice (any form), per stage of
+    the map, by the voice notebook's own coder and definitions (voice.autocode,
+    voice.coverage): stage, notes, with_child_voice, pct."""
+    from .autocode import autocode
+    from .coverage import record_flags
 
-    path = find_file(Path(data_dir) / "case_notes", "case_notes")
-    if path is None:
-        return pd.DataFrame(columns=["stage", "notes", "with_child_voice", "pct"])
-    raw = read_table(path, ["NoteID", "NoteText"],
-                     ["System", "PersonID", "NoteDate", "NoteType", "Stage"])
-    texts = pd.DataFrame({"text_id": raw["NoteID"], "record_id": raw["System"] + ":" +
-                          raw["PersonID"], "source": raw["System"], "note_type": raw["NoteType"],
-                          "stage": raw["Stage"], "date": parse_dates(raw["NoteDate"])[0],
-                          "text": raw["NoteText"]})
     flags = record_flags(texts, autocode(texts.rename(columns={"text_id": "note_id"})))
     rows = []
     for name, parts in TEXT_STAGES.items():
@@ -410,3 +318,27 @@ def text_voice_coverage(data_dir: Path | str) -> pd.DataFrame:
         rows.append({"stage": name, "notes": n, "with_child_voice": k,
                      "pct": round(100 * k / n, 1) if n else float("nan")})
     return pd.DataFrame(rows)
+
+
+_COVERAGE = {"counts": ["records", "with_voice"], "derived": {"pct": ["records", "with_voice"]}}
+# How each table of the voice map (notebook 06) is protected.
+TABLES = {
+    "voicemap_catalogue": {"counts": []},
+    "voicemap_rows_read": {"counts": ["read", "kept", "quarantined"]},
+    "voicemap_coverage": _COVERAGE,
+    "voicemap_coverage_by_year": _COVERAGE,
+    "voicemap_coverage_by_age": _COVERAGE,
+    "voicemap_coverage_overall": _COVERAGE,
+    "voicemap_review_codes": {"counts": ["reviews"]},
+    "voicemap_questionnaire_methods": {"counts": ["answers"]},
+    "voicemap_case_notes": {"counts": ["notes", "with_child_voice"],
+                            "derived": {"pct": ["notes", "with_child_voice"]}},
+    "voicemap_recorded_and_missing": {"counts": []},
+}
+
+
+def publish(df: pd.DataFrame, name: str, params, out_dir=None) -> pd.DataFrame:
+    """Publish one of the voice map's tables (``TABLES``) through disclosure control."""
+    from ..publish import publish_table
+
+    return publish_table(df, name, params, out_dir=out_dir, **TABLES[name])
