@@ -143,7 +143,7 @@ def read_voice_records(tables: dict[str, pd.DataFrame], report: pd.DataFrame) ->
             methods = method.replace("", "not recorded").value_counts().sort_index()
 
     rev = tables.get("ssda903_reviews", pd.DataFrame(columns=[
-        "record_id", "REVIEW", "DOB", "REVIEW_CODE"]))
+        "record_id", "REVIEW", "DOB", "REVIEW_CODE", "collection_year"]))
     reviews = pd.DataFrame({"child": rev["record_id"], "date": rev["REVIEW"], "dob": rev["DOB"],
                             "code": rev["REVIEW_CODE"],
                             "file": "ssda903/" + rev["collection_year"].astype(str) + "/reviews"})
