@@ -380,18 +380,18 @@ def read_ssd(b: Build) -> None:
             extra["outcome"] = seen.map({True: "seen alone", False: "not seen alone"})
         if etype == "assessment":
             extra["factors"] = df[id_col].map(_factors(b, folder, df[id_col]))
-        seen = {}
+        seen_flags = {}
         for col, name in zip(SSD_SEEN.get(table, ()), ("child_seen", "seen_alone")):
-            seen[name] = pd.Series(pd.NA, index=df.index, dtype="boolean")
+            seen_flags[name] = pd.Series(pd.NA, index=df.index, dtype="boolean")  # no field
             if col:
-                seen[name], bad = yes_no(df[col])
+                seen_flags[name], bad = yes_no(df[col])
                 log.flag(df, bad, col, "not a yes/no value (set to null)")
         log.close(df)
-        if seen:
+        if seen_flags:
             b.extra("csc_child_seen", pd.DataFrame({
                 "record_id": "csc:" + df[person], "event_id": f"csc:{etype}:" + df[id_col],
                 "event_type": pd.Series(etype, index=df.index, dtype=TEXT),
-                "date": df[start], **seen}))
+                "date": df[start], **seen_flags}))
         b.events.append(events(df, source="csc", event_type=etype,
                                event_id=f"csc:{etype}:" + df[id_col], record_id="csc:" + df[person],
                                start_date=df[start], end_date=df[end] if end else None,
