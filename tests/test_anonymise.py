@@ -3,16 +3,16 @@
 import pandas as pd
 import pytest
 
-from hampshire_research.anonymise import (
+from hampshire_research.params import load_site
+from hampshire_research.sources.transcripts import read_transcripts
+from hampshire_research.synthetic.transcripts import write_transcripts
+from hampshire_research.themes.anonymise import (
     WITHHELD,
     anonymise_turns,
     build_anonymiser,
     leaked,
     pseudonymise_speakers,
 )
-from hampshire_research.params import load_site
-from hampshire_research.synthetic.transcripts import write_transcripts
-from hampshire_research.transcripts import read_transcripts
 
 # Identifiers written by hand, none of them in the generator's pools.
 HELD_OUT = [
@@ -58,10 +58,8 @@ def test_ordinary_sentences_are_left_alone(anonymiser, text):
     assert anonymiser.redact(text) == text
 
 
-def test_schools_list_and_known_names(tmp_path):
-    schools = tmp_path / "schools.csv"
-    schools.write_text("URN,SchoolName\n1,The Fernhill\n", encoding="utf-8")
-    a = build_anonymiser(load_site("north_yorkshire"), schools_csv=schools,
+def test_schools_list_and_known_names():
+    a = build_anonymiser(load_site("north_yorkshire"), schools=["The Fernhill", ""],
                          known_names=["Will Brook"], corpus=["will you brook no argument"])
     out = a.redact("She moved to The Fernhill in Selby, and Will Brook said so.")
     assert out == "She moved to [school] in [place], and [name] said so."

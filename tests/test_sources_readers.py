@@ -188,3 +188,41 @@ def test_a_file_no_reader_takes_is_reported(hampshire, tmp_path):
     assert (row["read"], row["note"]) == (0, "not read: no reader for this file")
     assert "note: not read: no reader for this file" in format_report(report)
     assert report["note"].fillna("").ne("").sum() == 1
+
+
+def test_child_seen_flags_for_the_voice_map(built):
+    _, _, tables = built
+    seen = tables["csc_child_seen"].set_index("event_id")
+    assert seen.loc["csc:cin_visit:V1", ["child_seen", "seen_alone"]].tolist() == [True, True]
+    assert seen.loc["csc:assessment:AS1", "child_seen"]
+    assert pd.isna(seen.loc["csc:assessment:AS1", "seen_alone"])  # assessments have no such field
+    # one row per visit and assessment kept in the events table, by the same event_id
+    events = tables["events"]
+    kept = events[events["event_type"].isin(["cin_visit", "assessment"])
+                  & events["source"].eq("csc")]
+    assert sorted(seen.index) == sorted(kept["event_id"])
+
+
+def test_review_codes_and_transcripts_reach_the_canonical_tables(hampshire, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(TINY, site)
+    year = sorted((site / "ssda903").iterdir())[0]
+    child = pd.read_csv(year / "header.csv", dtype=str)["CHILD"].iloc[0]
+    (year / "reviews.csv").write_text(f"CHILD,DOB,REVIEW,REVIEW_CODE\n{child},,01/06/2022,pn 1\n"
+                                      f"{child},,01/07/2022,PN9\n{child},,,\n")
+    (site / "transcripts").mkdir()
+    (site / "transcripts" / "S1.txt").write_text(
+        "Interviewer: How is your information used?\nP1 (parent): Nobody asked me.\n"
+        "It felt like a file about us.\nInterviewer: Thank you.\n", encoding="utf-8")
+    report = validate_site(hampshire, site, tmp_path / "out")
+    tables = load_canonical(tmp_path / "out" / "canonical")
+    reviews = tables["ssda903_reviews"]
+    assert reviews["REVIEW_CODE"].tolist()[:3] == ["PN1", None, None]
+    row = _row(report, f"ssda903/{year.name}/reviews.csv")
+    assert (row["read"], row["kept"], row["flagged"]) == (3, 3, 1)
+    assert "REVIEW_CODE: not a participation code PN0-PN7 (set to null) (1)" in row["flag_reasons"]
+    turns = tables["transcript_turns"]
+    assert turns["role"].tolist() == ["interviewer", "parent_carer", "interviewer"]
+    assert turns.loc[1, "text"] == "Nobody asked me. It felt like a file about us."
+    row = _row(report, "transcripts/S1.txt")
+    assert (row["source"], row["read"], row["kept"]) == ("transcripts", 3, 3)

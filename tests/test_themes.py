@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from hampshire_research import themes
-from hampshire_research.anonymise import build_anonymiser, leaked
 from hampshire_research.errors import ProjectError
 from hampshire_research.params import load_site
+from hampshire_research.sources.transcripts import read_transcripts
 from hampshire_research.synthetic.transcripts import write_transcripts
-from hampshire_research.transcripts import read_transcripts
+from hampshire_research.themes.anonymise import build_anonymiser, leaked
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def _turns(n=4, session="S1"):
 
 
 def test_codebook_has_the_deductive_themes_and_takes_inductive_codes():
-    book = themes.load_codebook()
+    book = themes.load_theme_codebook()
     assert book.ids() == ["T.TRUST", "T.ASKED", "T.ACCURACY", "T.HEARD", "T.SHARING",
                           "T.PREDICTION", "T.EARLYHELP", "T.ACCESS", "T.LANGUAGE"]
     assert all(t.definition and t.lexicon for t in book.themes)
@@ -55,7 +55,7 @@ def test_bad_codebook_is_an_error(tmp_path):
     bad = tmp_path / "cb.yaml"
     bad.write_text("version: 1\nname: x\nthemes:\n  - {id: T.A, name: A, lexicon: ['(']}\n")
     with pytest.raises(ProjectError, match="bad lexicon pattern"):
-        themes.load_codebook(bad)
+        themes.load_theme_codebook(bad)
 
 
 def test_first_pass_codes_only_participants_and_agrees_with_gold(corpus):
@@ -110,7 +110,7 @@ def test_exemplar_quotes_pass_anonymisation_and_leak_nothing(corpus):
     turns, gold, planted = corpus
     anon = build_anonymiser(load_site("hampshire"), corpus=turns["text"])
     quotes = themes.exemplar_quotes(turns, gold, anon)
-    assert set(quotes["theme"]) == set(themes.load_codebook().ids())
+    assert set(quotes["theme"]) == set(themes.load_theme_codebook().ids())
     assert (quotes.groupby("theme").size() == 2).all()
     assert all(anon.passes(q) for q in quotes["quote"])
     assert leaked(quotes["quote"], planted["value"]) == []
@@ -135,7 +135,7 @@ def test_refi_round_trip_keeps_every_segment_and_code(corpus, tmp_path):
     path = themes.to_refi(tmp_path / "p.qdpx", turns, coded)
     back, book = themes.from_refi(path)
     assert back.equals(coded[back.columns].astype(back.dtypes.to_dict()))
-    assert book.ids() == themes.load_codebook().ids()
+    assert book.ids() == themes.load_theme_codebook().ids()
     # the same input gives the same bytes
     again = themes.to_refi(tmp_path / "q.qdpx", turns, coded)
     assert path.read_bytes() == again.read_bytes()

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from hampshire_research import themes
-from hampshire_research import voice_map as vm
-from hampshire_research.anonymise import leaked
 from hampshire_research.params import load_site
-from hampshire_research.paths import project_root, reports_dir
-from hampshire_research.publish import publish_table
+from hampshire_research.paths import derived_dir, project_root, reports_dir
 from hampshire_research.run import execute
-from hampshire_research.transcripts import read_transcripts
+from hampshire_research.sources import load_canonical, load_report
+from hampshire_research.themes.anonymise import leaked
+from hampshire_research.themes.tables import publish
+from hampshire_research.voice import voice_map as vm
 
 NOTEBOOK = project_root() / "notebooks" / "06_information_use_voices.ipynb"
 
@@ -37,18 +37,17 @@ def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
     run = execute(NOTEBOOK, out, {"site": site, "data_dir": ""})
     assert run.status == "ok", run.error
     data = params.data_path
-    turns = read_transcripts(data / "transcripts")
+    derived = derived_dir(site)
+    canonical = load_canonical(derived / "canonical")
+    turns = canonical["transcript_turns"]
     coding = themes.load_coding(data, turns)
     expected = themes.theme_frequencies(turns, coding.codes, coding.codebook, by="role")
-    publish_table(expected, "themes_by_role", params, out_dir=tmp_path,
-                  counts=["turns", "participants", "sessions", "group_turns",
-                          "group_participants"],
-                  derived={"pct_turns": ["turns", "group_turns"],
-                           "pct_participants": ["participants", "group_participants"]})
+    publish(expected, "themes_by_role", params, out_dir=tmp_path)
     tables = reports_dir(site) / "tables"
     assert (tmp_path / "tables" / "themes_by_role.csv").read_text() == \
         (tables / "themes_by_role.csv").read_text()
-    summary = vm.coverage_summary(vm.voice_coverage(vm.read_voice_records(data)))
+    records = vm.read_voice_records(canonical, load_report(derived))
+    summary = vm.coverage_summary(vm.voice_coverage(records))
     published = pd.read_csv(tables / "voicemap_coverage.csv", dtype=str)
     assert published["measure"].tolist() == summary["measure"].tolist()
 

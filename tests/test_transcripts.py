@@ -10,8 +10,13 @@ import pytest
 
 from hampshire_research.errors import ProjectError
 from hampshire_research.params import load_site
+from hampshire_research.sources.transcripts import (
+    read_sessions,
+    read_transcript,
+    read_transcripts,
+    role_of,
+)
 from hampshire_research.synthetic import transcripts as synth
-from hampshire_research.transcripts import read_sessions, read_transcript, read_transcripts, role_of
 
 CONVERSATION = [
     ("Interviewer", "interviewer", "Thanks for joining. How do you feel about what is written "

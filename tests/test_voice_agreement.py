@@ -7,8 +7,8 @@ import pytest
 from statsmodels.stats.inter_rater import cohens_kappa
 
 from hampshire_research.errors import ProjectError
+from hampshire_research.qda.agreement import _stats_from_patterns
 from hampshire_research.voice import agreement, precision_recall, unit_labels, units
-from hampshire_research.voice.agreement import _stats_from_patterns
 
 # ten one-sentence notes
 NOTES = pd.DataFrame({"note_id": [f"n{i}" for i in range(10)],

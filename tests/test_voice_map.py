@@ -1,17 +1,29 @@
-"""Voice map: the catalogue, coverage figures from hand-made raw files, rows set aside counted."""
+"""Voice map: the catalogue, coverage figures from hand-made raw files read by the sources
+readers into canonical tables, and every row accounted for."""
 
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from hampshire_research import voice_map as vm
 from hampshire_research.errors import ProjectError
+from hampshire_research.params import load_site
+from hampshire_research.sources import readers, validate
+from hampshire_research.voice import voice_map as vm
 
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def _records(root: Path) -> vm.VoiceRecords:
+    """The voice map of raw files, read as every analysis reads them: by the sources readers."""
+    b = readers.Build(data_dir=root, params=load_site("hampshire"))
+    readers.read_ssd(b)
+    readers.read_ssda903(b)
+    tables = dict(validate._tables(b))
+    return vm.read_voice_records(tables, validate.report(b.logs, root))
 
 
 @pytest.fixture
@@ -47,6 +59,9 @@ def site(tmp_path):
            "CHILD,DOB,REVIEW,REVIEW_CODE\nA,01/05/2012,01/06/2022,PN1\nA,01/05/2012,01/12/2022,PN7\n"
            "B,01/01/2020,10/10/2022,PN0\nC,01/05/2008,05/01/2023,PN6\nC,01/05/2008,,PN1\n"
            "C,01/05/2008,06/01/2023,PN9\n")
+    _write(tmp_path / "ssda903" / "2023" / "header.csv",
+           "CHILD,SEX,DOB\nA,1,01/05/2012\nB,2,01/01/2020\nC,1,01/05/2008\n")
+    _write(tmp_path / "ssda903" / "2023" / "episodes.csv", "CHILD,DECOM\n")
     return tmp_path
 
 
@@ -63,15 +78,19 @@ def test_catalogue_covers_every_source_and_names_the_measures():
 
 
 def test_coverage_figures_and_rows_set_aside(site):
-    rec = vm.read_voice_records(site)
-    report = rec.set_aside.set_index("file")
-    assert (report["read"] == report["kept"] + report["set_aside"]).all()
+    rec = _records(site)
+    report = rec.rows_read.set_index("file")
+    assert (report["read"] == report["kept"] + report["quarantined"]).all()
     visits = report.loc["csc/ssd_cin_visits.csv"]
-    assert (visits["read"], visits["kept"], visits["set_aside"]) == (7, 4, 3)
+    assert (visits["read"], visits["kept"], visits["quarantined"]) == (7, 5, 2)
     assert "person not in ssd_person (1)" in visits["reasons"]
-    assert report.loc["csc/ssd_person.csv", "set_aside"] == 1  # the duplicate
+    assert "unparseable date (1)" in visits["reasons"]
+    assert visits["not_counted"] == "cinv_cin_visit_seen not Y/N (1)"  # kept, seen unknown
+    assert report.loc["csc/ssd_person.csv", "quarantined"] == 1  # the duplicate
     reviews = report.loc["ssda903/2023/reviews.csv"]
-    assert (reviews["kept"], reviews["set_aside"]) == (4, 2)
+    assert (reviews["kept"], reviews["quarantined"]) == (6, 0)
+    assert reviews["not_counted"] == "REVIEW_CODE not PN0-PN7 (1); no REVIEW date (1)"
+    assert "REVIEW_CODE: not a participation code PN0-PN7" in reviews["reasons"]
 
     cov = vm.voice_coverage(rec)
     s = vm.coverage_summary(cov).set_index(["measure", "stage"])
@@ -80,7 +99,8 @@ def test_coverage_figures_and_rows_set_aside(site):
     assert tuple(s.loc[("review_spoke_for_self", "CLA"), ["records", "with_voice"]]) == (3, 1)
     assert tuple(s.loc[("visit_seen", "CIN"), ["records", "with_voice"]]) == (3, 2)
     assert tuple(s.loc[("visit_seen", "CP"), ["records", "with_voice"]]) == (1, 1)
-    assert tuple(s.loc[("visit_seen_alone", "CIN"), ["records", "with_voice"]]) == (3, 0)
+    # the visit whose seen flag is not Y/N still says it was not seen alone
+    assert tuple(s.loc[("visit_seen_alone", "CIN"), ["records", "with_voice"]]) == (4, 0)
     assert tuple(s.loc[("assessment_child_seen", "assessment"),
                        ["records", "with_voice"]]) == (2, 1)
     assert tuple(s.loc[("referral_by_child_or_family", "contact/referral"),
@@ -93,7 +113,7 @@ def test_coverage_figures_and_rows_set_aside(site):
 
 
 def test_review_codes_and_the_gaps_table(site):
-    rec = vm.read_voice_records(site)
+    rec = _records(site)
     codes = vm.review_participation(rec)
     assert len(codes) == 8 and codes["reviews"].sum() == 4
     assert codes.set_index("code").loc["PN0", "reviews"] == 1
@@ -113,29 +133,31 @@ def test_review_codes_and_the_gaps_table(site):
 def test_missing_person_file_is_an_error(tmp_path):
     (tmp_path / "csc").mkdir()
     with pytest.raises(ProjectError, match="ssd_person"):
-        vm.read_voice_records(tmp_path)
+        _records(tmp_path)
     _write(tmp_path / "csc" / "ssd_person.csv", "pers_person_id,pers_dob\n1,2012-05-01\n")
     _write(tmp_path / "csc" / "ssd_cin_visits.csv", "cinv_person_id,wrong\n1,x\n")
     with pytest.raises(ProjectError, match="ssd_cin_visits.csv"):
-        vm.read_voice_records(tmp_path)
+        _records(tmp_path)
 
 
-def test_text_coverage_uses_the_voice_autocoder(tmp_path):
-    _write(tmp_path / "case_notes" / "case_notes.csv",
-           "NoteID,System,PersonID,NoteDate,NoteType,Stage,AuthorRole,NoteText\n"
-           'N1,csc,1,2023-01-01,visit,CIN,Social Worker,"Ellie said, ""I like my new school."""\n'
-           "N2,csc,1,2023-02-01,visit,CIN,Social Worker,Ellie was at school so was not seen.\n"
-           "N3,csc,2,2023-02-01,visit,CP,Social Worker,Home visit completed.\n")
-    text = vm.text_voice_coverage(tmp_path).set_index("stage")
+def test_text_coverage_uses_the_voice_autocoder():
+    texts = pd.DataFrame({
+        "text_id": ["N1", "N2", "N3"], "record_id": ["csc:1", "csc:1", "csc:2"],
+        "source": "csc", "note_type": "visit", "stage": ["CIN", "CIN", "CP"],
+        "date": pd.to_datetime(["2023-01-01", "2023-02-01", "2023-02-01"]),
+        "author_role": "Social Worker",
+        "text": ['Ellie said, "I like my new school."', "Ellie was at school so was not seen.",
+                 "Home visit completed."]})
+    text = vm.text_voice_coverage(texts).set_index("stage")
     assert tuple(text.loc["CIN", ["notes", "with_child_voice"]]) == (2, 1)
     assert tuple(text.loc["CIN/CP", ["notes", "with_child_voice"]]) == (3, 1)
     assert text.loc["CLA", "notes"] == 0
 
 
 def test_questionnaire_method_when_the_extract_records_one(site):
-    assert vm.questionnaire_methods(vm.read_voice_records(site)).empty  # the SSD shape has none
+    assert vm.questionnaire_methods(_records(site)).empty  # the SSD shape has none
     _write(site / "csc" / "ssd_voice_of_child.csv",
            "voch_table_id,voch_person_id,voch_explained_worries,voch_agree_worker,voch_method\n"
            "1,1,Y,,Mind of My Own\n2,1,N,Y,worker\n3,2,Y,,\n4,3,,,worker\n")
-    methods = vm.questionnaire_methods(vm.read_voice_records(site)).set_index("method")
+    methods = vm.questionnaire_methods(_records(site)).set_index("method")
     assert methods["answers"].to_dict() == {"Mind of My Own": 1, "not recorded": 1, "worker": 1}

@@ -84,3 +84,21 @@ def data_quality(params: SiteParams) -> tuple[pd.DataFrame, pd.DataFrame]:
     reasons = set_aside_reasons(pd.read_parquet(derived / "flags.parquet"),
                                 pd.read_parquet(derived / "quarantine.parquet"))
     return rows_by_source(report), reasons
+
+
+# How each table of the site profile is protected. Row counts of files say nothing about a
+# person, so they go through the gate with no count columns.
+TABLES = {
+    "profile_population_by_age_band": {"counts": ["children"], "derived": {"percent": "children"}},
+    "profile_population_by_age": {"counts": ["children"]},
+    "profile_rows_by_source": {"counts": []},
+    "profile_set_aside_reasons": {"counts": []},
+}
+
+
+def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | None = None
+            ) -> pd.DataFrame:
+    """Publish one of this page's tables (``TABLES``) through disclosure control."""
+    from .publish import publish_table
+
+    return publish_table(df, name, params, out_dir=out_dir, **TABLES[name])

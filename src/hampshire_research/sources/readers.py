@@ -36,8 +36,9 @@ from .checks import (
 )
 from .cin_xml import read_cin_census
 from .districts import district_of
-from .schemas import typed
+from .schemas import REVIEW_CODES, TRANSCRIPT_TURNS, VOICE_OF_CHILD, typed
 from .tabular import TEXT, find_file, read_table
+from .transcripts import read_sessions, read_transcripts
 
 
 @dataclass
@@ -322,6 +323,11 @@ SSD_EVENTS = {
 }
 
 
+# table: (child seen, seen alone) -- the flags the voice map counts (csc_child_seen)
+SSD_SEEN = {"ssd_cin_visits": ("cinv_cin_visit_seen", "cinv_cin_visit_seen_alone"),
+            "ssd_cin_assessments": ("cina_assessment_child_seen", None)}
+
+
 def read_ssd(b: Build) -> None:
     folder = b.data_dir / "csc"
     path = _need(find_file(folder, "ssd_person"), folder, "ssd_person")
@@ -347,7 +353,9 @@ def read_ssd(b: Build) -> None:
         path = find_file(folder, table)
         if path is None:
             continue
-        wanted = [c for c in {end, *cols.values()} if c and c not in (id_col, person, start)]
+        seen_cols = [c for c in SSD_SEEN.get(table, ()) if c]
+        wanted = [c for c in {end, *cols.values(), *seen_cols}
+                  if c and c not in (id_col, person, start)]
         df, log = b.open("csc", path, [id_col, person, start], wanted)
         df = log.missing(df, [id_col, person, start])
         df = log.duplicates(df, [id_col], id_col)
@@ -363,16 +371,26 @@ def read_ssd(b: Build) -> None:
             extra["outcome"] = seen.map({True: "seen alone", False: "not seen alone"})
         if etype == "assessment":
             extra["factors"] = df[id_col].map(_factors(b, folder, df[id_col]))
+        seen_flags = {}
+        for col, name in zip(SSD_SEEN.get(table, ()), ("child_seen", "seen_alone")):
+            seen_flags[name] = pd.Series(pd.NA, index=df.index, dtype="boolean")  # no field
+            if col:
+                seen_flags[name], bad = yes_no(df[col])
+                log.flag(df, bad, col, "not a yes/no value (set to null)")
         log.close(df)
+        if seen_flags:
+            b.extra("csc_child_seen", pd.DataFrame({
+                "record_id": "csc:" + df[person], "event_id": f"csc:{etype}:" + df[id_col],
+                "event_type": pd.Series(etype, index=df.index, dtype=TEXT),
+                "date": df[start], **seen_flags}))
         b.events.append(events(df, source="csc", event_type=etype,
                                event_id=f"csc:{etype}:" + df[id_col], record_id="csc:" + df[person],
                                start_date=df[start], end_date=df[end] if end else None,
                                **extra))
     voice = find_file(folder, "ssd_voice_of_child")
     if voice is not None:
-        flags = ["voch_explained_worries", "voch_story_help_understand", "voch_agree_worker",
-                 "voch_plan_safe", "voch_tablet_help_explain"]
-        df, log = b.open("csc", voice, ["voch_person_id"], ["voch_table_id", *flags])
+        df, log = b.open("csc", voice, ["voch_person_id"],
+                         ["voch_table_id", *VOICE_OF_CHILD, "voch_method"])
         df = log.missing(df, ["voch_person_id"])
         rid = "csc:" + df["voch_person_id"]
         df = log.quarantine(df, ~among(rid, known), "voch_person_id", "person not in ssd_person")
@@ -545,6 +563,11 @@ def read_ssda903(b: Build) -> None:
             df = log.missing(df, ["CHILD"])
             df = log.quarantine(df, ~among(df["CHILD"], known), "CHILD", "child not in header.csv")
             df = log.dates(df, dates)
+            if stem == "reviews":
+                code = normalise_id(df["REVIEW_CODE"])
+                log.flag(df, ~code.isin(REVIEW_CODES) & code.ne(""), "REVIEW_CODE",
+                         "not a participation code PN0-PN7 (set to null)")
+                df["REVIEW_CODE"] = code.where(code.isin(REVIEW_CODES), None)
             log.close(df)
             b.extra(f"ssda903_{stem}", df.drop(columns="_row").assign(
                 record_id=f"ssda903:{year}:" + df["CHILD"], collection_year=int(year)))
@@ -576,3 +599,26 @@ def read_case_notes(b: Build) -> None:
         "note_type": blank_to_na(df["NoteType"].str.lower()), "stage": blank_to_na(df["Stage"]),
         "date": df["NoteDate"], "author_role": blank_to_na(df["AuthorRole"]),
         "text": df["NoteText"]}))
+
+
+# ---------------------------------------------------------------- research transcripts
+
+def read_research_transcripts(b: Build) -> None:
+    """Interview and focus-group transcripts (transcripts/, optional): one row per speaker turn.
+
+    The transcript reader stops at the first bad file with its line, so every turn of every file
+    is kept; the report lists each file with its turns (and sessions.csv with its sessions).
+    """
+    folder = b.data_dir / "transcripts"
+    if not folder.is_dir():
+        return
+    turns = read_transcripts(folder)
+    sheet = folder / "sessions.csv"
+    counted = [(sheet, read_sessions(sheet))] if sheet.is_file() else []
+    counted += [(folder / name, g) for name, g in turns.groupby("file", sort=True)]
+    for path, rows in counted:
+        frame = pd.DataFrame({"_row": np.arange(1, len(rows) + 1)})
+        log = FileLog("transcripts", b.rel(path), frame, path)
+        log.close(frame)
+        b.logs.append(log)
+    b.extra("transcript_turns", turns.astype(TRANSCRIPT_TURNS))

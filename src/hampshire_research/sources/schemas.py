@@ -77,8 +77,37 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 # Supplementary tables (903 modules, SSD tables without a canonical home): a record_id each.
 EXTRA_SCHEMA = pa.DataFrameSchema({"record_id": _text(False)}, strict=False)
 
+REVIEW_CODES = [f"PN{i}" for i in range(8)]  # SSDA903 review participation codes
+VOICE_OF_CHILD = ["voch_explained_worries", "voch_story_help_understand", "voch_agree_worker",
+                  "voch_plan_safe", "voch_tablet_help_explain"]
+TRANSCRIPT_TURNS = {"session_id": TEXT, "turn": "int64", "speaker": TEXT, "role": TEXT,
+                    "text": TEXT, "group": TEXT, "site": TEXT, "date": TEXT, "file": TEXT,
+                    "line": "int64"}
+# The supplementary tables the analyses read, declared column by column.
+SUPPLEMENTARY: dict[str, pa.DataFrameSchema] = {
+    "csc_child_seen": pa.DataFrameSchema({
+        "record_id": _text(False), "event_id": _text(False, unique=True),
+        "event_type": _text(False, checks=pa.Check.isin(["cin_visit", "assessment"])),
+        "date": _date(False), "child_seen": _BOOL, "seen_alone": _BOOL,
+    }, strict=True, ordered=True),
+    "csc_voice_of_child": pa.DataFrameSchema({
+        "voch_person_id": _text(False), "voch_table_id": _text(),
+        **{c: _text() for c in VOICE_OF_CHILD}, "voch_method": _text(), "record_id": _text(False),
+    }, strict=True, ordered=True),
+    "ssda903_reviews": pa.DataFrameSchema({
+        "CHILD": _text(False), "DOB": _date(), "REVIEW": _date(),
+        "REVIEW_CODE": _text(checks=pa.Check.isin(REVIEW_CODES)), "record_id": _text(False),
+        "collection_year": pa.Column("int64"),
+    }, strict=True, ordered=True),
+    "transcript_turns": pa.DataFrameSchema(
+        {c: pa.Column(t, nullable=False) for c, t in TRANSCRIPT_TURNS.items()}
+        | {"session_id": _text(False)}, strict=True, ordered=True,
+        unique=["session_id", "turn"]),
+}
+
 SORT_KEYS = {"persons": ["record_id"], "events": ["record_id", "start_date", "event_id"],
-             "school_terms": ["record_id", "census_date", "urn"], "texts": ["text_id"]}
+             "school_terms": ["record_id", "census_date", "urn"], "texts": ["text_id"],
+             "csc_child_seen": ["event_id"], "transcript_turns": ["session_id", "turn"]}
 
 
 def empty(name: str) -> pd.DataFrame:
@@ -119,7 +148,7 @@ def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """The table in schema order and dtypes, sorted for byte-identical reruns, and checked."""
-    schema = SCHEMAS.get(name, EXTRA_SCHEMA)
+    schema = SCHEMAS.get(name) or SUPPLEMENTARY.get(name, EXTRA_SCHEMA)
     df = typed(name, df) if name in SCHEMAS else df.reset_index(drop=True)
     df = _sort(df, SORT_KEYS.get(name, list(df.columns[:2])))
     try:

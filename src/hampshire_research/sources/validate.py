@@ -17,15 +17,15 @@ import pandas as pd
 
 from ..errors import ProjectError
 from ..params import SiteParams
-from ..vocabulary import SOURCES
+from ..vocabulary import SOURCES, TEXT_SOURCES
 from . import readers
 from .checks import FileLog, issues_frame
 from .schemas import SCHEMAS, conform, empty, read_parquet, write_parquet
 
 REPORT_COLUMNS = ["source", "file", "read", "kept", "flagged", "quarantined", "flag_reasons",
                   "quarantine_reasons", "note"]
-SOURCE_FOLDERS = [*SOURCES, "case_notes"]  # the folders these readers read
-DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xml"}
+SOURCE_FOLDERS = [*SOURCES, *TEXT_SOURCES]  # the folders these readers read
+DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm", ".xml", ".txt", ".docx", ".vtt"}
 
 
 def _read_all(params: SiteParams, data_dir: Path) -> readers.Build:
@@ -39,6 +39,7 @@ def _read_all(params: SiteParams, data_dir: Path) -> readers.Build:
     readers.read_cin(b)
     readers.read_ssda903(b)
     readers.read_case_notes(b)
+    readers.read_research_transcripts(b)
     return b
 
 
@@ -140,6 +141,15 @@ def load_canonical(canonical_dir: Path) -> dict[str, pd.DataFrame]:
         raise ProjectError(f"no canonical {missing[0]!r} table: run `hampshire-research "
                            "validate` first", path=canonical_dir)
     return {p.stem: read_parquet(p) for p in files}
+
+
+def load_report(out_dir: Path) -> pd.DataFrame:
+    """The validation report `validate_site` wrote under `out_dir` (blank reasons as "")."""
+    path = Path(out_dir) / "validation_report.csv"
+    if not path.is_file():
+        raise ProjectError("no validation report: run `hampshire-research validate` first",
+                           path=path)
+    return pd.read_csv(path, keep_default_na=False)
 
 
 def format_report(report_df: pd.DataFrame) -> str:

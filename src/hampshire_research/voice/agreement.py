@@ -3,21 +3,19 @@
 Everything is compared on the same units: the sentences of each note (voice.sentences), so two
 coders who highlight slightly different spans of one sentence still agree. A segment counts in
 a sentence when at least half of the shorter of the two overlaps.
-Statistics: Cohen's kappa and Fleiss' kappa (statsmodels), Krippendorff's alpha (krippendorff),
+Statistics (qda.agreement): Cohen's and Fleiss' kappa, Krippendorff's alpha,
 each with a bootstrap 95% interval over sentences; precision, recall and F1 for the auto-coder.
 """
 
 from __future__ import annotations
 
-import warnings
 from itertools import combinations
 
-import krippendorff
 import numpy as np
 import pandas as pd
-from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, fleiss_kappa
 
 from ..errors import ProjectError
+from ..qda.agreement import agreement_stats
 from .codebook import load_codebook
 from .sentences import sentence_units
 
@@ -126,68 +124,6 @@ def ratings(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame
     return table, {d: pd.DataFrame(v) for d, v in dims.items()}
 
 
-def _encode(values: pd.DataFrame) -> tuple[np.ndarray, int]:
-    cats = sorted(set(values.to_numpy().ravel()))
-    lookup = {c: i for i, c in enumerate(cats)}
-    return np.vectorize(lookup.get)(values.to_numpy()), len(cats)
-
-
-def _stats_from_patterns(patterns: np.ndarray, counts: np.ndarray, k: int) -> dict[str, np.ndarray]:
-    """Cohen's kappa (first two coders), Fleiss' kappa and nominal alpha for weighted rating
-    patterns; counts is (replicates x patterns), so a bootstrap is one matrix product."""
-    m = patterns.shape[1]
-    onehot = (patterns[:, :, None] == np.arange(k)).sum(axis=1)  # patterns x k
-    n = counts.sum(axis=1, keepdims=True).astype(float)
-    # Cohen's kappa between the first two coders
-    conf = np.zeros((patterns.shape[0], k, k))
-    conf[np.arange(len(patterns)), patterns[:, 0], patterns[:, 1]] = 1
-    c = np.einsum("bp,pij->bij", counts, conf) / n[:, :, None]
-    po = np.trace(c, axis1=1, axis2=2)
-    pe = (c.sum(axis=2) * c.sum(axis=1)).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cohen = (po - pe) / (1 - pe)
-        # Fleiss
-        p_i = ((onehot ** 2).sum(axis=1) - m) / (m * (m - 1))
-        pbar = counts @ p_i / n[:, 0]
-        pj = counts @ onehot / (n * m)
-        pej = (pj ** 2).sum(axis=1)
-        fleiss = (pbar - pej) / (1 - pej)
-        # Krippendorff's alpha, nominal: coincidences within each unit
-        coinc = (onehot[:, :, None] * onehot[:, None, :] - np.eye(k) * onehot[:, :, None]) / (m - 1)
-        o = np.einsum("bp,pij->bij", counts, coinc)
-        nc = o.sum(axis=2)
-        ntot = nc.sum(axis=1)
-        do = o.sum(axis=(1, 2)) - np.trace(o, axis1=1, axis2=2)
-        de = (ntot ** 2 - (nc ** 2).sum(axis=1)) / (ntot - 1)
-        alpha = 1 - do / de
-    return {"cohen": cohen, "fleiss": fleiss, "alpha": alpha}
-
-
-def _agreement_row(values: pd.DataFrame, n_boot: int, rng: np.random.Generator) -> dict:
-    codes, k = _encode(values)
-    patterns, inverse = np.unique(codes, axis=0, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), minlength=len(patterns))
-    n = len(codes)
-    row = {"units": n, "agreement": float((codes == codes[:, :1]).all(axis=1).mean())}
-    if k < 2:  # everyone said the same thing on every unit: agreement is perfect, kappa undefined
-        return row | {"cohen_kappa": np.nan, "fleiss_kappa": np.nan, "alpha": np.nan}
-    if codes.shape[1] == 2:
-        table = pd.crosstab(codes[:, 0], codes[:, 1]).reindex(index=range(k), columns=range(k),
-                                                              fill_value=0)
-        with warnings.catch_warnings():  # its asymptotic variance is nan at kappa 1; unused
-            warnings.simplefilter("ignore", RuntimeWarning)
-            row["cohen_kappa"] = float(cohens_kappa(table.to_numpy()).kappa)
-    row["fleiss_kappa"] = float(fleiss_kappa(aggregate_raters(codes, n_cat=k)[0], method="fleiss"))
-    row["alpha"] = float(krippendorff.alpha(reliability_data=codes.T,
-                                             level_of_measurement="nominal"))
-    boot = _stats_from_patterns(patterns, rng.multinomial(n, counts / n, size=n_boot), k)
-    for name, col in (("cohen", "cohen_kappa"), ("fleiss", "fleiss_kappa"), ("alpha", "alpha")):
-        if col in row:
-            lo, hi = np.nanpercentile(boot[name], [2.5, 97.5])
-            row[f"{col}_low"], row[f"{col}_high"] = float(lo), float(hi)
-    return row
-
-
 def agreement(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame, *,
               n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Agreement per code and per dimension, for each pair of coders and (with three or more)
@@ -206,12 +142,12 @@ def agreement(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame, *
         name = " vs ".join(group) if len(group) == 2 else f"all {len(group)} coders"
         for label in binary.columns.get_level_values(1).unique():
             vals = pd.DataFrame({c: binary[(c, label)] for c in group})
-            r = _agreement_row(vals, n_boot, rng)
+            r = agreement_stats(vals, n_boot, rng)
             rows.append({"comparison": name, "level": "code", "code": label,
                          "prevalence": float(vals.to_numpy().mean())} | r)
         for dim, vals in dims.items():
             v = vals[group]
-            r = _agreement_row(v, n_boot, rng)
+            r = agreement_stats(v, n_boot, rng)
             rows.append({"comparison": name, "level": "dimension", "code": dim,
                          "prevalence": float((v != "none").to_numpy().mean())} | r)
     cols = ["comparison", "level", "code", "units", "prevalence", "agreement", "cohen_kappa",

@@ -17,7 +17,9 @@ COLUMN = {"WHO": "who", "FORM": "form", "ABSENCE": "absence"}
 
 
 @dataclass(frozen=True)
-class Codebook:
+class VoiceCodebook:
+    """WHO x FORM x ABSENCE codes for case-note sentences (not the transcripts' ThemeCodebook)."""
+
     name: str
     version: str
     unit: str
@@ -40,7 +42,7 @@ class Codebook:
 
 
 @cache
-def load_codebook() -> Codebook:
+def load_codebook() -> VoiceCodebook:
     """The packaged codebook (voice/codebook.yaml)."""
     path = files("hampshire_research.voice") / "codebook.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -58,14 +60,14 @@ def load_codebook() -> Codebook:
     if codes.id.duplicated().any():
         raise ProjectError(f"duplicate code ids {sorted(codes.id[codes.id.duplicated()])}",
                            path=str(path))
-    return Codebook(raw["name"], str(raw["version"]), raw["unit"], tuple(raw["rules"]), codes)
+    return VoiceCodebook(raw["name"], str(raw["version"]), raw["unit"], tuple(raw["rules"]), codes)
 
 
 def _cell(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def codebook_markdown(codebook: Codebook | None = None) -> str:
+def codebook_markdown(codebook: VoiceCodebook | None = None) -> str:
     """The codebook as a Quarto page (reports/codebook.qmd is this text, checked by a test)."""
     cb = codebook or load_codebook()
     out = ["---", f'title: "Voice codebook (version {cb.version})"', "---", "",

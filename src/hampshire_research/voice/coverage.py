@@ -186,27 +186,13 @@ def coverage_tables(flags: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return tables
 
 
-_PROTECT = {"counts": ["records", "n"],
-            "derived": {"percent": ["n", "records"], "ci_low": ["n", "records"],
-                        "ci_high": ["n", "records"]}}
-
-
 def publish_coverage(tables: dict[str, pd.DataFrame], params: SiteParams,
                      out_dir: Path | None = None) -> dict[str, pd.DataFrame]:
-    """Pass each coverage table through the disclosure gate and write it; returns what may be shown."""
-    from ..publish import publish_table
+    """Pass each coverage table through the disclosure gate (voice.tables) and write it;
+    returns what may be shown."""
+    from .tables import publish
 
-    out = {}
-    for name, df in tables.items():
-        if name == "voice_opportunities":
-            spec = {"counts": ["records", "n", "silent_n"],
-                    "derived": {"percent": ["n", "records"], "ci_low": ["n", "records"],
-                                "ci_high": ["n", "records"], "silent_percent": ["silent_n",
-                                                                                "records"]}}
-        else:
-            spec = dict(_PROTECT, within=["measure"] if name != "voice_coverage_overall" else None)
-        out[name] = publish_table(df, name, params, out_dir=out_dir, **spec)
-    return out
+    return {name: publish(df, name, params, out_dir) for name, df in tables.items()}
 
 
 CHILD_MEASURES = [MEASURES["cyp_voice"], MEASURES["cyp_absence"], MEASURES["cyp_silent"]]

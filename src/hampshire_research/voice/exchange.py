@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..qda.refi import export_qdpx, read_coding_csv, read_qdpx
 from .autocode import COLUMNS
 from .codebook import load_codebook
-from .refi import export_qdpx, read_coding_csv, read_qdpx
 
 AUTO_CODER = "auto-coder"
 

@@ -1,6 +1,6 @@
 """Thematic coding of interview and focus-group turns about how information is used.
 
-A research codebook (themes_codebook.yaml: deductive themes plus inductive codes the team
+A research codebook (codebook.yaml: deductive themes plus inductive codes the team
 adds), a rule-based first pass that proposes themes per turn to speed human coding up, the
 REFI-QDA round trip so people code in NVivo, ATLAS.ti, MAXQDA or QualCoder, agreement between
 coders, and the descriptive outputs: theme frequencies by participant group, co-occurrence,
@@ -10,18 +10,17 @@ and anonymised exemplar quotes. Codes are a table of (session_id, turn, theme).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 
-import krippendorff
 import numpy as np
 import pandas as pd
-import yaml
-from statsmodels.stats.inter_rater import cohens_kappa
 
-from .anonymise import Anonymiser
-from .errors import ProjectError
+from ..errors import ProjectError
+from ..qda.agreement import agreement_stats
+from ..qda.refi import export_qdpx, read_qdpx
+from .anonymise import Anonymiser, anonymise_turns
+from .codebook import ThemeCodebook, add_inductive_code, load_theme_codebook
 
 CODE_COLUMNS = ["session_id", "turn", "theme"]
 ROLE_LABELS = {"parent_carer": "Parents and carers", "young_person": "Young people",
@@ -35,97 +34,17 @@ GROUP_LABELS = {"discovery_interview": "Discovery interviews",
                 "young_people_group": "Young people's groups"}
 
 
-@dataclass(frozen=True)
-class Theme:
-    id: str
-    name: str
-    definition: str
-    include: str = ""
-    exclude: str = ""
-    example: str = ""
-    lexicon: tuple[str, ...] = ()
-    inductive: bool = False
-
-
-@dataclass(frozen=True)
-class Codebook:
-    version: str
-    name: str
-    themes: tuple[Theme, ...] = field(default_factory=tuple)
-
-    def ids(self) -> list[str]:
-        return [t.id for t in self.themes]
-
-    def names(self) -> dict[str, str]:
-        return {t.id: t.name for t in self.themes}
-
-    def table(self) -> pd.DataFrame:
-        """The codebook as a table, for the published page."""
-        return pd.DataFrame([{"id": t.id, "name": t.name, "kind": "inductive" if t.inductive
-                              else "deductive", "definition": t.definition,
-                              "include": t.include, "exclude": t.exclude,
-                              "example": t.example} for t in self.themes])
-
-
-def load_codebook(path: Path | str | None = None) -> Codebook:
-    """The packaged research codebook, or one at ``path`` with the same shape."""
-    if path is None:
-        text = resources.files("hampshire_research").joinpath("themes_codebook.yaml").read_text(
-            encoding="utf-8")
-        where = "themes_codebook.yaml"
-    else:
-        where = Path(path)
-        try:
-            text = where.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ProjectError(f"cannot read codebook: {e.strerror}", path=where) from e
-    try:
-        data = yaml.safe_load(text)
-        themes = [_theme(t, False, where) for t in data["themes"]]
-        themes += [_theme(t, True, where) for t in data.get("inductive") or []]
-        book = Codebook(str(data["version"]), data["name"], tuple(themes))
-    except (yaml.YAMLError, KeyError, TypeError) as e:
-        raise ProjectError(f"not a themes codebook ({e})", path=where) from e
-    ids = book.ids()
-    if len(set(ids)) != len(ids):
-        raise ProjectError("codebook has a theme id twice", path=where)
-    return book
-
-
-def _theme(data: dict, inductive: bool, where) -> Theme:
-    lexicon = tuple(data.get("lexicon") or ())
-    for pattern in lexicon:
-        try:
-            re.compile(pattern)
-        except re.error as e:
-            raise ProjectError(f"theme {data.get('id')}: bad lexicon pattern {pattern!r} ({e})",
-                               path=where) from e
-    return Theme(id=data["id"], name=data["name"], definition=data.get("definition", ""),
-                 include=data.get("include", ""), exclude=data.get("exclude", ""),
-                 example=data.get("example", ""), lexicon=lexicon, inductive=inductive)
-
-
-def add_inductive_code(codebook: Codebook, id: str, name: str, definition: str,
-                       lexicon: tuple[str, ...] | list[str] = ()) -> Codebook:
-    """A copy of the codebook with one inductive code added (ids conventionally "I.<NAME>")."""
-    if id in codebook.ids():
-        raise ProjectError(f"code {id!r} is already in the codebook")
-    theme = _theme({"id": id, "name": name, "definition": definition, "lexicon": list(lexicon)},
-                   True, "add_inductive_code")
-    return replace(codebook, themes=codebook.themes + (theme,))
-
-
 def participant_turns(turns: pd.DataFrame) -> pd.DataFrame:
     """The turns that are coded: everyone but interviewers and facilitators."""
     return turns[turns["role"] != "interviewer"]
 
 
-def first_pass(turns: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def first_pass(turns: pd.DataFrame, codebook: ThemeCodebook | None = None) -> pd.DataFrame:
     """Rule-based proposals: a theme for every participant turn its lexicon matches.
 
     A first pass for people to check, not a finding: it is measured against human coding.
     """
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     compiled = {t.id: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in t.lexicon) + r")\b",
                                  re.IGNORECASE)
                 for t in codebook.themes if t.lexicon}
@@ -161,7 +80,7 @@ def read_codes(path: Path | str) -> pd.DataFrame:
 # --- agreement -----------------------------------------------------------------------------
 
 def agreement(codes_a: pd.DataFrame, codes_b: pd.DataFrame, turns: pd.DataFrame,
-              codebook: Codebook | None = None, *, n_boot: int = 500,
+              codebook: ThemeCodebook | None = None, *, n_boot: int = 500,
               seed: int = 0) -> pd.DataFrame:
     """Per theme, how far two codings of the participant turns agree.
 
@@ -170,7 +89,7 @@ def agreement(codes_a: pd.DataFrame, codes_b: pd.DataFrame, turns: pd.DataFrame,
     alpha (Krippendorff, nominal), and precision/recall/f1 of A taking B as the reference
     (so A = first pass, B = people or gold). A last row, "all themes", pools every theme.
     """
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     units = participant_turns(turns)[["session_id", "turn"]].drop_duplicates()
     used = set(codes_a["theme"]) | set(codes_b["theme"])
     themes = [t.id for t in codebook.themes if not t.inductive or t.id in used]
@@ -194,57 +113,54 @@ def _matrix(codes: pd.DataFrame, units: pd.DataFrame, themes: list[str]) -> np.n
     return m
 
 
-def _kappa(a: np.ndarray, b: np.ndarray) -> float:
-    """Cohen's kappa for two yes/no codings (statsmodels); NaN when both coders are constant."""
-    table = np.array([[np.sum((a == i) & (b == j)) for j in (0, 1)] for i in (0, 1)])
-    if table.sum() == 0 or (len(set(a)) == 1 and len(set(b)) == 1):
-        return np.nan
-    with np.errstate(invalid="ignore", divide="ignore"):  # its z-test is undefined at the edges
-        return float(cohens_kappa(table).kappa)
-
-
-def _boot_kappa(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n_boot: int
-                ) -> np.ndarray:
-    """Kappa over bootstrap resamples of the units, vectorised (same formula as above)."""
-    idx = rng.integers(0, len(a), (n_boot, len(a)))
-    x, y = a[idx], b[idx]
-    po = (x == y).mean(axis=1)
-    pa, pb = x.mean(axis=1), y.mean(axis=1)
-    pe = pa * pb + (1 - pa) * (1 - pb)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
-
-
 def _compare(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, n_boot: int) -> dict:
-    n = len(a)
+    """Kappa and alpha from the one agreement engine (qda.agreement); precision, recall, F1 of A
+    taking B as the reference."""
+    stats = agreement_stats(pd.DataFrame({"a": a, "b": b}), n_boot, rng)
     both = int(((a == 1) & (b == 1)).sum())
-    kappa = _kappa(a, b)
-    lo = hi = np.nan
-    if n and not np.isnan(kappa):
-        boots = _boot_kappa(a, b, rng, n_boot)
-        if np.isfinite(boots).any():
-            lo, hi = np.nanpercentile(boots, [2.5, 97.5])
-    alpha = np.nan
-    if n and len(set(a) | set(b)) > 1:
-        alpha = float(krippendorff.alpha(reliability_data=np.vstack([a, b]),
-                                         level_of_measurement="nominal"))
     p = both / a.sum() if a.sum() else np.nan
     r = both / b.sum() if b.sum() else np.nan
     f1 = 2 * p * r / (p + r) if both else (0.0 if a.sum() + b.sum() else np.nan)
-    return {"units": n, "coded_a": int(a.sum()), "coded_b": int(b.sum()), "both": both,
-            "agreement": float((a == b).mean()) if n else np.nan, "cohen_kappa": kappa,
-            "kappa_low": float(lo), "kappa_high": float(hi), "alpha": alpha, "precision": p,
-            "recall": r, "f1": f1}
+    return {"units": len(a), "coded_a": int(a.sum()), "coded_b": int(b.sum()), "both": both,
+            "agreement": stats["agreement"] if len(a) else np.nan,
+            "cohen_kappa": stats["cohen_kappa"], "kappa_low": stats.get("cohen_kappa_low", np.nan),
+            "kappa_high": stats.get("cohen_kappa_high", np.nan), "alpha": stats["alpha"],
+            "precision": p, "recall": r, "f1": f1}
 
 
 # --- what people said ----------------------------------------------------------------------
 
-def theme_frequencies(turns: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook | None = None,
+def participants(turns: pd.DataFrame) -> pd.DataFrame:
+    """Who took part: participants, sessions and turns by session group and role."""
+    people = participant_turns(turns)
+    keys = ["group", "role"]
+    return (people.drop_duplicates(["session_id", "speaker"]).groupby(keys).size()
+            .rename("participants").reset_index()
+            .merge(people.groupby(keys).agg(sessions=("session_id", "nunique"),
+                                            turns=("turn", "size")).reset_index()))
+
+
+def named_cooccurrence(codes: pd.DataFrame, codebook: ThemeCodebook) -> pd.DataFrame:
+    """cooccurrence with the themes by name, as published."""
+    names = codebook.names()
+    pairs = cooccurrence(codes, codebook)
+    return pairs.assign(theme_a=pairs["theme_a"].map(names), theme_b=pairs["theme_b"].map(names))
+
+
+def anonymisation_check(turns: pd.DataFrame, anonymiser: Anonymiser) -> pd.DataFrame:
+    """Per session group: turns, and turns withheld because redaction left a risk."""
+    released = anonymise_turns(turns, anonymiser)
+    return (released.assign(withheld=~released["passed"]).groupby("group")
+            .agg(turns=("turn", "size"), withheld=("withheld", "sum")).reset_index())
+
+
+
+def theme_frequencies(turns: pd.DataFrame, codes: pd.DataFrame, codebook: ThemeCodebook | None = None,
                       by: str = "role") -> pd.DataFrame:
     """Per participant group (``by``: role or group) and theme: turns coded, participants who
     raised it at least once, sessions it came up in, and the share of the group's turns and
     participants. Every theme x group combination is listed (zeros included)."""
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     people = participant_turns(turns)
     coded = codes.merge(people[["session_id", "turn", "speaker", by]], on=["session_id", "turn"])
     groups = sorted(people[by].unique())
@@ -268,10 +184,10 @@ def theme_frequencies(turns: pd.DataFrame, codes: pd.DataFrame, codebook: Codebo
     return out
 
 
-def cooccurrence(codes: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def cooccurrence(codes: pd.DataFrame, codebook: ThemeCodebook | None = None) -> pd.DataFrame:
     """Turns coded with both themes, for each pair (theme_a < theme_b in codebook order),
     beside how many turns carry each theme at all."""
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     ids = codebook.ids()
     sets = codes.groupby(["session_id", "turn"])["theme"].agg(set)
     single = {t: int(sum(t in s for s in sets)) for t in ids}
@@ -283,9 +199,9 @@ def cooccurrence(codes: pd.DataFrame, codebook: Codebook | None = None) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def cooccurrence_matrix(codes: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def cooccurrence_matrix(codes: pd.DataFrame, codebook: ThemeCodebook | None = None) -> pd.DataFrame:
     """The same as a square theme x theme table (diagonal: turns with the theme)."""
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     ids = codebook.ids()
     pairs = cooccurrence(codes, codebook)
     m = pd.DataFrame(0, index=ids, columns=ids)
@@ -299,7 +215,7 @@ def cooccurrence_matrix(codes: pd.DataFrame, codebook: Codebook | None = None) -
 
 
 def exemplar_quotes(turns: pd.DataFrame, codes: pd.DataFrame, anonymiser: Anonymiser,
-                    codebook: Codebook | None = None, per_theme: int = 2,
+                    codebook: ThemeCodebook | None = None, per_theme: int = 2,
                     min_words: int = 8, max_words: int = 60) -> pd.DataFrame:
     """Up to ``per_theme`` anonymised quotes per theme, from different participant groups where
     possible. Only turns whose redacted text passes the anonymiser's checks are used, and a
@@ -309,7 +225,7 @@ def exemplar_quotes(turns: pd.DataFrame, codes: pd.DataFrame, anonymiser: Anonym
     words; ties by
     session and turn, so the choice is the same every run.
     """
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     people = participant_turns(turns).set_index(["session_id", "turn"])
     n_themes = codes.groupby(["session_id", "turn"]).size()
     rows = []
@@ -361,7 +277,6 @@ def _session_sources(turns: pd.DataFrame, anonymiser: Anonymiser | None
     With an anonymiser, words are redacted and speakers pseudonymised, so the project can go to
     coders outside the secure environment."""
     if anonymiser is not None:
-        from .anonymise import anonymise_turns
         turns = anonymise_turns(turns, anonymiser)
     rows, spans = [], {}
     for sid, g in turns.sort_values(["session_id", "turn"]).groupby("session_id", sort=True):
@@ -376,15 +291,13 @@ def _session_sources(turns: pd.DataFrame, anonymiser: Anonymiser | None
 
 
 def to_refi(path: Path | str, turns: pd.DataFrame, codes: pd.DataFrame,
-            codebook: Codebook | None = None, *, coder: str = "first pass",
+            codebook: ThemeCodebook | None = None, *, coder: str = "first pass",
             anonymiser: Anonymiser | None = None,
             project_name: str = "information-use-transcripts") -> Path:
     """Write a REFI-QDA project (.qdpx): the codebook (deductive and inductive folders), one
     source per session, a case per session with group, site and date, and each coded turn as a
     selection. ``codes`` may carry a ``coder`` column (several coders in one project)."""
-    from .voice.refi import export_qdpx
-
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     book = [{"id": k, "name": v, "parent": None, "codable": False, "description": ""}
             for k, v in FOLDERS.items()]
     book += [{"id": t.id, "name": t.name, "codable": True, "description": t.definition,
@@ -408,8 +321,8 @@ def to_refi(path: Path | str, turns: pd.DataFrame, codes: pd.DataFrame,
                        cases=cases, default_coder=coder)
 
 
-def from_refi(path: Path | str, codebook: Codebook | None = None
-              ) -> tuple[pd.DataFrame, Codebook]:
+def from_refi(path: Path | str, codebook: ThemeCodebook | None = None
+              ) -> tuple[pd.DataFrame, ThemeCodebook]:
     """Read people's coding back: (codes with session_id, turn, theme, coder; the codebook with
     any code the coders created added as an inductive code).
 
@@ -417,9 +330,7 @@ def from_refi(path: Path | str, codebook: Codebook | None = None
     selection inside one turn), so a coder who highlights a sentence, a whole turn or two
     turns gets what they meant. What cannot be placed is an error, not silently dropped.
     """
-    from .voice.refi import read_qdpx
-
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     ours = pd.DataFrame({"id": codebook.ids(), "name": list(codebook.names().values())})
     project = read_qdpx(path, codes=ours)
     for r in project.codes.itertuples(index=False):
@@ -462,15 +373,15 @@ class Coding:
     codes: pd.DataFrame
     source: str
     by_coder: dict[str, pd.DataFrame]
-    codebook: Codebook
+    codebook: ThemeCodebook
     gold: pd.DataFrame | None = None
 
 
 def load_coding(data_dir: Path | str, turns: pd.DataFrame,
-                codebook: Codebook | None = None) -> Coding:
+                codebook: ThemeCodebook | None = None) -> Coding:
     """Gather the coding of a site's transcripts (see Coding)."""
     data_dir = Path(data_dir)
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_theme_codebook()
     proposed = first_pass(turns, codebook)
     by_coder: dict[str, pd.DataFrame] = {"first pass": proposed}
     people = []
@@ -489,6 +400,29 @@ def load_coding(data_dir: Path | str, turns: pd.DataFrame,
     if (data_dir / "synthetic.json").is_file() and truth.is_file():
         gold = read_codes(truth)
     return Coding(codes, source, by_coder, codebook, gold)
+
+
+def agreement_table(coding: Coding, turns: pd.DataFrame, *, seed: int = 0
+                    ) -> pd.DataFrame | None:
+    """Agreement for every comparison the coding allows (first pass against the gold codes on
+    synthetic data, against each coder, and coders against each other), themes by name, or
+    None when there is no second coding yet."""
+    first = coding.by_coder["first pass"]
+    comparisons = [("first pass", "gold (synthetic)", first, coding.gold)] \
+        if coding.gold is not None else []
+    coders = [c for c in coding.by_coder if c != "first pass"]
+    comparisons += [("first pass", c, first, coding.by_coder[c]) for c in coders]
+    comparisons += [(a, b, coding.by_coder[a], coding.by_coder[b])
+                    for i, a in enumerate(coders) for b in coders[i + 1:]]
+    if not comparisons:
+        return None
+    out = pd.concat([agreement(ca, cb, turns, coding.codebook, seed=seed)
+                     .assign(coder_a=a, coder_b=b) for a, b, ca, cb in comparisons],
+                    ignore_index=True).round(3)
+    out["theme"] = out["theme"].map(coding.codebook.names()).fillna(out["theme"])
+    return out[["coder_a", "coder_b", "theme", "units", "coded_a", "coded_b", "both",
+                "agreement", "cohen_kappa", "kappa_low", "kappa_high", "alpha", "precision",
+                "recall", "f1"]]
 
 
 def plot_shares(table: pd.DataFrame, by: str, title: str):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ProjectError
+from ..errors import ProjectError
 
 ROLES = ("interviewer", "parent_carer", "young_person", "practitioner", "manager")
 UNKNOWN_ROLE = "unknown"

@@ -3,7 +3,7 @@
 Rule- and list-based and fully offline, so it can run inside a council's network:
 regular expressions for emails, UK phone numbers, postcodes and dates; lists for names (the
 `nicknames` package's names plus the lists shipped in anonymise_lists.yaml), the site's
-district names (from params) and school names (schools.csv, when given); context rules for
+district names (from params) and school names (from the canonical schools table); context rules for
 names no list holds ("my son X", "Mrs X", "X said"); and a catch-all for any other proper
 noun: a capitalised word whose lower-case form the corpus never uses as an ordinary word.
 
@@ -22,8 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
-from .errors import ProjectError
 
 TAGS = ("[name]", "[place]", "[school]", "[date]", "[phone]", "[email]", "[postcode]")
 WITHHELD = "[withheld: needs review before release]"
@@ -178,11 +176,12 @@ class Anonymiser:
 _TAG_WORDS = {t.strip("[]") for t in TAGS}
 
 
-def build_anonymiser(params=None, schools_csv: Path | str | None = None,
+def build_anonymiser(params=None, schools: Iterable[str] = (),
                      known_names: Iterable[str] = (), corpus: Iterable[str] = ()) -> Anonymiser:
-    """An anonymiser for one site: its districts, its schools, names known to the team (such as
-    participants' names from a sign-in sheet), and the corpus whose ordinary words it learns."""
-    lists = yaml.safe_load(resources.files("hampshire_research").joinpath(
+    """An anonymiser for one site: its districts, its school names (the canonical ``schools``
+    table's ``schoolname``), names known to the team (such as participants' names from a
+    sign-in sheet), and the corpus whose ordinary words it learns."""
+    lists = yaml.safe_load(resources.files("hampshire_research.themes").joinpath(
         "anonymise_lists.yaml").read_text(encoding="utf-8"))
     first = set(lists["first_names"]) | _nickname_names()
     keep = set(lists["keep"])
@@ -191,7 +190,7 @@ def build_anonymiser(params=None, schools_csv: Path | str | None = None,
         for d in params.districts:
             places.append(d.name)
             places += [w for w in d.name.split() if len(w) >= 4 and w.lower() not in _PLACE_STOP]
-    schools = _school_names(schools_csv) if schools_csv else []
+    schools = sorted({str(s).strip() for s in schools if isinstance(s, str) and s.strip()})
     known = set()
     for name in known_names:
         known.update(w for w in re.findall(_CAP, str(name)) if w[0].isupper())
@@ -236,18 +235,6 @@ def _nickname_names() -> set[str]:
                 if len(name) >= 3 and name.isalpha() and name not in _NICKNAME_STOP:
                     names.add(name.title())
     return names
-
-
-def _school_names(path: Path | str) -> list[str]:
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
-        raise ProjectError(f"cannot read schools list: {e.strerror}", path=path) from e
-    if rows and "SchoolName" not in rows[0]:
-        raise ProjectError("schools list has no SchoolName column", path=path)
-    return sorted({r["SchoolName"].strip() for r in rows if r["SchoolName"].strip()})
 
 
 def _replace_list(text: str, names: list[str], tag: str) -> str:
