@@ -75,6 +75,8 @@ def _mention_matches(masked: str):
             continue
         if w == "I":
             yield s0, e0, "I", w
+        elif low == "you":
+            yield s0, e0, "you", w  # a record written to the child: "You told me ..."
         elif low in _PRONOUN:
             yield s0, e0, "pron", w
         elif w in _TITLES and i + 1 < n and _NAME_WORD.fullmatch(toks[i + 1][2]) and \
@@ -132,7 +134,7 @@ _WRITTEN = {"wrote", "writes", "typed", "texted"}  # the child's own written wor
 _RS_WEAK = {"signed", "signs", "typed", "texted", "added", "adds", "noted", "notes", "raised",
             "raises", "agreed", "agrees", "repeated", "repeats", "indicated", "indicates", "confirmed",
             "confirms"}
-_CONTENT_AFTER = re.compile(r"\s*(?:that\b|what\b|how\b|[:,]?\s*[\"“‘']|(?:he|she|they|it|there|this|"
+_CONTENT_AFTER = re.compile(r"\s*(?:that\b|what\b|how\b|to\b|[:,]?\s*[\"“‘']|(?:he|she|they|it|there|this|"
                             r"the|his|her|their|mum|dad|[A-Z][a-z]+)\b|[.;]|$)")
 _RELAY = re.compile(r"(?i:\b(?:passed on|relayed|conveyed)\b|[’']s message\b|\b(?:shared|read out|gave|put "
                     r"forward|presented) [A-Z][\w-]+[’']s (?:view|views|wish|wishes)\b|\b(?:views|wishes) "
@@ -155,7 +157,7 @@ _WF = re.compile(
 _MED_VIEW = re.compile(  # right after the child: "Ellie wants", "she has said"
     r"(?i:\s+(?:has |have |had |is |was |also |still |really |does |did |keeps |would |has been |"
     r"had been |often |always |sometimes |now )?"
-    r"(?:wants|wanted|would (?:really )?(?:like|love|prefer)|wishes|wished|hopes|misses|missed|"
+    r"(?:wants|wanted|would (?:really )?(?:like|love|prefer)|wishes|wished|hopes|misses|"
     r"feels|felt|worries|do(?:es)?(?:n[’']t| not) (?:want|wish|like)|told|tells|said|says|saying|"
     r"asked|asks|asking|talking|talked|disclosed|explained|shared|described|mentioned|loves|"
     r"loved|likes|liked|enjoys|hates|hated|refuses|refused|refusing|begs|begged|cries|cried|"
@@ -222,14 +224,15 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"communicate with)\b|\bno (?:\w+ )?(?:interpreter|signer|translator)\b|\b(?:interpreter|signer|"
         r"translator)\b[^.;]{0,25}?\b(?:could not|couldn[’']t|had not|has not|hadn[’']t|was not|wasn[’']t) "
         r"(?:be |been )?(?:booked|found|arranged|available|provided)\b|\bwithout (?:his|her|their|an?|"
-        r"the) (?:\w+ )?(?:communication (?:aid|device|app|board)|board|device|talker|hearing aids?|"
+        r"the) (?:\w+ ){0,2}?(?:aid|device|app|board|book|cards|talker|hearing aids?|pecs|"
         r"interpreter|signer|ipad|tablet)\b|\b(?:does not|doesn[’']t|cannot|can[’']t) (?:use words|"
         r"speak english|communicate verbally)\b|\b(?:does not|doesn[’']t) have (?:any )?speech\b)")),
     ("A.DECLINED", re.compile(
         r"(?i:\b(?:would not|wouldn[’']t|won[’']t|will not|refused to) (?:speak|talk|chat|engage|answer|"
         r"come)\b|\btoo (?:upset|distressed|angry|tired|anxious) to (?:talk|speak|engage|answer)\b|"
         r"\b(?:chose not|declined|refused) to attend\b|\b(?:did not|didn[’']t) want to (?:attend|be involved|"
-        r"come|take part|do (?:the|any) \w+)\b|\bhad nothing to say\b|\b(?:stayed|went|ran|retreated|"
+        r"come|take part|do (?:the|any) \w+)\b|\b(?:had|has) nothing to (?:say|tell|share)\b|\b(?:stayed|"
+        r"went|ran|retreated|"
         r"disappeared) (?:up )?(?:to|in) (?:his|her|their) (?:bed)?room\b|\bwould not (?:come|let me in)\b|"
         r"\b(?:did not|didn[’']t) engage\b|\brefused\s*[.;]|"
         r"\b(?:declined|refused|chose not|did not want|didn[’']t want|does not want|doesn[’']t "
@@ -249,7 +252,8 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r" \w+(?: \w+)?) (?:to )?(?:see|speak|talk)\b|\b(?:seen|spoken to|visited)\b(?: \w+){0,3} "
         r"with (?:\w+ ){0,3}(?:present|in the room)\b|\b(?:seen|spoken to|visited)\b(?: \w+){0,6} with "
         r"(?:\w+ ){0,3}present\b|\b(?:stayed|remained) (?:with us |in the room )?(?:for|throughout) the "
-        r"(?:whole|entire) (?:meeting|visit|session|time)\b|\b(?:stayed|remained) with us throughout\b|"
+        r"(?:whole|entire) (?:meeting|visit|session|time)\b|\b(?:stayed|remained) (?:with us throughout|"
+        r"in the room)\b|"
         r"\b(?:was|were) (?:also )?present (?:throughout|at (?:\w+[’']s|his|her|their) request)\b|"
         r"\bwould not separate\b|\bnot (?:enough )?time to (?:see|speak (?:to|with)|talk (?:to|with))\b[^.;]"
         r"{0,25}?\b(?:alone|on (?:his|her|their) own|separately)\b|\bno (?:time|"
@@ -264,7 +268,9 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"(?:visited|called|arrived|went)\b|\band (?:so )?(?:was|were) not\b|\band I did not\b)|\b(?:so|and) "
         r"(?:I|we) (?:only )?(?:saw|spoke (?:to|with)|met(?: with)?) (?:\w+[’']?s? ){1,3}(?:only|"
         r"alone|instead)\b|"
-        r"\bthe visit was with (?:\w+ ){1,4}only\b|\b(?:did not|didn[’']t|failed to) (?:turn up|attend|show|"
+        r"\bthe visit was with (?:\w+ ){1,4}only\b|\b(?:was|were) (?:at|in) (?:school|nursery|college)"
+        r"\s*(?:[.;]|$)|\b(?:did not|didn[’']t|failed to) (?:turn up|attend(?! (?:school|nursery|"
+        r"college))|show|"
         r"come to|come home)\b|\b(?:was|were) (?:not at home|out|away)\b(?! of)|\bwould not let (?:me|us) "
         r"see (?:him|her|them)\b(?! alone)|\bno one answered\b|\bno answer at the door\b|\bnot (?:present|"
         r"at home|home)\b)")),
@@ -383,6 +389,8 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
                 who = bound[word]
         elif kind == "I":
             who, g = "W.PRAC", "i"
+        elif kind == "you":
+            who, g = "W.CYP", "y"
         elif kind == "pron":
             g = _PRONOUN[word.lower()]
             if (child_gender is None and g in "fm" and last_explicit is not None
@@ -402,6 +410,8 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
         else:
             low = re.sub(r"[ -]+", " ", word.lower())
             who, g = _ROLE.get(low, _ROLE.get(low.replace(" ", "-"), ("W.PROF", "n")))
+            if who == "W.PAR" and g in "fm" and _OTHERS_PARENT.search(masked, max(0, m_start - 25), m_start):
+                who = "W.FAM"  # "her boyfriend's mother": someone else's parent, not the child's
             if _CARER_CLAUSE.match(masked, m_end):
                 bound[low] = "W.PAR"  # "Nan, who has a Special Guardianship Order for Harriet"
             who = bound.get(low, who)
@@ -427,6 +437,7 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
     return out
 
 
+_OTHERS_PARENT = re.compile(r"(?i:\b(?:boyfriend|girlfriend|friend|partner|neighbour|cousin)[’']s\s+$)")
 _APPOSED = re.compile(r"[^.;:!?()\n]{0,30}?,\s*$")
 _ROLE_IN_BRACKETS = re.compile(r"\s*\(([A-Za-z' -]{2,30})\)")
 _CARER_CLAUSE = re.compile(r"(?i:,?\s*(?:who|as) (?:has|holds|is|are|was) (?:his |her |their |the |an? )?"
@@ -582,8 +593,8 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
         relayed = spk.text.lower() in MEDIATORS or (may(_RELAY) and _RELAY.search(seg))
         if spk.who != "W.CYP" and child_in and (relayed or _MED_VIEW.match(masked, child_in[0].end, hi)):
             add("W.CYP", "F.MED")  # the child's view, passed on by someone else
-            if relayed or _CHILD_SPEAKS.match(masked, child_in[0].end, hi):
-                continue  # an advocate, a relayed message, the child's own words: the child's alone
+            if relayed:
+                continue  # an advocate or a relayed message: the words are the child's alone
         add(spk.who, "F.MED" if spk.who == "W.CYP" and may(_MED_CUE) and _MED_CUE.search(seg)
             else "F.DQ" if verb in _WRITTEN else "F.RS")
     relay = may(_RELAY) and _RELAY.search(seg)
