@@ -1,7 +1,9 @@
 """The auto-coder on notes it has never seen: hand-written held-out notes in real-world styles,
 plus its contract (ids, offsets, one form per voice segment, no form on W.PRAC or absences)."""
 
+import hashlib
 import importlib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -150,3 +152,64 @@ def test_crlf_line_ends_keep_offsets_on_the_text_given():
     auto = autocode([{"note_id": 1, "text": text, "child_first_name": "Ellie"}])
     assert [text[s:e] for s, e in zip(auto.start, auto.end)] == [
         "Ellie said she likes school.", "Mum was not seen."]
+
+
+# --- the independent sets of issue 19: written and labelled by the codebook before the tool ran --
+FROZEN_SHA256 = "75158e295f651b01cc35ed2fe1934c02c5c45f3483795e51b1b5ce15f6130fb3"
+_MARK = re.compile(r"[ \t]*\{([^}]*)\}")
+
+
+def load_marked(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Notes whose labels are markers ending the sentence they code: "... {W.CYP F.RS; W.PRAC}"."""
+    raw = yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))["notes"]
+    notes, gold = [], []
+    for n in raw:
+        text, pos, marks = "", 0, []
+        for m in _MARK.finditer(n["text"]):
+            text += n["text"][pos:m.start()]
+            pos = m.end()
+            marks.append((len(text) - 1, m.group(1)))
+        text += n["text"][pos:]
+        notes.append({"note_id": n["id"], "text": text, "child_first_name": n["child"]})
+        units = sentence_units(text, n["child"])
+        for p, codes in marks:
+            (u,) = [u for u in units if u.start <= p < u.end]
+            for code in codes.split(";"):
+                who, *rest = code.split()
+                other = rest[0] if rest else None
+                gold.append((n["id"], u.start, u.end, who,
+                             other if other and other.startswith("F.") else None,
+                             other if other and other.startswith("A.") else None))
+    return pd.DataFrame(notes), pd.DataFrame(gold, columns=["note_id", "start", "end", "who", "form",
+                                                            "absence"])
+
+
+def test_frozen_set_is_unchanged():
+    data = (FIXTURES / "independent_eval.yaml").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == FROZEN_SHA256
+    notes, gold = load_marked("independent_eval.yaml")
+    assert len(notes) == 206 and gold.note_id.nunique() == 206
+
+
+# What the coder scores on the frozen set. First run, before any change: F1 child 0.835, parent
+# 0.818, practitioner 0.790, other professional 0.519, absence 0.760. After the changes (made on
+# the tuning set only): 0.892, 0.904, 0.968, 0.865, 0.878, absence precision 0.847. These floors
+# pin today's figures so a change that loses ground shows; the issue's child target (0.90) and
+# absence precision (0.85) are not met yet.
+FROZEN_FLOORS = {"child's voice present": 0.88, "parent or carer's voice present": 0.89,
+                 "W.PRAC": 0.95, "W.PROF": 0.85, "absence stated": 0.87}
+
+
+def test_frozen_set_scores():
+    notes, gold = load_marked("independent_eval.yaml")
+    pr = precision_recall(autocode(notes), gold, notes).set_index("label")
+    for label, floor in FROZEN_FLOORS.items():
+        assert pr.loc[label, "f1"] >= floor, label
+        assert pr.loc[label, "precision"] >= 0.84, label
+
+
+def test_tuning_set_targets():
+    notes, gold = load_marked("independent_tuning.yaml")
+    pr = precision_recall(autocode(notes), gold, notes).set_index("label")
+    for label in FROZEN_FLOORS:
+        assert pr.loc[label, "f1"] >= (0.9 if label == "W.PROF" or "parent" in label else 0.95), label

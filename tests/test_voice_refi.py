@@ -3,6 +3,7 @@ known differences between tools on the way back in."""
 
 import re
 import zipfile
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from hampshire_research.errors import ProjectError
 from hampshire_research.voice import (
     autocode,
+    export_qdc,
     export_qdpx,
     export_voice_project,
     import_voice_coding,
@@ -74,7 +76,8 @@ def test_round_trip_gives_back_the_auto_coding(qdpx):
     assert sorted(map(tuple, back[key].fillna("-").values)) == sorted(
         map(tuple, auto[key].fillna("-").values))
     project = read_qdpx(qdpx)
-    assert project.positions == {"end": "exclusive", "line_endings": "no CRLF in texts"}
+    assert project.positions == {"end": "exclusive", "line_endings": "no CRLF in texts",
+                                 "count": "code points"}
     assert dict(zip(project.sources.source_id, project.sources.text)) == dict(
         zip(NOTES.note_id, NOTES.text))
     assert set(project.cases.columns) == {"case_id", "source_id", "stage", "age_band"}
@@ -221,3 +224,202 @@ def test_people_code_in_a_tool_and_agreement_comes_back(tmp_path, qdpx):
     assert res.loc[("code", "absence stated"), "agreement"] == pytest.approx(5 / 6)  # 6 sentences
     assert res.loc[("code", "W.PRAC"), "agreement"] == pytest.approx(5 / 6)
     assert res.loc[("code", "child's voice present"), "alpha"] == pytest.approx(1.0)
+
+
+# --- issue 19: a round trip with a real client's quirks (QualCoder), checked by the standard ---
+def _specs():
+    """The REFI-QDA schemas, when a copy of the project's shared reference folder sits beside
+    the checkout; tests that need them skip otherwise."""
+    root = Path(__file__).resolve().parents[1]
+    for base in (root.parent, root.parent.parent):
+        folder = base / "shared" / "reference" / "specs" / "refi-qda"
+        if (folder / "Project.xsd").is_file():
+            return folder
+    return None
+
+
+def _validate(xml: bytes, schema: str) -> None:
+    folder = _specs()
+    if folder is None:
+        pytest.skip("REFI-QDA schemas not present")
+    xmlschema = pytest.importorskip("xmlschema")
+    xmlschema.XMLSchema(folder / schema).validate(ET.fromstring(xml))
+
+
+QUIRKY = pd.DataFrame({
+    "source_id": ["A", "B", "C"],
+    "text": ["Ellie said “I love Nan 😀😀” and smiled.\r\nMum was not seen.\r\n",
+             "Sam typed \x0bon his tablet: “no 😀 today”.\nDad agreed.",
+             "No emoji here.\rOld Mac line end."],
+})
+SPANS = [("A", "Ellie said “I love Nan 😀😀” and smiled.", "W.CYP"),
+         ("A", "Mum was not seen.", "A.NOTSEEN"),
+         ("B", "Sam typed \x0bon his tablet: “no 😀 today”.", "F.DQ"),
+         ("B", "Dad agreed.", "W.PAR"),
+         ("C", "Old Mac line end.", "W.PRAC")]
+
+
+def _quirky(tmp_path, name="q.qdpx"):
+    from hampshire_research.voice import load_codebook
+
+    text = dict(zip(QUIRKY.source_id, QUIRKY.text))
+    sel = pd.DataFrame([(s, text[s].index(q), text[s].index(q) + len(q), c, "Ann")
+                        for s, q, c in SPANS], columns=["source_id", "start", "end", "code", "coder"])
+    cases = pd.DataFrame({"case_id": ["case 1", "case 1", "case 2"], "source_id": ["A", "B", "C"],
+                          "stage": ["CIN", "CIN", "CP\x0bplan"], "age": [7, 7, 12],
+                          "seen_alone": [True, True, False],
+                          "date": pd.to_datetime(["2024-01-05", "2024-01-05", "2023-11-30"])})
+    codes = load_codebook().refi_codes()
+    path = export_qdpx(tmp_path / name, project_name="quirks", codes=codes, sources=QUIRKY,
+                       selections=sel, cases=cases, default_coder="Ann")
+    return path, codes
+
+
+def test_emoji_crlf_and_control_characters_survive_export_import_export(tmp_path):
+    path, codes = _quirky(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("project.qde")
+        texts = [z.read(n).decode() for n in z.namelist() if n.startswith("sources/")]
+    ET.fromstring(xml)  # well-formed: the \x0b in a value and in a selection's text is not raw
+    assert b"\x0b" not in xml and all("\r" not in t for t in texts)
+    assert any("\x0b" in t for t in texts)  # the text itself keeps the character
+    project = read_qdpx(path, codes=codes)
+    assert project.set_aside == [] and project.positions["count"] == "code points"
+    got = {(r.source_id, project.sources.set_index("source_id").text[r.source_id][r.start:r.end], r.code)
+           for r in project.selections.itertuples()}
+    assert got == {(s, q, c) for s, q, c in SPANS}
+    assert project.cases.to_dict("list") == {
+        "case_id": ["case 1", "case 1", "case 2"], "source_id": ["A", "B", "C"],
+        "stage": ["CIN", "CIN", "CP plan"], "age": [7, 7, 12], "seen_alone": [True, True, False],
+        "date": list(pd.to_datetime(["2024-01-05", "2024-01-05", "2023-11-30"]))}
+    again = export_qdpx(tmp_path / "again.qdpx", project_name=project.name, codes=project.codes,
+                        sources=project.sources, selections=project.selections,
+                        cases=project.cases, default_coder="Ann")
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_export_is_valid_against_the_standard_schema(tmp_path):
+    path, _ = _quirky(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        _validate(z.read("project.qde"), "Project.xsd")
+
+
+def test_case_variables_also_on_each_source_and_cases_keep_their_sources(tmp_path):
+    """QualCoder reads a source's own VariableValues as file attributes and ignores a Case's
+    SourceRef, so the values go on both; TextSourceType puts them after the selections."""
+    path, codes = _quirky(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        root = ET.fromstring(z.read("project.qde"))
+    for case in root.iter(f"{NS}Case"):
+        assert case.findall(f"{NS}SourceRef")
+    src = {s.get("name"): s for s in root.iter(f"{NS}TextSource")}
+    tags = [c.tag.removeprefix(NS) for c in src["C"]]
+    assert tags == ["PlainTextSelection"] + ["VariableValue"] * 4
+    assert [v.text for v in src["C"].iter(f"{NS}TextValue")] == ["CP plan"]
+    # a tool that kept them as file attributes only (no Cases) still gives the cases back
+    root.remove(root.find(f"{NS}Cases"))
+    bare = tmp_path / "no_cases.qdpx"
+    _write_like(path, bare, root)
+    back = read_qdpx(bare, codes=codes).cases
+    assert back.set_index("source_id").loc["C", "age"] == 12 and list(back.case_id) == ["A", "B", "C"]
+
+
+def _write_like(src, dst, root):
+    with zipfile.ZipFile(src) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    files["project.qde"] = ET.tostring(root)
+    with zipfile.ZipFile(dst, "w") as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+
+
+def test_utf16_positions_from_qualcoder_are_read_and_checked_against_the_selected_text(tmp_path):
+    """QualCoder counts UTF-16 code units in texts with emoji; the standard counts characters.
+    Each selection's stored text decides which reading it is in."""
+    path, codes = _quirky(tmp_path)
+    expected = read_qdpx(path, codes=codes).selections
+    with zipfile.ZipFile(path) as z:
+        root = ET.fromstring(z.read("project.qde"))
+        files = {n: z.read(n).decode() for n in z.namelist() if n.startswith("sources/")}
+    for s in root.iter(f"{NS}TextSource"):
+        text = files[f"sources/{s.get('guid')}.txt"]
+        for sel in s.iter(f"{NS}PlainTextSelection"):
+            for att in ("startPosition", "endPosition"):
+                p = int(sel.get(att))
+                sel.set(att, str(len(text[:p].encode("utf-16-le")) // 2))
+    utf16 = tmp_path / "utf16.qdpx"
+    _write_like(path, utf16, root)
+    project = read_qdpx(utf16, codes=codes)
+    assert project.set_aside == []
+    pd.testing.assert_frame_equal(project.selections, expected)
+
+
+def test_one_bad_selection_is_set_aside_with_its_reason(tmp_path):
+    path, codes = _quirky(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        root = ET.fromstring(z.read("project.qde"))
+    sels = list(root.iter(f"{NS}PlainTextSelection"))
+    sels[0].set("endPosition", "9999")
+    sels[1].set("name", "words that are not there")
+    bad = tmp_path / "bad.qdpx"
+    _write_like(path, bad, root)
+    project = read_qdpx(bad, codes=codes)
+    assert len(project.set_aside) == 2
+    assert "outside its text" in project.set_aside[0] and "is not at" in project.set_aside[1]
+    assert len(project.selections) == len(read_qdpx(path, codes=codes).selections) - 2
+
+
+def test_a_qdc_codebook_is_read_back(tmp_path):
+    from hampshire_research.voice import load_codebook
+    from hampshire_research.voice.refi import read_qdc
+
+    codes = load_codebook().refi_codes()
+    path = export_qdc(tmp_path / "voice.qdc", codebook_name="voice", codes=codes)
+    if _specs():
+        _validate(path.read_bytes(), "Codebook.xsd")
+    back = read_qdc(path, codes=codes)
+    key = ["id", "parent", "codable"]
+    assert sorted(map(tuple, back[key].fillna("-").values)) == sorted(
+        map(tuple, codes[key].fillna("-").values))
+    (tmp_path / "p.qde").write_text('<Project xmlns="urn:QDA-XML:project:1.0" name="p"/>')
+    with pytest.raises(ProjectError, match="not CodeBook"):
+        read_qdc(tmp_path / "p.qde")
+
+
+def test_a_coders_file_back_gives_agreement_per_code_and_the_tools_misses(tmp_path):
+    """A person codes the exported sample in a QDA tool: their file comes back onto the notes
+    as the auto-coder read them (CRLF and all), with agreement per code and what the tool missed."""
+    from hampshire_research.voice.agreement import review_against_coder
+
+    notes = NOTES.assign(text=NOTES.text.str.replace("\n", "\r\n"))
+    auto = autocode(notes)
+    path = export_voice_project(tmp_path / "sample.qdpx", notes, auto)
+    with zipfile.ZipFile(path) as z:
+        root = ET.fromstring(z.read("project.qde"))
+    code_guid = {c.get("name").split()[0]: c.get("guid") for c in root.iter(f"{NS}Code")}
+    n1 = [s for s in root.iter(f"{NS}TextSource") if s.get("name") == "N1"][0]
+    for sel in list(n1.findall(f"{NS}PlainTextSelection")):
+        if sel.get("name") == "Mum was not seen.":
+            n1.remove(sel)  # the coder does not agree the absence
+    new = ET.Element(f"{NS}PlainTextSelection", {"guid": "00000000-0000-4000-8000-000000000002",
+                                                  "startPosition": "0", "endPosition": "11",
+                                                  "name": "Home visit."})
+    co = ET.SubElement(new, f"{NS}Coding", {"guid": "00000000-0000-4000-8000-000000000003"})
+    ET.SubElement(co, f"{NS}CodeRef", {"targetGUID": code_guid["W.PRAC"]})
+    n1.insert(0, new)
+    coded = tmp_path / "coded.qdpx"
+    _write_like(path, coded, root)
+    human = import_voice_coding(coded, sources=notes.rename(columns={"note_id": "source_id"}))
+    texts = notes.set_index("note_id").text
+    assert {texts[r.note_id][r.start:r.end] for r in human.itertuples()} >= {
+        "Home visit.", "Ellie said “I want to stay with Nan.”"}
+    review = review_against_coder(auto, human.drop(columns="coder"), notes, n_boot=200)
+    agree = review["agreement"].set_index(["level", "code"])
+    assert agree.loc[("code", "child's voice present"), "alpha"] == pytest.approx(1.0)
+    assert agree.loc[("code", "absence stated"), "agreement"] == pytest.approx(4 / 5)  # N1, N2
+    assert agree.loc[("code", "absence stated"), ["alpha_low", "alpha_high"]].notna().all()
+    misses = review["misses"].set_index(["label", "kind"])
+    assert misses.loc[("W.PRAC", "missed by the tool"), "examples"] == "Home visit."
+    assert misses.loc[("absence stated", "added by the tool"), "examples"] == "Mum was not seen."
+    pr = review["precision_recall"].set_index("label")
+    assert pr.loc["absence stated", "precision"] == pytest.approx(1 / 2)

@@ -14,6 +14,8 @@ held inline (PlainTextContent) rather than as a file, namespaces or none.
 
 from __future__ import annotations
 
+import bisect
+import copy
 import re
 import uuid
 import zipfile
@@ -30,6 +32,25 @@ FIXED_TIME = "2000-01-01T00:00:00Z"  # exports must not carry the wall-clock tim
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _GUID_NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://hampshire-research/refi-qda")
 _ID_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[._-][A-Za-z0-9]+)+$")
+
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(value: object) -> str:
+    """Text XML 1.0 can hold: characters it forbids even as references (Word's manual line
+    break \\x0b, form feeds, other controls) become spaces; everything else is kept."""
+    return _XML_ILLEGAL.sub(" ", str(value))
+
+
+def lf_text(text: str) -> str:
+    """Line ends as one "\\n": tools disagree on counting "\\r" in positions, so none is written."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _lf_offset(text: str, pos: int) -> int:
+    """A position on `text` as a position on lf_text(text)."""
+    return pos - text.count("\r\n", 0, pos + 1)
 
 
 def guid(*parts: object) -> str:
@@ -58,7 +79,7 @@ def _value(kind: str, v: object) -> str:
         return "true" if v else "false"
     if kind == "Date":
         return pd.Timestamp(v).strftime("%Y-%m-%d")
-    return str(v)
+    return xml_safe(v)
 
 
 def export_qdpx(path: str | Path, *, project_name: str, codes: pd.DataFrame,
@@ -72,11 +93,22 @@ def export_qdpx(path: str | Path, *, project_name: str, codes: pd.DataFrame,
     selections: source_id, start, end (end exclusive, Python character offsets), code (an id in
         codes), and optionally coder (default `default_coder`).
     cases: case_id, source_id, and any further columns as case variables (one row per
-        case and source; variable values are taken from the case's first row).
+        case and source; variable values are taken from the case's first row). The values are
+        written on the Case (with its SourceRef) and on each of its sources too, because QualCoder
+        ignores a Case's SourceRef and reads a source's own VariableValues as file attributes.
+
+    Texts are written with "\\n" line ends (positions moved to match) and XML-illegal control
+    characters are replaced in the project XML (names, values); the .txt files keep them.
     """
     selections = selections if selections is not None else pd.DataFrame(
         columns=["source_id", "start", "end", "code"])
     _check_export(codes, sources, selections)
+    raw = dict(zip(sources["source_id"], sources["text"]))
+    sources = sources.assign(text=[lf_text(t) for t in sources["text"]])
+    if len(selections):
+        selections = selections.assign(
+            start=[_lf_offset(raw[r.source_id], r.start) for r in selections.itertuples()],
+            end=[_lf_offset(raw[r.source_id], r.end) for r in selections.itertuples()])
     code_guid = {c: guid(project_name, "code", c) for c in codes["id"]}
     coders = sorted(set(selections.get("coder", pd.Series(dtype=str)).dropna()) | {default_coder})
     user_guid = {u: guid(project_name, "user", u) for u in coders}
@@ -87,13 +119,14 @@ def export_qdpx(path: str | Path, *, project_name: str, codes: pd.DataFrame,
                                       "creationDateTime": FIXED_TIME})
     users = ET.SubElement(root, _q("Users"))
     for u in coders:
-        ET.SubElement(users, _q("User"), {"guid": user_guid[u], "name": u})
+        ET.SubElement(users, _q("User"), {"guid": user_guid[u], "name": xml_safe(u)})
 
     _add_codes(ET.SubElement(ET.SubElement(root, _q("CodeBook")), _q("Codes")), codes, code_guid,
                _q)
 
     src = sources.assign(name=sources["name"] if "name" in sources else sources["source_id"])
     src_guid = {s: guid(project_name, "source", s) for s in src["source_id"]}
+    source_values: dict[object, list[ET.Element]] = {}  # the case's variables, again on its sources
     if cases is not None and len(cases):
         var_cols = [c for c in cases.columns if c not in ("case_id", "source_id")]
         kinds = {c: _variable_type(cases[c]) for c in var_cols}
@@ -107,14 +140,17 @@ def export_qdpx(path: str | Path, *, project_name: str, codes: pd.DataFrame,
             el = ET.SubElement(case_el, _q("Case"), {"guid": guid(project_name, "case", case_id),
                                                      "name": str(case_id)})
             first = grp.iloc[0]
+            values = []
             for c in var_cols:
                 if pd.isna(first[c]):
                     continue
                 vv = ET.SubElement(el, _q("VariableValue"))
                 ET.SubElement(vv, _q("VariableRef"), {"targetGUID": var_guid[c]})
                 ET.SubElement(vv, _q(f"{kinds[c]}Value")).text = _value(kinds[c], first[c])
+                values.append(vv)
             for s in sorted(set(grp["source_id"])):
                 ET.SubElement(el, _q("SourceRef"), {"targetGUID": src_guid[s]})
+                source_values.setdefault(s, []).extend(values)
 
     sources_el = ET.SubElement(root, _q("Sources"))
     sel = selections.assign(coder=selections["coder"] if "coder" in selections else default_coder)
@@ -124,17 +160,17 @@ def export_qdpx(path: str | Path, *, project_name: str, codes: pd.DataFrame,
     for s in sorted(src.itertuples(index=False), key=lambda r: str(r.source_id)):
         g = src_guid[s.source_id]
         el = ET.SubElement(sources_el, _q("TextSource"), {
-            "guid": g, "name": str(s.name), "plainTextPath": f"internal://{g}.txt",
+            "guid": g, "name": xml_safe(s.name), "plainTextPath": f"internal://{g}.txt",
             "creatingUser": user_guid[default_coder], "creationDateTime": FIXED_TIME})
         files[f"sources/{g}.txt"] = s.text.encode("utf-8")
         spans = by_source.get(s.source_id)
         if spans is None:
-            continue
+            spans = sel.iloc[:0]
         spans = spans.sort_values(["start", "end", "coder", "code"])
         for (start, end, coder), codes_here in spans.groupby(["start", "end", "coder"], sort=False):
             sg = guid(project_name, "selection", s.source_id, start, end, coder)
             se = ET.SubElement(el, _q("PlainTextSelection"), {
-                "guid": sg, "name": s.text[start:end][:200], "startPosition": str(int(start)),
+                "guid": sg, "name": xml_safe(s.text[start:end][:200]), "startPosition": str(int(start)),
                 "endPosition": str(int(end)), "creatingUser": user_guid[coder],
                 "creationDateTime": FIXED_TIME})
             for code in sorted(set(codes_here["code"])):
@@ -142,6 +178,8 @@ def export_qdpx(path: str | Path, *, project_name: str, codes: pd.DataFrame,
                                                       "creatingUser": user_guid[coder],
                                                       "creationDateTime": FIXED_TIME})
                 ET.SubElement(co, _q("CodeRef"), {"targetGUID": code_guid[code]})
+        for vv in source_values.get(s.source_id, []):  # after selections, as TextSourceType orders
+            el.append(copy.deepcopy(vv))
     ET.indent(root)
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     path = Path(path)
@@ -165,13 +203,13 @@ def _add_codes(codes_el: ET.Element, codes: pd.DataFrame, code_guid: dict, tag) 
 
     def add(parent_el: ET.Element, parent_id: object) -> None:
         for r in children.get(parent_id, []):
-            attrs = {"guid": code_guid[r["id"]], "name": str(r["name"]),
+            attrs = {"guid": code_guid[r["id"]], "name": xml_safe(r["name"]),
                      "isCodable": "false" if r.get("codable") is False else "true"}
             if isinstance(r.get("color"), str) and r["color"]:
                 attrs["color"] = r["color"]
             el = ET.SubElement(parent_el, tag("Code"), attrs)
             if isinstance(r.get("description"), str) and r["description"]:
-                ET.SubElement(el, tag("Description")).text = r["description"]
+                ET.SubElement(el, tag("Description")).text = xml_safe(r["description"])
             add(el, r["id"])
 
     add(codes_el, None)
@@ -321,30 +359,11 @@ def read_qdpx(path: str | Path, *, codes: pd.DataFrame | None = None, end: str =
         raise ProjectError(f"root element is {_local(root.tag)!r}, not Project", path=path)
     by_lower = {n.lower().rsplit("/", 1)[-1]: n for n in files}
 
-    known: dict[str, str] = {}
-    if codes is not None:
-        for r in codes.itertuples(index=False):
-            known[str(r.id)] = r.id
-            known[str(r.name)] = r.id
+    known = _known(codes)
     users = {u.get("guid", "").strip("{}").lower(): u.get("name") or u.get("guid")
              for us in _children(root, "Users") for u in _children(us, "User")}
 
-    code_rows = []
-
-    def walk(el: ET.Element, parent: str | None) -> None:
-        for c in _children(el, "Code"):
-            g = c.get("guid", "")
-            cid = _code_id(c.get("name", ""), g, known)
-            desc = _child(c, "Description")
-            code_rows.append({"guid": g.strip("{}").lower(), "id": cid, "name": c.get("name"),
-                              "parent": parent,
-                              "codable": c.get("isCodable", "true").lower() in ("true", "1"),
-                              "description": desc.text if desc is not None else None})
-            walk(c, cid)
-
-    for book in _children(root, "CodeBook"):
-        for cs in _children(book, "Codes"):
-            walk(cs, None)
+    code_rows = [r for book in _children(root, "CodeBook") for r in _read_codes(book, known)]
     code_of = {r["guid"]: r["id"] for r in code_rows}
 
     set_aside: list[str] = []
@@ -358,7 +377,7 @@ def read_qdpx(path: str | Path, *, codes: pd.DataFrame | None = None, end: str =
             text = _source_text(s, files, by_lower, path)
             sid = s.get("name") or s.get("guid")
             src_rows.append({"guid": s.get("guid", "").strip("{}").lower(), "source_id": sid,
-                             "raw": text})
+                             "raw": text, "values": _children(s, "VariableValue")})
             for sel in _children(s, "PlainTextSelection"):
                 codings = _children(sel, "Coding")
                 if not codings:
@@ -370,18 +389,25 @@ def read_qdpx(path: str | Path, *, codes: pd.DataFrame | None = None, end: str =
                         set_aside.append(f"selection {sel.get('guid')} in {sid!r}: unknown code")
                         continue
                     who = (co.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower()
-                    raw_sel.append({"source_id": sid, "start": int(sel.get("startPosition")),
-                                    "end": int(sel.get("endPosition")), "code": code_of[target],
+                    try:
+                        start, stop = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                    except (TypeError, ValueError):
+                        set_aside.append(f"selection {sel.get('guid')} in {sid!r}: positions "
+                                         f"{sel.get('startPosition')!r}-{sel.get('endPosition')!r} "
+                                         "are not whole numbers")
+                        continue
+                    raw_sel.append({"source_id": sid, "start": start,
+                                    "end": stop, "code": code_of[target],
                                     "coder": users.get(who, who or "unknown"),
                                     "name": sel.get("name")})
     texts = {r["source_id"]: r["raw"] for r in src_rows}
     sel_df, positions = _resolve_positions(pd.DataFrame(raw_sel, columns=[
-        "source_id", "start", "end", "code", "coder", "name"]), texts, end, line_endings)
+        "source_id", "start", "end", "code", "coder", "name"]), texts, end, line_endings, set_aside)
     sources = pd.DataFrame([{"guid": r["guid"], "source_id": r["source_id"],
                              "text": r["raw"].replace("\r\n", "\n")} for r in src_rows],
                            columns=["guid", "source_id", "text"])
     return RefiProject(root.get("name", ""), pd.DataFrame(code_rows, columns=[
-        "guid", "id", "name", "parent", "codable", "description"]), sources, sel_df,
+        "guid", "id", "name", "parent", "codable", "description", "color"]), sources, sel_df,
         _read_cases(root, src_rows), positions, set_aside)
 
 
@@ -399,9 +425,24 @@ def _source_text(s: ET.Element, files: dict[str, bytes], by_lower: dict[str, str
     return files[name].decode("utf-8-sig")
 
 
-def _resolve_positions(sel: pd.DataFrame, texts: dict[str, str], end: str,
-                       line_endings: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Convert stored positions to exclusive ends on LF text, choosing the reading that fits."""
+def _utf16_to_index(text: str, unit: int) -> int:
+    """A UTF-16 code-unit offset (QualCoder's, for texts with emoji) as a Python index."""
+    astral = [k + j for j, k in enumerate(i for i, ch in enumerate(text) if ord(ch) > 0xFFFF)]
+    return unit - bisect.bisect_left(astral, unit)
+
+
+def _same_text(selected: str, name: str) -> bool:
+    """Whether a span's text is what the tool stored as the selection's name (maybe cut short)."""
+    a, b = (re.sub(r"\s+", " ", xml_safe(x)).strip() for x in (selected, name))
+    return a == b or (len(name) >= 200 and a.startswith(b))
+
+
+def _resolve_positions(sel: pd.DataFrame, texts: dict[str, str], end: str, line_endings: str,
+                       set_aside: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Convert stored positions to exclusive ends on LF text, choosing the reading that fits:
+    end inclusive or exclusive, "\\r" counted or not, code points or UTF-16 code units. A
+    selection whose stored text (its name) another reading fits better takes that reading; one
+    no reading fits is set aside with the reason, and the rest of the file is kept."""
     for arg, allowed in ((end, ("auto", "exclusive", "inclusive")),
                          (line_endings, ("auto", "crlf", "lf"))):
         if arg not in allowed:
@@ -411,52 +452,131 @@ def _resolve_positions(sel: pd.DataFrame, texts: dict[str, str], end: str,
     has_cr = any("\r\n" in t for t in texts.values())
     if not has_cr:
         les = [les[0]]
-    best = None
-    for e in ends:
-        for le in les:
-            rows, score = [], 0
-            for r in sel.itertuples(index=False):
-                raw = texts[r.source_id]
-                s, t = r.start, r.end + (1 if e == "inclusive" else 0)
-                if le == "crlf":
-                    s, t = _lf_position(raw, s), _lf_position(raw, t)
-                lf = raw.replace("\r\n", "\n")
-                score += _penalty(lf, s, t)
-                if isinstance(r.name, str) and r.name and lf[s:t].strip() == r.name.replace(
-                        "\r\n", "\n").strip():
-                    score -= 4
-                rows.append((r.source_id, s, t, r.code, r.coder))
-            if best is None or score < best[0]:
-                best = (score, e, le, rows)
-    _, e, le, rows = best
+    counts = ["code points"] + (["UTF-16"] if any(max(t, default="\0") > "\uffff"
+                                                 for t in texts.values()) else [])
+    readings = [(e, le, c) for c in counts for e in ends for le in les]
+    lf = {k: t.replace("\r\n", "\n") for k, t in texts.items()}
+
+    def span(r, reading) -> tuple[int, int]:
+        e, le, c = reading
+        raw = texts[r.source_id]
+        s, t = r.start, r.end + (1 if e == "inclusive" else 0)
+        if c == "UTF-16":
+            s, t = _utf16_to_index(raw, s), _utf16_to_index(raw, t)
+        if le == "crlf":
+            s, t = _lf_position(raw, s), _lf_position(raw, t)
+        return s, t
+
+    def fits(r, reading) -> bool:
+        s, t = span(r, reading)
+        n = len(lf[r.source_id])
+        return 0 <= s < t <= n and not (isinstance(r.name, str) and r.name.strip()
+                                        and not _same_text(lf[r.source_id][s:t], r.name))
+
+    best, best_score = readings[0], None
+    for reading in readings:
+        score = 0
+        for r in sel.itertuples(index=False):
+            s, t = span(r, reading)
+            score += _penalty(lf[r.source_id], s, t)
+            if isinstance(r.name, str) and r.name.strip() and 0 <= s < t and \
+                    _same_text(lf[r.source_id][s:t], r.name):
+                score -= 4
+        if best_score is None or score < best_score:
+            best, best_score = reading, score
+    rows = []
+    for r in sel.itertuples(index=False):
+        reading = next((x for x in [best] + readings if fits(r, x)), None)
+        if reading is None:
+            s, t = span(r, best)
+            why = (f"stored text {r.name[:40]!r} is not at {s}-{t}" if 0 <= s < t <= len(
+                lf[r.source_id]) else f"{r.start}-{r.end} is outside its text")
+            set_aside.append(f"selection in {r.source_id!r} ({r.code}, {r.coder}): {why}")
+            continue
+        rows.append((r.source_id, *span(r, reading), r.code, r.coder))
     out = pd.DataFrame(rows, columns=["source_id", "start", "end", "code", "coder"])
-    for r in out.itertuples(index=False):
-        n = len(texts[r.source_id].replace("\r\n", "\n"))
-        if not 0 <= r.start < r.end <= n:
-            raise ProjectError(f"selection {r.start}-{r.end} in {r.source_id!r} is outside its text")
     out = out.sort_values(["source_id", "start", "end", "coder", "code"], ignore_index=True)
-    return out, {"end": e, "line_endings": le if has_cr else "no CRLF in texts"}
+    e, le, c = best
+    return out, {"end": e, "line_endings": le if has_cr else "no CRLF in texts", "count": c}
+
+
+_TYPED = {"Integer": int, "Float": float, "Boolean": lambda v: v.strip().lower() in ("true", "1"),
+          "Date": pd.Timestamp, "DateTime": pd.Timestamp}
 
 
 def _read_cases(root: ET.Element, src_rows: list[dict]) -> pd.DataFrame:
-    var_name = {v.get("guid", "").strip("{}").lower(): v.get("name")
-                for vs in _children(root, "Variables") for v in _children(vs, "Variable")}
+    """case_id, source_id and the variables (typed as declared), from the Cases; or, when a tool
+    wrote none (QualCoder keeps them as file attributes), from each source's own values."""
+    variables = {v.get("guid", "").strip("{}").lower(): (v.get("name"), v.get("typeOfVariable"))
+                 for vs in _children(root, "Variables") for v in _children(vs, "Variable")}
+
+    def values(elements: list[ET.Element]) -> dict:
+        out = {}
+        for vv in elements:
+            ref = _child(vv, "VariableRef")
+            val = [x for x in vv if _local(x.tag) != "VariableRef"]
+            if ref is None or not val:
+                continue
+            name, kind = variables.get(ref.get("targetGUID", "").strip("{}").lower(),
+                                       (ref.get("targetGUID"), "Text"))
+            text = val[0].text or ""
+            out[name] = _TYPED.get(kind, str)(text) if text else None
+        return out
+
     src_id = {r["guid"]: r["source_id"] for r in src_rows}
-    rows = []
-    for cs in _children(root, "Cases"):
-        for c in _children(cs, "Case"):
-            values = {}
-            for vv in _children(c, "VariableValue"):
-                ref = _child(vv, "VariableRef")
-                val = [x for x in vv if _local(x.tag) != "VariableRef"]
-                if ref is not None and val:
-                    values[var_name.get(ref.get("targetGUID", "").strip("{}").lower(),
-                                        ref.get("targetGUID"))] = val[0].text
-            for sr in _children(c, "SourceRef"):
-                rows.append({"case_id": c.get("name"),
-                             "source_id": src_id.get(sr.get("targetGUID", "").strip("{}").lower())}
-                            | values)
-    return pd.DataFrame(rows)
+    rows = [{"case_id": c.get("name"),
+             "source_id": src_id.get(sr.get("targetGUID", "").strip("{}").lower())}
+            | values(_children(c, "VariableValue"))
+            for cs in _children(root, "Cases") for c in _children(cs, "Case")
+            for sr in _children(c, "SourceRef")]
+    if not rows:
+        rows = [{"case_id": r["source_id"], "source_id": r["source_id"]} | values(r["values"])
+                for r in src_rows if r["values"]]
+    order = ["case_id", "source_id"] + [n for n, _ in variables.values()]
+    frame = pd.DataFrame(rows)
+    return frame.reindex(columns=[c for c in order if c in frame] +
+                         [c for c in frame if c not in order])
+
+
+def _known(codes: pd.DataFrame | None) -> dict[str, str]:
+    """Our code id by each of our ids and names, to map a tool's codes back."""
+    return {} if codes is None else {str(k): r.id for r in codes.itertuples(index=False)
+                                     for k in (r.id, r.name)}
+
+
+def _read_codes(book: ET.Element, known: dict[str, str]) -> list[dict]:
+    """The codes under a CodeBook (of a project or a .qdc), folders and all, in document order."""
+    rows: list[dict] = []
+
+    def walk(el: ET.Element, parent: str | None) -> None:
+        for c in _children(el, "Code"):
+            g = c.get("guid", "")
+            cid = _code_id(c.get("name", ""), g, known)
+            desc = _child(c, "Description")
+            rows.append({"guid": g.strip("{}").lower(), "id": cid, "name": c.get("name"),
+                         "parent": parent,
+                         "codable": c.get("isCodable", "true").lower() in ("true", "1"),
+                         "description": desc.text if desc is not None else None,
+                         "color": c.get("color")})
+            walk(c, cid)
+
+    for cs in _children(book, "Codes"):
+        walk(cs, None)
+    return rows
+
+
+def read_qdc(path: str | Path, *, codes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A REFI-QDA codebook (.qdc, Codebook.xsd) as codes: guid, id, name, parent, codable,
+    description, color - so a codebook edited in a QDA tool can be compared with ours or used."""
+    path = Path(path)
+    try:
+        root = ET.fromstring(path.read_bytes())
+    except (OSError, ET.ParseError) as e:
+        raise ProjectError(f"not a readable REFI-QDA codebook: {e}", path=path) from None
+    if _local(root.tag) != "CodeBook":
+        raise ProjectError(f"root element is {_local(root.tag)!r}, not CodeBook", path=path)
+    return pd.DataFrame(_read_codes(root, _known(codes)), columns=[
+        "guid", "id", "name", "parent", "codable", "description", "color"])
 
 
 def read_coding_csv(path: str | Path, *, sources: pd.DataFrame | None = None,

@@ -154,3 +154,38 @@ def agreement(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame, *
             "cohen_kappa_low", "cohen_kappa_high", "fleiss_kappa", "fleiss_kappa_low",
             "fleiss_kappa_high", "alpha", "alpha_low", "alpha_high"]
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def review_against_coder(auto: pd.DataFrame, human: pd.DataFrame, notes: pd.DataFrame, *,
+                         n_boot: int = 1000, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """How the auto-coder compares with one person's coding (e.g. a REFI-QDA file coded in a
+    QDA tool and read back with import_voice_coding): per code, agreement with bootstrap 95%
+    intervals and the tool's precision and recall taking the person as right; and the tool's
+    misses by label with example sentences, most frequent first, for the codebook's owners.
+
+    Only notes the person coded are compared (a sample sent out for coding)."""
+    coded = notes[notes.note_id.isin(human.note_id)]
+    auto = auto[auto.note_id.isin(coded.note_id)]
+    human = human[human.note_id.isin(coded.note_id)]
+    agree = agreement({"auto-coder": auto, "coder": human}, coded, n_boot=n_boot, seed=seed)
+    pr = precision_recall(auto, human, coded)
+    u = units(coded)
+    a = unit_labels(auto, u).assign(auto=True)
+    h = unit_labels(human, u).assign(coder=True)
+    both = a.merge(h, on=["note_id", "unit", "label"], how="outer").merge(u, on=["note_id", "unit"])
+    both["kind"] = np.where(both["auto"].eq(True) & both["coder"].eq(True), "agreed",
+                            np.where(both["coder"].eq(True), "missed by the tool",
+                                     "added by the tool"))
+    texts = coded.set_index("note_id")["text"]
+    rows = []
+    for (label, kind), g in both[both.kind != "agreed"].groupby(["label", "kind"], sort=True):
+        coder_n = int((both.label.eq(label) & both["coder"].eq(True)).sum())
+        examples = [" ".join(texts[r.note_id][r.start:r.end].split()) for r in g.head(3).itertuples()]
+        rows.append({"label": label, "kind": kind, "sentences": len(g),
+                     "coder_sentences": coder_n, "examples": " | ".join(examples)})
+    misses = pd.DataFrame(rows, columns=["label", "kind", "sentences", "coder_sentences", "examples"])
+    order = {lab: i for i, lab in enumerate(_label_order())}
+    misses = misses.sort_values(["sentences", "label"], ascending=[False, True],
+                                key=lambda s: s.map(order) if s.name == "label" else s,
+                                ignore_index=True)
+    return {"agreement": agree, "precision_recall": pr, "misses": misses}

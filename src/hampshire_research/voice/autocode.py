@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from importlib.resources import files
 
 import pandas as pd
+import yaml
 
 from ..errors import ProjectError
 from .sentences import Unit, sentence_units
@@ -23,47 +25,11 @@ from .triggers import triggers
 COLUMNS = ["note_id", "start", "end", "who", "form", "absence"]
 FORM_ORDER = ["F.MED", "F.DQ", "F.RS", "F.WF", "F.NV"]  # precedence, highest first
 
-# --- who: roles -> (WHO, gender: f/m/n singular-unknown/p plural) ------------------------------
-_ROLE_LISTS = {
-    "W.PAR": {"f": ["mum", "mummy", "mam", "mom", "mother", "stepmum", "step-mum", "stepmother",
-                    "step-mother", "birth mother"],
-              "m": ["dad", "daddy", "father", "stepdad", "step-dad", "step dad", "stepfather",
-                    "step-father", "birth father"],
-              "n": ["parent", "carer", "foster carer", "kinship carer", "special guardian",
-                    "guardian", "partner", "fc", "sgo carer"],
-              "p": ["parents", "carers", "foster carers", "mr and mrs"]},
-    "W.SIB": {"f": ["sister", "half-sister", "half sister", "stepsister", "step-sister"],
-              "m": ["brother", "half-brother", "half brother", "stepbrother", "step-brother"],
-              "n": ["sibling", "twin"],
-              "p": ["siblings", "brothers", "sisters"]},
-    "W.FAM": {"f": ["nan", "nana", "nanna", "nanny", "gran", "granny", "grandma", "grandmother",
-                    "aunt", "auntie", "aunty", "godmother", "great-grandmother",
-                    "great grandmother", "mgm", "pgm"],
-              "m": ["grandad", "granddad", "grandpa", "grandfather", "uncle", "godfather", "mgf",
-                    "pgf"],
-              "n": ["grandparent", "cousin", "family friend", "friend of the family", "neighbour"],
-              "p": ["grandparents", "safety network", "family network", "wider family"]},
-    "W.PROF": {"n": ["teacher", "class teacher", "head teacher", "headteacher", "head of year",
-                     "teaching assistant", "dsl", "designated safeguarding lead", "senco",
-                     "school", "nursery", "college", "school nurse", "nurse", "health visitor",
-                     "hv", "midwife", "gp", "doctor", "paediatrician", "consultant",
-                     "police officer", "officer", "pc", "pcso", "iro",
-                     "independent reviewing officer", "chair", "conference chair", "camhs",
-                     "camhs worker", "therapist", "psychologist", "counsellor",
-                     "school counsellor", "youth worker", "family support worker", "fsw",
-                     "early help worker", "support worker", "key worker", "keyworker",
-                     "housing officer", "probation officer", "yot worker", "mentor",
-                     "advocate", "interpreter", "independent visitor", "intermediary",
-                     "health", "education", "police"],
-               "p": ["officers", "police officers", "teachers", "professionals", "agencies",
-                     "school staff"]},
-    "W.CYP": {"n": ["cyp", "yp", "young person", "child", "baby", "infant", "toddler", "son",
-                    "daughter"],
-              "p": ["children", "young people", "boys", "girls"]},
-    "W.PRAC": {"n": ["sw", "social worker", "allocated worker", "practitioner"],  # and "I"
-               "p": ["we"]},
-}
-MEDIATORS = {"advocate", "interpreter", "independent visitor", "intermediary"}
+# --- who: roles -> (WHO, gender: f/m/n singular-unknown/p plural), from roles.yaml ------------
+_LEXICON = yaml.safe_load((files("hampshire_research.voice") / "roles.yaml").read_text(encoding="utf-8"))
+_ROLE_LISTS: dict[str, dict[str, list[str]]] = _LEXICON["roles"]
+MEDIATORS = set(_LEXICON["mediators"])
+_PROF_TITLES = set(_LEXICON["professional_titles"])
 _SUBJECT_PRONOUNS = {"he", "she", "they"}
 _PLACES = {"school", "nursery", "college", "health", "education"}
 _PLACE_BEFORE = re.compile(r"(?i:\b(?:at|to|from|in|into|after|before|for|attend|attends|attending|"
@@ -77,7 +43,7 @@ for _w in sorted(_ROLE, key=lambda w: -len(re.split(r"[ -]", w))):
     _PHRASES.setdefault(_parts[0], []).append(_parts)
 _TOKEN = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)+|[A-Za-z]+")  # "Ruby-Mae" is one name
 _NAME_WORD = re.compile(r"[A-Z][a-z]{1,15}(?:-[A-Z][a-z]{1,15})*")
-_TITLES = {"Mr", "Mrs", "Ms", "Miss"}
+_TITLES = {"Mr", "Mrs", "Ms", "Miss"} | _PROF_TITLES
 
 
 def _mention_matches(masked: str):
@@ -109,6 +75,8 @@ def _mention_matches(masked: str):
             continue
         if w == "I":
             yield s0, e0, "I", w
+        elif low == "you":
+            yield s0, e0, "you", w  # a record written to the child: "You told me ..."
         elif low in _PRONOUN:
             yield s0, e0, "pron", w
         elif w in _TITLES and i + 1 < n and _NAME_WORD.fullmatch(toks[i + 1][2]) and \
@@ -160,13 +128,16 @@ _RS = re.compile(
     r"spoke about|speaks about|spoke of|let (?:me|us|the \w+) know|lets (?:me|us) know|"
     r"made (?:it )?clear|(?:was|is|were) able to (?:say|tell|share|explain|talk about)|"
     r"went on to (?:say|tell|explain|share|describe)|(?:was|is|were|are) clear that|passed on|"
-    r"relayed|conveyed|(?:felt|feels|feel) that|signed|signs|typed|texted)\b)")
+    r"relayed|conveyed|(?:felt|feels|feel) that|signed|signs|typed|texted|(?:was|is|were|are|remains?) "
+    r"of the (?:view|opinion)|disagreed|disagrees)\b)")
 _WRITTEN = {"wrote", "writes", "typed", "texted"}  # the child's own written words: a direct quote
 _RS_WEAK = {"signed", "signs", "typed", "texted", "added", "adds", "noted", "notes", "raised",
             "raises", "agreed", "agrees", "repeated", "repeats", "indicated", "indicates", "confirmed",
             "confirms"}
-_CONTENT_AFTER = re.compile(r"\s*(?:that\b|what\b|how\b|[:,]?\s*[\"“‘'])")
-_RELAY = re.compile(r"(?i:\b(?:passed on|relayed|conveyed)\b|[’']s message\b|\b(?:views|wishes) "
+_CONTENT_AFTER = re.compile(r"\s*(?:that\b|what\b|how\b|to\b|[:,]?\s*[\"“‘']|(?:he|she|they|it|there|this|"
+                            r"the|his|her|their|mum|dad|[A-Z][a-z]+)\b|[.;]|$)")
+_RELAY = re.compile(r"(?i:\b(?:passed on|relayed|conveyed)\b|[’']s message\b|\b(?:shared|read out|gave|put "
+                    r"forward|presented) [A-Z][\w-]+[’']s (?:view|views|wish|wishes)\b|\b(?:views|wishes) "
                     r"(?:were|was) (?:shared|passed on|relayed|given|put forward) by\b)")
 _RS_BLOCK = re.compile(r"(?i:\b(?:to|not|never|was|were|been|being|be|is|are|when|if|once|having|"
                        r"didn't|won't|wouldn't|couldn't|can't|cannot|doesn't|don't|without)\s+$)")
@@ -184,13 +155,20 @@ _WF = re.compile(
     r"lonely|fed up|sick of|happiest|happier|safest|safer)(?! for (?:me|us|the|her|him))|"
     r"they (?:want|like|love|hope|wish|miss|enjoy|feel))\b)")
 _MED_VIEW = re.compile(  # right after the child: "Ellie wants", "she has said"
-    r"(?i:\s+(?:has |have |had |is |was |also |still |really |does |did |keeps |would )?"
+    r"(?i:\s+(?:has |have |had |is |was |also |still |really |does |did |keeps |would |has been |"
+    r"had been |often |always |sometimes |now )?"
     r"(?:wants|wanted|would (?:really )?(?:like|love|prefer)|wishes|wished|hopes|misses|"
-    r"feels|felt|worries|do(?:es)?(?:n[’']t| not) (?:want|wish)|told|tells|said|says|asked|"
-    r"(?:is|was|feels|felt) (?:very |really |quite |still |so )?(?:worried|scared|frightened|afraid|"
-    r"happy|sad|upset|unhappy|angry|anxious|nervous|lonely))\b)")
+    r"feels|felt|worries|do(?:es)?(?:n[’']t| not) (?:want|wish|like)|told|tells|said|says|saying|"
+    r"asked|asks|asking|talking|talked|disclosed|explained|shared|described|mentioned|loves|"
+    r"loved|likes|liked|enjoys|hates|hated|refuses|refused|refusing|begs|begged|cries|cried|"
+    r"crying|(?:is|was|feels|felt|seems|has been|had been|been) (?:very |really |quite |still |so |"
+    r"much |a lot |far |a bit |not )?(?:worried|scared|frightened|afraid|happy|happier|sad|upset|"
+    r"unhappy|angry|anxious|nervous|lonely|excited|keen|confused))\b)")
+_CHILD_SPEAKS = re.compile(r"(?i:\s+(?:has |had |has been |had been |keeps |also )?(?:told|tells|"
+                           r"said|says|saying|asked|asks|asking|disclosed)\b)")
 _NV = re.compile(
-    r"(?i:\b(?:smiled|smiles|smiling|laughed|laughs|laughing|giggled|giggles|giggling|cried|cries|"
+    r"(?i:\b(?:pressed|presses|tapped|taps|selected|selects|"
+    r"smiled|smiles|smiling|laughed|laughs|laughing|giggled|giggles|giggling|cried|cries|"
     r"crying|babbled|babbles|babbling|cooed|coos|played|plays|playing|drew|draws|pointed|points|"
     r"nodded|nods|shrugged|shrugs|shook (?:his|her|their) head|turned away|hid|hides|clung|clings|"
     r"cuddled|snuggled|reached (?:for|out)|waved|hugged|made (?:good |little |no |fleeting )?eye "
@@ -213,12 +191,15 @@ _DQ_FRAME = re.compile(r"(?i:\b(?:in (?:his|her|their|[a-z]+[’']s) own words|(
 _MED_CUE = re.compile(r"(?i:\b(?:advocate|interpreter|independent visitor|intermediary|signer)\b)")
 _PRAC = re.compile(
     r"(?i:\b(?:in my (?:professional )?(?:view|opinion|judgement)|my (?:main |professional )?"
-    r"(?:view|assessment|analysis|opinion|judgement|concern|concerns|worry|worries|hypothesis) "
+    r"(?:view|assessment|analysis|opinion|judgement|concern|concerns|worry|worries|hypothesis|sense|"
+    r"impression|recommendation|belief) "
     r"(?:is|are|remains?|was)|I (?:am|remain|feel|felt|was|have been) (?:very |increasingly |still |"
-    r"now |also )?(?:worried|concerned)|I (?:think|believe|consider|feel that|am of the view|"
-    r"would recommend|recommend|have (?:some |significant |no )?concerns|am not (?:satisfied|"
-    r"reassured)|am satisfied|am reassured)|it is my (?:professional )?(?:view|assessment|opinion|"
-    r"judgement)|the (?:social )?"
+    r"now |also |not )?(?:worried|concerned|reassured|confident|satisfied)|I (?:think|believe|"
+    r"consider|feel|felt|agree|disagree|share|do not (?:think|agree|believe|feel)|don[’']t (?:think|"
+    r"agree|believe)|am of the (?:view|opinion)|would recommend|recommend|have (?:some |significant |"
+    r"no |real |serious )?concerns|am not (?:satisfied|reassured|confident)|am satisfied|am reassured|"
+    r"am pleased|was pleased|hope|suspect|wonder)|it is my (?:professional )?(?:view|assessment|"
+    r"opinion|judgement|belief|understanding)|the (?:social )?"
     r"worker (?:is|remains) (?:worried|concerned|of the view)|SW (?:is|remains) (?:worried|"
     r"concerned|of the view))\b)")
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|me|my|we)\b")
@@ -228,7 +209,10 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
     ("A.TOOYOUNG", re.compile(
         r"(?i:\b(?:too|so|very) young\b|\bpre-?verbal\b|\bnot old enough\b|\b(?:due to|because of|given) "
         r"(?:his|her|their|the child[’']s|[a-z]+[’']s) (?:young )?age\b|\bdue to (?:his|her|their) "
-        r"(?:age|developmental stage)\b|\bage and (?:stage of )?development\b[^.]*\b(?:not|unable)\b)")),
+        r"(?:age|developmental stage)\b|\bage and (?:stage of )?development\b[^.]*\b(?:not|unable)\b|"
+        r"\b(?:is|was) (?:only )?(?:\d{1,2}|one|two|three)(?: months?| years?)?(?: old)? and (?:is |was )?"
+        r"(?:not able to|unable to|cannot|can[’']t|could not|couldn[’']t) (?:say|tell|share|give|"
+        r"express|explain)\b|\bbecause of (?:his|her|their) age\b)")),
     ("A.BARRIER", re.compile(
         r"(?i:\bno (?:interpreter|signer|communication aid|translator|bsl interpreter)\b|\bwithout "
         r"an? (?:interpreter|signer|communication aid)\b|\blanguage barrier\b|\b(?:limited|little|no)"
@@ -237,11 +221,20 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"(?:attend|arrive))\b|\b(?:due to|because of) (?:his|her|their) (?:autism|disability|"
         r"learning disability|communication (?:needs|difficulties)|hearing|speech)[^.;]*\b(?:not|unable)"
         r"\b|\bunable to communicate\b|\b(?:not able to|unable to|could not|couldn[’']t) (?:understand|"
-        r"communicate with)\b)")),
+        r"communicate with)\b|\bno (?:\w+ )?(?:interpreter|signer|translator)\b|\b(?:interpreter|signer|"
+        r"translator)\b[^.;]{0,25}?\b(?:could not|couldn[’']t|had not|has not|hadn[’']t|was not|wasn[’']t) "
+        r"(?:be |been )?(?:booked|found|arranged|available|provided)\b|\bwithout (?:his|her|their|an?|"
+        r"the) (?:\w+ ){0,2}?(?:aid|device|app|board|book|cards|talker|hearing aids?|pecs|"
+        r"interpreter|signer|ipad|tablet)\b|\b(?:does not|doesn[’']t|cannot|can[’']t) (?:use words|"
+        r"speak english|communicate verbally)\b|\b(?:does not|doesn[’']t) have (?:any )?speech\b)")),
     ("A.DECLINED", re.compile(
         r"(?i:\b(?:would not|wouldn[’']t|won[’']t|will not|refused to) (?:speak|talk|chat|engage|answer|"
         r"come)\b|\btoo (?:upset|distressed|angry|tired|anxious) to (?:talk|speak|engage|answer)\b|"
-        r"\b(?:chose not|declined|refused) to attend\b|"
+        r"\b(?:chose not|declined|refused) to attend\b|\b(?:did not|didn[’']t) want to (?:attend|be involved|"
+        r"come|take part|do (?:the|any) \w+)\b|\b(?:had|has) nothing to (?:say|tell|share)\b|\b(?:stayed|"
+        r"went|ran|retreated|"
+        r"disappeared) (?:up )?(?:to|in) (?:his|her|their) (?:bed)?room\b|\bwould not (?:come|let me in)\b|"
+        r"\b(?:did not|didn[’']t) engage\b|\brefused\s*[.;]|"
         r"\b(?:declined|refused|chose not|did not want|didn[’']t want|does not want|doesn[’']t "
         r"want|would not|wouldn[’']t|did not wish|was not willing|was unwilling|is unwilling|not "
         r"willing|was reluctant|is reluctant) to (?:\w+ ){0,2}?(?:talk|speak|chat|engage|meet|be seen|be "
@@ -257,13 +250,30 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"(?:remained|stayed|was|were) in the room) throughout\b|\bwithout (?:\w+ ){0,2}(?:there|"
         r"present|in the room)\b|\bwould not (?:allow|let) (?:me|us|the"
         r" \w+(?: \w+)?) (?:to )?(?:see|speak|talk)\b|\b(?:seen|spoken to|visited)\b(?: \w+){0,3} "
-        r"with (?:\w+ ){0,3}(?:present|in the room)\b|\bno (?:time|opportunity) (?:alone|to (?:see|"
+        r"with (?:\w+ ){0,3}(?:present|in the room)\b|\b(?:seen|spoken to|visited)\b(?: \w+){0,6} with "
+        r"(?:\w+ ){0,3}present\b|\b(?:stayed|remained) (?:with us |in the room )?(?:for|throughout) the "
+        r"(?:whole|entire) (?:meeting|visit|session|time)\b|\b(?:stayed|remained) (?:with us throughout|"
+        r"in the room)\b|"
+        r"\b(?:was|were) (?:also )?present (?:throughout|at (?:\w+[’']s|his|her|their) request)\b|"
+        r"\bwould not separate\b|\bnot (?:enough )?time to (?:see|speak (?:to|with)|talk (?:to|with))\b[^.;]"
+        r"{0,25}?\b(?:alone|on (?:his|her|their) own|separately)\b|\bno (?:time|"
+        r"opportunity) (?:alone|to (?:see|"
         r"speak (?:to|with)) \w+ alone)\b)")),
     ("A.NOTSEEN", re.compile(
         r"(?i:\bnot (?:been )?seen\b|\b(?:wasn|weren|isn|aren)[’']t seen\b|\b(?:hasn|haven)[’']t been "
         r"seen\b|\b(?:did not|didn[’']t|could not|couldn[’']t|was unable to|were "
         r"unable to|unable to|not able to) see\b|\b(?:was|were|is) not (?:available|at home|home)\b|"
-        r"\bhas not been seen\b|\bwas not in\b)")),
+        r"\bhas not been seen\b|\bwas not in\b|\b(?:was|were) (?:out |away |still )?(?:at|on|in|staying "
+        r"(?:at|with)|away (?:at|with)|out (?:at|with))\b[^.;]{0,50}?(?:,? so\b|\bso (?:I|we|the)\b|\bwhen I "
+        r"(?:visited|called|arrived|went)\b|\band (?:so )?(?:was|were) not\b|\band I did not\b)|\b(?:so|and) "
+        r"(?:I|we) (?:only )?(?:saw|spoke (?:to|with)|met(?: with)?) (?:\w+[’']?s? ){1,3}(?:only|"
+        r"alone|instead)\b|"
+        r"\bthe visit was with (?:\w+ ){1,4}only\b|\b(?:was|were) (?:at|in) (?:school|nursery|college)"
+        r"\s*(?:[.;]|$)|\b(?:did not|didn[’']t|failed to) (?:turn up|attend(?! (?:school|nursery|"
+        r"college))|show|"
+        r"come to|come home)\b|\b(?:was|were) (?:not at home|out|away)\b(?! of)|\bwould not let (?:me|us) "
+        r"see (?:him|her|them)\b(?! alone)|\bno one answered\b|\bno answer at the door\b|\bnot (?:present|"
+        r"at home|home)\b)")),
     ("A.NOTSOUGHT", re.compile(
         r"(?i:\b(?:views?|wishes|feelings|voice|thoughts)\b(?: \w+){0,5}? (?:were|was|have|has|had|are|"
         r"is|could|can) not (?:yet )?(?:been |be )?(?:sought|obtained|gathered|gained|recorded|"
@@ -272,7 +282,17 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"captured|ascertained|completed)\b|\bnot (?:yet )?(?:been )?(?:spoken to|spoken with|asked|"
         r"consulted)\b|\bviews? not (?:yet )?(?:sought|obtained|gathered|recorded|explored|"
         r"captured|ascertained)\b|\b(?:did not|didn[’']t) ask\b|\bno direct work\b|"
-        r"\bnot possible to (?:gain|obtain|get|gather|seek)\b|"
+        r"\bnot possible to (?:gain|obtain|get|gather|seek)\b|\bno (?:opportunity|chance|time) to (?:gather|"
+        r"obtain|seek|hear|ascertain|speak|talk|explore|capture)\b|\b(?:views?|voice|"
+        r"wishes(?: and feelings)?)"
+        r"[’']?:\s*(?:not known|unknown|not (?:yet )?(?:gathered|sought|obtained|recorded))\b|"
+        r"\bto (?:hear|seek|"
+        r"gather|obtain|ascertain|capture|explore) (?:his|her|their|[A-Z]\w+[’']s) (?:views|wishes|voice)\b|"
+        r"\btoo (?:poorly|ill|unwell|sick|tired|sleepy) to\b|\b(?:was|were) asleep\b|\b(?:could not|"
+        r"couldn[’']t|was unable to|did not) (?:interact|engage) with (?:him|her|them)\b|"
+        r"\b(?:has not|have not|"
+        r"had not|did not|didn[’']t) (?:yet )?(?:responded|respond|been contacted|replied)\b|\bviews are not "
+        r"included\b|\bnot (?:yet )?(?:been )?(?:contacted|interviewed)\b|"
         r"\b(?:views?|wishes) (?:are |were )?(?:unknown|not known)\b|\b(?:did not|didn[’']t|was "
         r"unable to|could not) (?:speak|talk) (?:to|with)\b|\bwithout (?:seeking|speaking to|"
         r"asking)\b)")),
@@ -309,8 +329,14 @@ def _mask_quotes(text: str) -> tuple[str, list[tuple[int, int]]]:
 
 
 def _same_name(a: str, b: str) -> bool:
-    """Ben and Benjamin, Alfie and Alfred: the recorded name and the name in the note."""
-    return a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)))
+    """Ben and Benjamin, Alfie and Alfred, Hunter and a mistyped "Hnter": the recorded name and
+    the name in the note."""
+    if a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a))):
+        return True
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1 or a[0] != b[0]:
+        return False
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return a[i + (len(a) >= len(b)):] == b[i + (len(b) >= len(a)):]  # one letter added, lost or changed
 
 
 def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_Mention]:
@@ -324,11 +350,12 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
     last_explicit: _Mention | None = None
     child_l = child.lower() if child else None
     child_named = bool(child_l) and any(_same_name(w.lower(), child_l) for w in re.findall(
-        r"\b[A-Z][a-z]+\b", masked))
+        r"\b[A-Z][a-z]+\b", masked) if w not in _NOT_NAMES)
     unit_i = -1
     here = set()
     subject: _Mention | None = None  # first person mentioned in the current sentence
     prev_subject: _Mention | None = None
+    bound: dict[str, str] = {}  # a name (or a role word) -> the WHO the note gives it
     for m_start, m_end, kind, word in _mention_matches(masked):
         new_unit = False
         while unit_i + 1 < len(unit_starts) and m_start >= unit_starts[unit_i + 1]:
@@ -338,20 +365,32 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
             prev_subject, subject = (subject or prev_subject), None
             here: set[str] = set()  # genders of people named so far in this sentence
         if kind == "name":
-            if child_l and _same_name(word.lower(), child_l):
+            if word in _NOT_NAMES:
+                continue
+            if _ROLE_IN_BRACKETS.match(masked, m_end) and _bound_role(masked, word, m_start, m_end,
+                                                                      out, bound):
+                who, g = bound[word], "n"  # "Olivia (Mum)", even when the child is an Olivia too
+            elif child_l and _same_name(word.lower(), child_l):
                 who, g = "W.CYP", child_gender or "n"
-            elif word in _NOT_NAMES or not (
+            elif _bound_role(masked, word, m_start, m_end, out, bound):
+                who, g = bound[word], "n"
+            elif not (
                     _NAME_CONTEXT_START if _SENTENCE_START.search(masked, 0, m_start)
                     else _NAME_CONTEXT).match(masked, m_end):
                 continue
             elif out and out[-1].kind == "role" and m_start - out[-1].end <= 1:
+                bound[word] = out[-1].who
                 continue  # "Uncle Dan", "sister Lily": the role already names them
             else:  # someone named: the child when the note never uses the recorded name
                 who, g = ("W.SIB" if child_l and child_named else "W.CYP"), "n"
         elif kind == "title":
-            who, g = "W.PAR", "n"
+            who, g = ("W.PROF" if word.split()[0] in _PROF_TITLES else "W.PAR"), "n"
+            if _bound_role(masked, word, m_start, m_end, out, bound):
+                who = bound[word]
         elif kind == "I":
             who, g = "W.PRAC", "i"
+        elif kind == "you":
+            who, g = "W.CYP", "y"
         elif kind == "pron":
             g = _PRONOUN[word.lower()]
             if (child_gender is None and g in "fm" and last_explicit is not None
@@ -371,6 +410,11 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
         else:
             low = re.sub(r"[ -]+", " ", word.lower())
             who, g = _ROLE.get(low, _ROLE.get(low.replace(" ", "-"), ("W.PROF", "n")))
+            if who == "W.PAR" and g in "fm" and _OTHERS_PARENT.search(masked, max(0, m_start - 25), m_start):
+                who = "W.FAM"  # "her boyfriend's mother": someone else's parent, not the child's
+            if _CARER_CLAUSE.match(masked, m_end):
+                bound[low] = "W.PAR"  # "Nan, who has a Special Guardianship Order for Harriet"
+            who = bound.get(low, who)
             if low in _PLACES and _PLACE_BEFORE.search(masked, max(0, m_start - 20), m_start):
                 continue
         if who == "W.CYP" and kind == "name" and child_gender:
@@ -393,6 +437,28 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
     return out
 
 
+_OTHERS_PARENT = re.compile(r"(?i:\b(?:boyfriend|girlfriend|friend|partner|neighbour|cousin)[’']s\s+$)")
+_APPOSED = re.compile(r"[^.;:!?()\n]{0,30}?,\s*$")
+_ROLE_IN_BRACKETS = re.compile(r"\s*\(([A-Za-z' -]{2,30})\)")
+_CARER_CLAUSE = re.compile(r"(?i:,?\s*(?:who|as) (?:has|holds|is|are|was) (?:his |her |their |the |an? )?"
+                           r"(?:special guardian|sgo|special guardianship|child arrangements|cao|"
+                           r"residence order|parental responsibility|foster carer|kinship carer|"
+                           r"main carer|carer)\b)")
+
+
+def _bound_role(masked: str, word: str, start: int, end: int, out: list[_Mention],
+                bound: dict[str, str]) -> bool:
+    """Whether a name is someone the note has said who they are: in apposition to a role ("the
+    youth worker, Craig,"), with the role in brackets ("Olivia (Mum)"), or earlier in the note."""
+    br = _ROLE_IN_BRACKETS.match(masked, end)
+    if br and br.group(1).lower() in _ROLE:
+        bound[word] = _ROLE[br.group(1).lower()][0]
+    elif out and out[-1].kind == "role" and _APPOSED.fullmatch(masked, out[-1].end, start) and \
+            masked[end:end + 1] in (",", ")", "."):
+        bound[word] = out[-1].who
+    return word in bound
+
+
 def _nearest_before(mentions: list[_Mention], pos: int, lo: int, max_gap: int,
                     subject: bool = False) -> _Mention | None:
     """The person mentioned last before pos in the sentence (as a subject: not "his", "her")."""
@@ -408,17 +474,68 @@ def _nearest_before(mentions: list[_Mention], pos: int, lo: int, max_gap: int,
     return best
 
 
+_CLAUSE_BREAK = re.compile(r"(?i:[;:]|,\s*(?:and|but|so|while|whereas|although|because|as|then)\b|"
+                           r"\b(?:and|that|but|so|because|while|whilst|when|although|after|before|then|"
+                           r"until|if|once|whereas)\s+(?=\w))")
+_RELATIVE = re.compile(r"(?i:,\s*(?:who|whom|whose|which)\b[^,;]*,)")
+_WHO_BEFORE = re.compile(r"(?i:,?\s*who\s+(?:\w+\s+){0,2}$)")
+_OBJECT_BEFORE = re.compile(r"(?i:\b(?:to|with|from|by|for|at|of|about|through|via|towards|than|"
+                            r"asked|told|tell|tells|ask|asks|saw|see|visited|met|called|phoned|rang|"
+                            r"contacted|informed|advised|helped|let|made)\s+(?:the\s+)?$)")
+
+
+def _subject(mentions: list[_Mention], masked: str, lo: int, pos: int,
+             breaks: list[int] = ()) -> _Mention | None:
+    """Who says or does what the verb at pos says: the head of its clause's subject, not the
+    nearest name - past a relative clause ("Nan, who has an SGO for Harriet, said"), an apposition
+    ("the youth worker, Craig, said"), a possessor ("Ellie's mum said") or an object ("told Ellie");
+    a clause with no subject of its own ("... and said") takes the one before it."""
+    region = masked[lo:pos]
+    who = _WHO_BEFORE.search(region)
+    if who:
+        before = [x for x in mentions if lo <= x.start and x.end <= lo + who.start()]
+        if before:
+            return before[-1]
+    skip = [(lo + m.start(), lo + m.end()) for m in _RELATIVE.finditer(region)]
+    starts = sorted({lo} | {lo + m.end() for m in _CLAUSE_BREAK.finditer(region)
+                            if not any(x.start < lo + m.start() < x.end for x in mentions)}
+                    | {b for b in breaks if lo <= b <= pos})  # "drug and alcohol worker" is one
+    for k in range(len(starts) - 1, -1, -1):
+        end = starts[k + 1] if k + 1 < len(starts) else pos
+        cands = [x for x in mentions if starts[k] <= x.start and x.end <= end
+                 and not any(a <= x.start < b for a, b in skip)]
+        for i, x in enumerate(cands):
+            if x.kind == "pron" and x.text.lower() not in _SUBJECT_PRONOUNS:
+                continue  # "his", "her": a possessor, never the subject
+            if masked.startswith(("'s", "’s", "s'", "s’"), x.end) or masked.startswith(("'", "’"), x.end):
+                if i + 1 < len(cands):
+                    continue  # "Ellie's mum": the mum
+            if _OBJECT_BEFORE.search(masked, max(lo, x.start - 25), x.start):
+                continue
+            return x
+    return None
+
+
+def _speaker_again(x: _Mention, spk: _Mention, masked: str, content: int) -> bool:
+    """"The nurse said she is worried": a pronoun opening what someone said is that person."""
+    return (x.kind == "pron" and x.text.lower() in _SUBJECT_PRONOUNS and spk.who != "W.CYP"
+            and spk.text.lower() not in MEDIATORS
+            and spk.gender in ("n", x.gender) and x.gender != "p"
+            and re.fullmatch(r"(?i:\s*(?:(?:me|us|him|her|them)\s+)?(?:that\s+|how\s+)?)",
+                             masked[content:x.start]) is not None)
+
+
 _MATTERS = re.compile(r"(?i:\bwhat (?:matters|is important) (?:most )?to (?=\w))")
 _HOUSES = re.compile(r"(?i:\bhouse of (?:worries|good things|dreams)\b)")
 _NOUN_BEFORE = re.compile(r"(?i:\b(?:his|her|their|my|your|our|of|the|about|any|no|some|these|those|"
                           r"with)\s+$)")
 _GATED = [_RS, _WF, _NV, _PRAC, _MED_CUE, _RELAY, _DQ_FRAME, _MATTERS, _HOUSES] + [
     pat for _, pat in _ABSENCE]
-_ALWAYS = frozenset(p for p in _GATED if triggers(p.pattern) is None)
-_BY_WORD: dict[str, set[re.Pattern]] = {}
+_ALWAYS = frozenset(id(p) for p in _GATED if triggers(p.pattern) is None)  # ids: hashing a
+_BY_WORD: dict[str, set[int]] = {}  # compiled pattern hashes its whole program, every time
 for _p in _GATED:
     for _w in triggers(_p.pattern) or ():
-        _BY_WORD.setdefault(_w, set()).add(_p)
+        _BY_WORD.setdefault(_w, set()).add(id(_p))
 _QUESTION = re.compile(r"(?i:\b(?:if|whether|asked)\s+(?:\w+\s+){0,2}$)")
 
 
@@ -434,7 +551,7 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
         hits |= _BY_WORD.get(w, set())
 
     def may(pattern: re.Pattern) -> bool:
-        return pattern in hits or not _GATE_ON
+        return id(pattern) in hits or not _GATE_ON
 
     def add(who: str, form: str) -> None:
         if who == "W.PRAC":
@@ -445,6 +562,7 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
     # reported speech: a speaker, then a reporting verb; what follows is their content
     first_rs = None  # where the first non-author report starts (its content is theirs)
     speakers: list[tuple[_Mention, int]] = []
+    verb_ends: list[int] = []
     for m in (_RS.finditer(seg) if may(_RS) else ()):
         verb = m.group(0).lower()
         if _RS_BLOCK.search(seg[max(0, m.start() - 12):m.start()]):
@@ -453,9 +571,11 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
             continue
         if verb in _WRITTEN and not re.match(r"\s*(?::|that|[\"“‘'])", seg[m.end():]):
             continue
-        if not seg[m.end():].strip(" .,") and _nearest_after(ms, lo + m.end(), 3) is None:
+        if not seg[m.end():].strip(" .,") and _nearest_after(ms, lo + m.end(), 3) is None and \
+                verb not in ("agreed", "agrees", "disagreed", "disagrees"):
             continue
-        spk = _nearest_before(ms, lo + m.start(), lo, 45, subject=True)
+        spk = _subject(ms, masked, lo, lo + m.start(), verb_ends)
+        verb_ends.append(lo + m.end())
         if spk is None:
             spk = _nearest_after(ms, lo + m.end(), 3)  # "..., said Ellie"
             if spk is None:
@@ -468,12 +588,13 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
         if first_rs is None:
             first_rs = m.start()
         speakers.append((spk, lo + m.start()))
-        child_in = [x for x in ms if x.start >= lo + m.end() and x.who == "W.CYP"]
-        if spk.who != "W.CYP" and child_in and (
-                spk.text.lower() in MEDIATORS or (may(_RELAY) and _RELAY.search(seg))
-                or _MED_VIEW.match(masked, child_in[0].end, hi)):
+        child_in = [x for x in ms if x.start >= lo + m.end() and x.who == "W.CYP"
+                    and not _speaker_again(x, spk, masked, lo + m.end())]
+        relayed = spk.text.lower() in MEDIATORS or (may(_RELAY) and _RELAY.search(seg))
+        if spk.who != "W.CYP" and child_in and (relayed or _MED_VIEW.match(masked, child_in[0].end, hi)):
             add("W.CYP", "F.MED")  # the child's view, passed on by someone else
-            continue
+            if relayed:
+                continue  # an advocate or a relayed message: the words are the child's alone
         add(spk.who, "F.MED" if spk.who == "W.CYP" and may(_MED_CUE) and _MED_CUE.search(seg)
             else "F.DQ" if verb in _WRITTEN else "F.RS")
     relay = may(_RELAY) and _RELAY.search(seg)
@@ -518,7 +639,7 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
             elif unit.section and unit.section != "W.PRAC":
                 who = unit.section
             elif _FIRST_PERSON.search(text[qs:in_quote[0][1]]):
-                who = last_voice[0] if last_voice else "W.CYP"
+                who = last_voice[0] if last_voice and last_voice[0] != "W.PROF" else "W.CYP"
             else:
                 who = None
         if who and who != "W.PRAC" and voice.get(who) != "F.MED":
@@ -571,8 +692,9 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
             add(unit.section, "F.DQ" if first_person else "F.WF")
     for who, form in voice.items():
         missing = {r[2] for r in rows if r[0] == who and r[2]}
-        if missing - {"A.NOTALONE"} and not (form == "F.NV" and missing <= {"A.TOOYOUNG",
-                                                                            "A.BARRIER"}):
+        if missing - {"A.NOTALONE"} and not (form == "F.NV" and missing <= {"A.TOOYOUNG", "A.BARRIER"}
+                                             ) and not (form == "F.RS" and missing == {"A.DECLINED"}
+                                                        ) and form != "F.MED":
             continue
         rows.append((who, form, None))
         last_voice[:] = [who]

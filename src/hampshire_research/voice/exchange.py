@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -74,7 +75,10 @@ def export_voice_project(path: str | Path, notes: pd.DataFrame, segments: pd.Dat
 
 def import_voice_coding(path: str | Path, *, sources: pd.DataFrame | None = None,
                         end: str = "auto", line_endings: str = "auto") -> pd.DataFrame:
-    """People's coding from a .qdpx or a .csv, as auto-coder rows with a coder column."""
+    """People's coding from a .qdpx or a .csv, as auto-coder rows with a coder column.
+
+    With `sources` (source_id, text: the notes as the auto-coder read them), positions in a
+    .qdpx, which holds the texts with "\\n" line ends, are moved back onto those texts."""
     cb = load_codebook()
     path = Path(path)
     if path.suffix.lower() == ".csv":
@@ -83,4 +87,20 @@ def import_voice_coding(path: str | Path, *, sources: pd.DataFrame | None = None
         codes = cb.refi_codes()
         sel = read_qdpx(path, codes=codes, end=end, line_endings=line_endings).selections
         sel = sel[sel["code"].isin(cb.ids())]
+        if sources is not None and len(sel):
+            raw = dict(zip(sources["source_id"].astype(str), sources["text"]))
+            sel = sel.assign(start=[_raw_offset(raw.get(s), p) for s, p in zip(sel.source_id, sel.start)],
+                             end=[_raw_offset(raw.get(s), p) for s, p in zip(sel.source_id, sel.end)])
     return selections_to_segments(sel)
+
+
+def _raw_offset(raw: str | None, pos: int) -> int:
+    """A position on the "\\n" text as a position on the original text with "\\r\\n" line ends."""
+    if not isinstance(raw, str):
+        return pos
+    out = pos
+    for k, m in enumerate(re.finditer("\r\n", raw)):
+        if m.start() - k >= pos:
+            break
+        out += 1
+    return out

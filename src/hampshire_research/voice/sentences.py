@@ -14,6 +14,9 @@ _BULLET = re.compile(r"[ \t]*(?:[-*•·▪‣–>]|\d{1,2}[.)]|[a-hA-H][.)])[ \
 _INLINE_HEADING = re.compile(r"[ \t]*#*[ \t]*([A-Z][^:\n.!?\"“”]{0,48}?)[ \t]*:[ \t]*(?=\S)")
 # a sentence may start in lower case: terse notes ("tom seen at home. mum says ...") do
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*[ \t]+(?=[A-Za-z0-9\"“‘'(\[•*-])")
+_SPEAKER_AFTER = re.compile(r"(?:[A-Z][a-z]+|[Hh]e|[Ss]he|[Tt]hey|(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he) [a-z]+) "
+                            r"(?:said|says|told|tells|added|explained|replied|asked|shouted|whispered|"
+                            r"wrote|typed|signed)\b[^.!?\"“”\n]{0,30}[.!?]")
 _ABBREV = {"mr", "mrs", "ms", "dr", "st", "prof", "no", "vs", "eg", "e.g", "ie", "i.e", "cf", "approx",
            "rev", "nr", "tel", "ref"}
 _REPORTING_IN_LABEL = re.compile(
@@ -91,6 +94,8 @@ def _split(text: str, lo: int, hi: int, out: list[tuple[int, int]]) -> None:
         pos = m.end()
         if depth > 0 or straight:
             continue
+        if text[start] in "\"“" and m.group(0).rstrip()[-1] in "\"”" and _SPEAKER_AFTER.match(text, m.end()):
+            continue  # '"I miss my mum!" Oliver told me.' is one sentence
         word = re.search(r"([\w.]+)$", text[start:m.start()])
         if word and (word.group(1).lower().rstrip(".") in _ABBREV or len(word.group(1)) == 1
                      and word.group(1).isupper()):
