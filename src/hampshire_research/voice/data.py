@@ -20,11 +20,11 @@ def load_notes(params: SiteParams, data_dir: str | Path = "") -> pd.DataFrame:
     Columns: note_id, record_id, source, note_type, stage, date, author_role, text,
     child_first_name, dob. Builds the canonical and linked tables first if needed.
     """
-    from .. import linkage
+    from ..build import build_site
     from ..sources.schemas import read_parquet
 
     data = resolve_data_dir(params, data_dir)
-    tables = linkage.prepare(params, data)
+    tables = build_site(params, data)
     path = derived_dir(params.site) / "canonical" / "texts.parquet"
     if not path.is_file():
         raise ProjectError("no canonical texts table (case notes)", path=path)
