@@ -195,7 +195,7 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
         why = f"built from other data ({stamp.get('data_dir')})"
     if why:
         log(f"[{params.site}] validating: {why}")
-        save(canonical=None, linked=None)  # a failed run leaves nothing marked fresh
+        save(canonical=None)  # a failed run leaves nothing marked fresh
         sources.validate_site(params, data, root)
         save(canonical=canonical)
     else:
