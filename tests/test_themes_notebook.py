@@ -13,7 +13,7 @@ from hampshire_research import themes
 from hampshire_research import voice_map as vm
 from hampshire_research.anonymise import leaked
 from hampshire_research.params import load_site
-from hampshire_research.paths import project_root, reports_dir
+from hampshire_research.paths import project_root
 from hampshire_research.publish import publish_table
 from hampshire_research.run import execute
 from hampshire_research.transcripts import read_transcripts
@@ -34,7 +34,9 @@ def test_notebook_specifics():  # the common shape: tests/test_notebooks.py
 def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
     params = load_site(site)
     out = tmp_path / NOTEBOOK.name
-    run = execute(NOTEBOOK, out, {"site": site, "data_dir": ""})
+    outputs = {"reports_root": str(tmp_path / "reports")}  # the notebook's, not ours
+    published = tmp_path / "reports" / site
+    run = execute(NOTEBOOK, out, {"site": site, "data_dir": "", **outputs})
     assert run.status == "ok", run.error
     data = params.data_path
     turns = read_transcripts(data / "transcripts")
@@ -45,7 +47,7 @@ def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
                           "group_participants"],
                   derived={"pct_turns": ["turns", "group_turns"],
                            "pct_participants": ["participants", "group_participants"]})
-    tables = reports_dir(site) / "tables"
+    tables = published / "tables"
     assert (tmp_path / "tables" / "themes_by_role.csv").read_text() == \
         (tables / "themes_by_role.csv").read_text()
     summary = vm.coverage_summary(vm.voice_coverage(vm.read_voice_records(data)))
@@ -60,4 +62,4 @@ def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
     assert leaked(texts, planted) == []
     quotes = pd.read_csv(tables / "themes_quotes.csv")
     assert quotes["theme"].nunique() == 9
-    assert (reports_dir(site) / "figures" / "themes_by_role.alt.txt").read_text().strip()
+    assert (published / "figures" / "themes_by_role.alt.txt").read_text().strip()
