@@ -10,6 +10,18 @@ from hampshire_research.paths import params_dir, project_root
 from hampshire_research.run import cross_site_notebooks, site_notebooks
 
 ROOT = project_root()
+# The properties Quarto's schema allows on a navigation item (quarto-cli,
+# src/resources/schema/definitions.yml, `navigation-item-object`, a closed object); an item
+# may also be a bare path.
+QUARTO_ITEM_KEYS = {"aria-label", "file", "href", "icon", "id", "menu", "text", "url", "rel",
+                    "target"}
+
+
+def _items(items):
+    for item in items:
+        yield item
+        if isinstance(item, dict):
+            yield from _items(item.get("menu", []))
 
 
 def test_a_third_params_file_appears_in_the_navbar_and_on_the_home_page(tmp_path):
@@ -29,6 +41,9 @@ def test_a_third_params_file_appears_in_the_navbar_and_on_the_home_page(tmp_path
     assert pages == ["reports/somerset/07_dashboard.ipynb"] + [
         f"reports/somerset/{p.name}" for p in site_notebooks() if p.name != "07_dashboard.ipynb"]
     assert "reports/compare/09_reproducibility.ipynb" in [i.get("href") for i in left]
+    for item in _items(left):  # what Quarto's schema accepts
+        assert isinstance(item, str) or (set(item) <= QUARTO_ITEM_KEYS and
+                                         ("href" in item or "menu" in item)), item
     assert "[Somerset](reports/somerset/07_dashboard.ipynb)" in listing.read_text()
     assert len(listing.read_text().splitlines()) == 3
 

@@ -42,6 +42,11 @@ def cmd_sites(args) -> int:
     return 0
 
 
+def _folder(value: str) -> Path:
+    """A folder named on the command line: relative to where the command runs."""
+    return Path(value).resolve()
+
+
 def cmd_generate(args) -> int:
     from . import synthetic
 
@@ -203,8 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def data_and_derived(p):
         p.add_argument("--site", required=True)
-        p.add_argument("--data", default=None, help="data folder (default: the site's data_dir)")
-        p.add_argument("--derived", default=None, metavar="DIR",
+        p.add_argument("--data", type=_folder, default=None,
+                       help="data folder (default: the site's data_dir)")
+        p.add_argument("--derived", type=_folder, default=None, metavar="DIR",
                        help="folder of derived tables (default: data/derived/)")
 
     backends = ["duckdb", "spark"]
@@ -227,24 +233,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="execute the notebooks for a site into REPORTS/SITE/")
     data_and_derived(p)
     p.add_argument("--notebooks", default="*.ipynb", help="glob of notebooks to run")
-    p.add_argument("--reports", default=None, metavar="DIR", help="default: reports/")
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="run the cross-site comparison once the sites have run")
     p.add_argument("--sites", nargs="*", default=None)
-    p.add_argument("--reports", default=None, metavar="DIR", help="default: reports/")
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("render", help="render the Quarto site into _site/")
-    p.add_argument("--reports", default=None, metavar="DIR", help="default: reports/")
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("all", help="validate, link and run every notebook for every site, "
                                    "compare, then render")
     p.add_argument("--scale", type=float, default=None,
                    help="regenerate synthetic data at this scale first (1 = whole county)")
-    p.add_argument("--reports", default=None, metavar="DIR", help="default: reports/")
-    p.add_argument("--derived", default=None, metavar="DIR", help="default: data/derived/")
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
+    p.add_argument("--derived", type=_folder, default=None, metavar="DIR",
+                   help="default: data/derived/")
     p.set_defaults(func=cmd_all)
     return parser
 
