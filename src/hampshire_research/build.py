@@ -200,6 +200,8 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
         save(canonical=canonical)
     else:
         log(f"[{params.site}] reused canonical tables (inputs, params and code unchanged)")
+        if files != stamp.get("files"):
+            save()  # same contents, new times: keep the hashes so they are not read again
     if not link:
         return Built(params.site, root, data, inputs, None)
 
