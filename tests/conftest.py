@@ -7,7 +7,6 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-
 PER_SITE = 'site = "hampshire"\ndata_dir = ""\nreports_root = ""\nderived_root = ""'
 
 

@@ -35,7 +35,7 @@ def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
     params = load_site(site)
     out = tmp_path / NOTEBOOK.name
     outputs = {"reports_root": str(tmp_path / "reports")}  # the notebook's, not ours
-    published = tmp_path / "reports" / site
+    site_reports = tmp_path / "reports" / site
     run = execute(NOTEBOOK, out, {"site": site, "data_dir": "", **outputs})
     assert run.status == "ok", run.error
     data = params.data_path
@@ -47,7 +47,7 @@ def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
                           "group_participants"],
                   derived={"pct_turns": ["turns", "group_turns"],
                            "pct_participants": ["participants", "group_participants"]})
-    tables = published / "tables"
+    tables = site_reports / "tables"
     assert (tmp_path / "tables" / "themes_by_role.csv").read_text() == \
         (tables / "themes_by_role.csv").read_text()
     summary = vm.coverage_summary(vm.voice_coverage(vm.read_voice_records(data)))
@@ -62,4 +62,4 @@ def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
     assert leaked(texts, planted) == []
     quotes = pd.read_csv(tables / "themes_quotes.csv")
     assert quotes["theme"].nunique() == 9
-    assert (published / "figures" / "themes_by_role.alt.txt").read_text().strip()
+    assert (site_reports / "figures" / "themes_by_role.alt.txt").read_text().strip()
