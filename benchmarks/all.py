@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
     scale = parser.parse_args().scale
-    cli = [sys.executable, "-m", "hampshire_research.cli"]
+    cli = [sys.executable, "-m", "hampshire_research"]
     steps = []
     for site in site_ids():
         data = Path("data/generated") / f"{site}-scale-{scale:g}"
@@ -49,11 +49,8 @@ def main() -> None:
         # validate and link as `all` does it: one cached step the notebooks then reuse (the
         # cache is cleared first so the step is measured, not found done)
         shutil.rmtree(derived_dir(site), ignore_errors=True)
-        prepare = ("import sys; from hampshire_research import linkage; "
-                   "from hampshire_research.params import load_site; "
-                   "linkage.prepare(load_site(sys.argv[1]), sys.argv[2])")
         steps.append(measure(f"{site}: validate and link",
-                             [sys.executable, "-c", prepare, site, str(data)]))
+                             [*cli, "build", "--site", site, "--data", str(data)]))
         steps.append(measure(f"{site}: notebooks", [*cli, "run", "--site", site, "--data", str(data)]))
         print(f"  ({load_site(site).population.total * scale:,.0f} children)")
     steps.append(measure("compare", [*cli, "compare"]))

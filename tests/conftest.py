@@ -7,8 +7,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+PER_SITE = 'site = "hampshire"\ndata_dir = ""\nreports_root = ""\nderived_root = ""'
 
-def write_notebook(path: Path, *sources: str, parameters: str = 'site = "hampshire"\ndata_dir = ""'):
+
+def write_notebook(path: Path, *sources: str, parameters: str = PER_SITE):
     """A small notebook: a title, a tagged parameters cell, then the given code cells."""
     nb = new_notebook()
     nb.cells.append(new_markdown_cell("# A test notebook"))

@@ -1,9 +1,13 @@
 """The command line: one-line errors with exit status 2, notebook failures with status 1."""
 
 import json
+import re
 import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from hampshire_research import cli, run
@@ -11,7 +15,8 @@ from hampshire_research.params import load_site
 
 
 def _cli(*args):
-    return subprocess.run(["hampshire-research", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "hampshire_research", *args],
+                          capture_output=True, text=True)
 
 
 def test_sites_lists_both_sites_with_key_parameters():
@@ -43,9 +48,11 @@ def test_a_failing_notebook_names_itself_and_its_cell(tmp_path, monkeypatch, cap
     notebook_factory(nbs / "02_broken.ipynb", "y = 2", "raise ValueError('no referrals file')")
     notebook_factory(nbs / "03_after.ipynb", "z = 3")
     monkeypatch.setattr(run, "notebooks_dir", lambda: nbs)
-    monkeypatch.setattr(run, "reports_dir", lambda site: tmp_path / "reports" / site)
     (tmp_path / "data").mkdir()
-    assert cli.main(["run", "--site", "hampshire", "--data", str(tmp_path / "data")]) == 1
+    monkeypatch.setattr(run, "build_tables", lambda params, data, **kw: run.Built(
+        params.site, tmp_path, tmp_path / "data", {}, "duckdb"))
+    assert cli.main(["run", "--site", "hampshire", "--data", str(tmp_path / "data"),
+                     "--reports", str(tmp_path / "reports")]) == 1
     err = capsys.readouterr().err
     assert "02_broken.ipynb" in err and "In [4] `raise ValueError" in err and "no referrals file" in err
     out = tmp_path / "reports" / "hampshire"
@@ -75,17 +82,41 @@ def test_bad_key_in_params_exits_2(tmp_path, monkeypatch, capsys):
     assert "hampshire.yaml" in err and "'sed'" in err and "unknown key" in err
 
 
-def test_link_measures_quality_against_the_truth_of_the_data_it_linked(monkeypatch):
-    """The truth key comes from --data (the data validated), never guessed from params."""
-    seen = {}
+def _records(stdout: str) -> int:
+    return int(re.search(r"([\d,]+) records ->", stdout).group(1).replace(",", ""))
 
-    def fake_link_site(params, canonical, out, backend="duckdb", *, truth=None):
-        seen["truth"] = truth
-        return {}
 
-    from hampshire_research import linkage
-    monkeypatch.setattr(linkage, "link_site", fake_link_site)
-    monkeypatch.setattr(linkage, "format_summary", lambda s: "")
-    params = load_site("hampshire")
-    cli.link(params, "duckdb", cli.Path("/elsewhere/full-scale"))
-    assert str(seen["truth"]) == "/elsewhere/full-scale/truth/linkage_key.csv"
+@pytest.mark.slow
+def test_validate_link_run_validate_and_link_once_and_link_data_links_that_data(tmp_path):
+    site = "north_yorkshire"
+    derived, reports = str(tmp_path / "derived"), str(tmp_path / "reports")
+    done = _cli("validate", "--site", site, "--derived", derived)
+    assert done.returncode == 0, done.stderr
+    assert "validating: none built yet" in done.stderr and "all files: read" in done.stdout
+    done = _cli("link", "--site", site, "--derived", derived)
+    assert done.returncode == 0, done.stderr
+    assert "reused canonical tables (inputs, params and code unchanged)" in done.stderr
+    assert "linking (duckdb): none built yet" in done.stderr
+    sample = len((load_site(site).data_path / "truth" / "linkage_key.csv").read_text()
+                 .splitlines()) - 1  # one row per record
+    assert _records(done.stdout) == sample
+    done = _cli("run", "--site", site, "--notebooks", "01_*.ipynb", "--derived", derived,
+                "--reports", reports)
+    assert done.returncode == 0, done.stderr
+    assert "reused canonical tables" in done.stderr and "reused linked tables" in done.stderr
+    assert "validating" not in done.stderr and "linking" not in done.stderr
+    manifest = json.loads((tmp_path / "reports" / site / "manifest.json").read_text())
+    assert manifest["notebooks"][0]["status"] == "ok"
+
+    # --data links that folder's records, validating them first, never the tables before
+    tiny = Path(__file__).parent / "fixtures" / "sources" / "tiny_site"
+    done = _cli("link", "--site", site, "--data", str(tiny), "--derived", derived)
+    assert done.returncode == 0, done.stderr
+    assert "validating: built from other data" in done.stderr
+    persons = pd.read_parquet(tmp_path / "derived" / site / "canonical" / "persons.parquet")
+    assert _records(done.stdout) == len(persons) == 12
+    done = _cli("link", "--site", site, "--derived", derived)
+    assert _records(done.stdout) == sample
+    f1 = float(re.search(r"pairwise precision [\d.]+ recall [\d.]+ F1 ([\d.]+)",
+                         done.stdout).group(1))
+    assert f1 > 0.9

@@ -1,14 +1,19 @@
 """The main job end to end on the committed synthetic sample: `hampshire-research all`.
 
-Runs once per test session (a few minutes). Checks what the publishing team and the
-cross-site analyst rely on: every notebook executed for every site, manifests, tidy tables,
-a site whose sources are consistent, and no identifier of any input record in any output.
+Runs once per test session (a few minutes), into the test run's default reports and derived
+folders (outside the checkout: see the root conftest.py), which the nbval notebooks reuse.
+Checks what the publishing team and the cross-site analyst rely on: every notebook executed
+for every site, manifests, tidy tables, a site whose sources are consistent, and no
+identifier of any input record in any output.
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -16,17 +21,23 @@ import pytest
 import yaml
 
 from hampshire_research.params import load_site, site_ids
-from hampshire_research.paths import derived_dir, project_root
+from hampshire_research.paths import derived_dir, params_dir, project_root, reports_root
 from hampshire_research.publish import scan_for_identifiers
 from hampshire_research.run import cross_site_notebooks, site_notebooks
+from hampshire_research.website import navbar
 
 ROOT = project_root()
-REPORTS = ROOT / "reports"
+REPORTS = reports_root()
+
+
+def test_the_run_writes_outside_the_checkout():
+    assert not REPORTS.is_relative_to(ROOT) and not derived_dir("x").is_relative_to(ROOT)
 
 
 @pytest.fixture(scope="module")
 def main_job():
-    done = subprocess.run(["hampshire-research", "all"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "hampshire_research", "all"], cwd=ROOT,
+                          capture_output=True, text=True, env=os.environ)
     return done
 
 
@@ -84,18 +95,26 @@ def _quarto_targets() -> list[str]:
                     walk(item)
 
     walk(config["website"])
+    walk(navbar(params_dir(), site_notebooks(), cross_site_notebooks())["website"])
     return targets
+
+
+def _source(target: str) -> Path:
+    """Where a page of the site is now: committed pages in the checkout, executed notebooks
+    under this run's reports folder."""
+    committed = ROOT / target
+    return committed if committed.is_file() else REPORTS / Path(target).relative_to("reports")
 
 
 def test_every_page_the_site_lists_exists_after_the_run(main_job):
     targets = _quarto_targets()
     assert len(targets) >= 20
-    missing = [t for t in targets if not (ROOT / t).is_file()]
+    missing = [t for t in targets if not _source(t).is_file()]
     assert not missing
 
 
 def _pages():
-    pages = sorted(ROOT.glob("*.qmd")) + sorted(REPORTS.glob("*.qmd"))
+    pages = sorted(ROOT.glob("*.qmd")) + sorted((ROOT / "reports").glob("*.qmd"))
     return pages + sorted(REPORTS.glob("*/*.ipynb"))
 
 
@@ -123,7 +142,10 @@ def test_no_page_links_to_a_missing_file(main_job):
             for target in LINK.findall(text):
                 if target.startswith(("http://", "https://", "mailto:")):
                     continue
-                assert (page.parent / target).exists(), f"{page}: link to missing {target}"
+                where = ROOT / "reports" / page.relative_to(REPORTS) if page.is_relative_to(
+                    REPORTS) else page  # as the site places it
+                assert _source(os.path.relpath(os.path.normpath(where.parent / target), ROOT)
+                               ).exists(), f"{page}: link to missing {target}"
 
 
 def test_no_identifier_of_any_input_record_is_published(main_job):

@@ -1,5 +1,7 @@
 """Every notebook has the shape the runner, nbval and Quarto rely on."""
 
+import re
+
 import nbformat
 import pytest
 
@@ -24,7 +26,9 @@ def test_notebook_shape(path):
         (first.cell_type == "raw" and "title:" in first.source and "format: dashboard" in first.source)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code[0].metadata.get("tags") == ["parameters"]
-    assert set(notebook_parameters(path)) in ({"site", "data_dir"}, {"sites", "reports_root"})
+    declared = set(notebook_parameters(path))
+    assert declared in ({"site", "data_dir", "reports_root", "derived_root"},
+                        {"sites", "reports_root"})
     # committed stripped: no outputs, no kernelspec (nbstripout)
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
     assert "kernelspec" not in nb.metadata
@@ -33,3 +37,27 @@ def test_notebook_shape(path):
     assert "Hampshire" not in text and "North Yorkshire" not in text
     # raw data enters only through the package (sources/linkage), never read here directly
     assert "read_csv(" not in text and "truth/" not in text
+
+
+PUBLISHING = re.compile(r"\b(publish_table|save_figure|lr\.publish|rf\.publish|"
+                        r"cov\.publish_coverage)\(")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p not in cross_site_notebooks()],
+                         ids=lambda p: p.name)
+def test_per_site_notebooks_write_where_they_are_told(path):
+    """out_dir (the site's reports folder of this run) right after the params are loaded,
+    and passed to every call that publishes: nothing lands in the default reports/ when
+    the run was sent elsewhere."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    setup = code[1]
+    assert "params = load_site(site)\nout_dir = paths.reports_dir(site, reports_root)\n" in setup
+    text = "\n".join(code)
+    calls = [m.start() for m in PUBLISHING.finditer(text)]
+    for start in calls:
+        depth, end = 0, text.index("(", start)
+        while depth or end == text.index("(", start):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        assert "out_dir=out_dir" in text[start:end], text[start:end][:80]

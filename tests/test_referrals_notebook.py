@@ -6,7 +6,7 @@ import pytest
 
 from hampshire_research import referrals as rf
 from hampshire_research.params import load_site
-from hampshire_research.paths import project_root, reports_dir
+from hampshire_research.paths import project_root
 from hampshire_research.run import execute
 
 NOTEBOOK = project_root() / "notebooks" / "03_referral_routes.ipynb"
@@ -16,7 +16,9 @@ NOTEBOOK = project_root() / "notebooks" / "03_referral_routes.ipynb"
 @pytest.mark.parametrize("site", ["hampshire", "north_yorkshire"])
 def test_notebook_tables_equal_package_results(site, tmp_path):
     params = load_site(site)
-    run = execute(NOTEBOOK, tmp_path / NOTEBOOK.name, {"site": site, "data_dir": ""})
+    outputs = {"reports_root": str(tmp_path / "reports")}  # the notebook's, not ours
+    published = tmp_path / "reports" / site
+    run = execute(NOTEBOOK, tmp_path / NOTEBOOK.name, {"site": site, "data_dir": "", **outputs})
     assert run.status == "ok", run.error
     tables = rf.load_tables(params, "")
     cohort = rf.build_cohort(tables["school_terms"], tables["single_view"], params)
@@ -37,12 +39,12 @@ def test_notebook_tables_equal_package_results(site, tmp_path):
     for name, table in expected.items():
         rf.publish(table, name, params, out_dir=tmp_path)
         ours = (tmp_path / "tables" / f"{name}.csv").read_text()
-        notebook = (reports_dir(site) / "tables" / f"{name}.csv").read_text()
+        notebook = (published / "tables" / f"{name}.csv").read_text()
         assert ours == notebook, name
     by_ncy = rf.rates_table(cohort, measures, ["ncy"])
     assert by_ncy["events"].sum() == sum(len(v) for v in measures.values())
     assert by_ncy.groupby("measure")["person_years"].sum().round(6).nunique() == 1
-    figures = reports_dir(site) / "figures"
+    figures = published / "figures"
     for fig in ("referrals_rates_by_month", "referrals_route_flows", "referrals_rate_ratios",
                 "referrals_needs_profile"):
         assert (figures / f"{fig}.png").is_file()

@@ -12,7 +12,8 @@ from hampshire_research.run import input_digest, read_manifests, run_site
 @pytest.mark.parametrize("site", site_ids())
 def test_run_writes_the_executed_notebook_and_manifest(site, tmp_path):
     params = load_site(site)
-    result = run_site(params, "01_*.ipynb", out_dir=tmp_path / site, log=lambda m: None)
+    result = run_site(params, "01_*.ipynb", reports_root=tmp_path, derived_root=tmp_path / "d",
+                      log=lambda m: None)
     assert [r.status for r in result.runs] == ["ok"]
     executed = nbformat.read(tmp_path / site / "01_site_profile.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -33,11 +34,18 @@ def test_run_writes_the_executed_notebook_and_manifest(site, tmp_path):
     assert manifest["notebooks"][0]["seconds"] > 0
 
 
-def test_same_inputs_give_the_same_input_digest(tmp_path):
+def test_same_inputs_give_the_same_input_digest_hashed_once(tmp_path, monkeypatch):
+    from hampshire_research import build
+
+    hashed = []
+    real = build._sha256
+    monkeypatch.setattr(build, "_sha256", lambda p: hashed.append(p) or real(p))
     manifests = {}
     for name in ["a", "b"]:
-        run_site(load_site("north_yorkshire"), "01_*.ipynb", out_dir=tmp_path / name,
-                 log=lambda m: None)
-        manifests[name] = read_manifests([name], tmp_path)[name]
+        run_site(load_site("north_yorkshire"), "01_*.ipynb", reports_root=tmp_path / name,
+                 derived_root=tmp_path / "derived", log=lambda m: None)
+        manifests[name] = read_manifests(["north_yorkshire"], tmp_path / name)["north_yorkshire"]
     assert input_digest(manifests["a"]) == input_digest(manifests["b"])
     assert manifests["a"]["input_files"] == manifests["b"]["input_files"]
+    # the build hashed each input file once; the second run and the manifests reused them
+    assert len(hashed) == len(set(hashed)) >= len(manifests["a"]["input_files"])

@@ -11,7 +11,7 @@ import pytest
 
 from hampshire_research import themes
 from hampshire_research.params import load_site
-from hampshire_research.paths import derived_dir, project_root, reports_dir
+from hampshire_research.paths import derived_dir, project_root
 from hampshire_research.run import execute
 from hampshire_research.sources import load_canonical, load_report
 from hampshire_research.themes.anonymise import leaked
@@ -34,7 +34,9 @@ def test_notebook_specifics():  # the common shape: tests/test_notebooks.py
 def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
     params = load_site(site)
     out = tmp_path / NOTEBOOK.name
-    run = execute(NOTEBOOK, out, {"site": site, "data_dir": ""})
+    outputs = {"reports_root": str(tmp_path / "reports")}  # the notebook's, not ours
+    site_reports = tmp_path / "reports" / site
+    run = execute(NOTEBOOK, out, {"site": site, "data_dir": "", **outputs})
     assert run.status == "ok", run.error
     data = params.data_path
     derived = derived_dir(site)
@@ -43,7 +45,7 @@ def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
     coding = themes.load_coding(data, turns)
     expected = themes.theme_frequencies(turns, coding.codes, coding.codebook, by="role")
     publish(expected, "themes_by_role", params, out_dir=tmp_path)
-    tables = reports_dir(site) / "tables"
+    tables = site_reports / "tables"
     assert (tmp_path / "tables" / "themes_by_role.csv").read_text() == \
         (tables / "themes_by_role.csv").read_text()
     records = vm.read_voice_records(canonical, load_report(derived))
@@ -59,4 +61,4 @@ def test_notebook_runs_and_publishes_the_package_results(site, tmp_path):
     assert leaked(texts, planted) == []
     quotes = pd.read_csv(tables / "themes_quotes.csv")
     assert quotes["theme"].nunique() == 9
-    assert (reports_dir(site) / "figures" / "themes_by_role.alt.txt").read_text().strip()
+    assert (site_reports / "figures" / "themes_by_role.alt.txt").read_text().strip()

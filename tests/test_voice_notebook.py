@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from hampshire_research.params import load_site
-from hampshire_research.paths import project_root, reports_dir
+from hampshire_research.paths import project_root
 from hampshire_research.run import execute
 from hampshire_research.voice import autocode
 from hampshire_research.voice import coverage as cov
@@ -37,7 +37,9 @@ def test_targets_on_gold_coded_synthetic_notes(site):
 def test_notebook_tables_equal_package_results(tmp_path):
     site = "hampshire"
     params = load_site(site)
-    run = execute(NOTEBOOK, tmp_path / NOTEBOOK.name, {"site": site, "data_dir": ""})
+    outputs = {"reports_root": str(tmp_path / "reports")}  # the notebook's, not ours
+    published = tmp_path / "reports" / site
+    run = execute(NOTEBOOK, tmp_path / NOTEBOOK.name, {"site": site, "data_dir": "", **outputs})
     assert run.status == "ok", run.error
     notes = load_notes(params)
     flags = cov.record_flags(notes.rename(columns={"note_id": "text_id"}), autocode(notes),
@@ -45,5 +47,5 @@ def test_notebook_tables_equal_package_results(tmp_path):
     cov.publish_coverage(cov.coverage_tables(flags), params, out_dir=tmp_path)
     for name in ("voice_coverage_by_stage", "voice_coverage_by_source", "voice_opportunities"):
         ours = (tmp_path / "tables" / f"{name}.csv").read_text()
-        assert ours == (reports_dir(site) / "tables" / f"{name}.csv").read_text(), name
-    assert (reports_dir(site) / "figures" / "voice_coverage_by_stage.alt.txt").read_text().strip()
+        assert ours == (published / "tables" / f"{name}.csv").read_text(), name
+    assert (published / "figures" / "voice_coverage_by_stage.alt.txt").read_text().strip()

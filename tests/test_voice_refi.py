@@ -1,6 +1,7 @@
 """REFI-QDA exchange: structure the tools need, byte-identical exports, round trips, and the
 known differences between tools on the way back in."""
 
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -228,20 +229,16 @@ def test_people_code_in_a_tool_and_agreement_comes_back(tmp_path, qdpx):
 
 # --- issue 19: a round trip with a real client's quirks (QualCoder), checked by the standard ---
 def _specs():
-    """The REFI-QDA schemas, when a copy of the project's shared reference folder sits beside
-    the checkout; tests that need them skip otherwise."""
-    root = Path(__file__).resolve().parents[1]
-    for base in (root.parent, root.parent.parent):
-        folder = base / "shared" / "reference" / "specs" / "refi-qda"
-        if (folder / "Project.xsd").is_file():
-            return folder
-    return None
+    """The REFI-QDA schemas (not copied into the project): the folder named by
+    HAMPSHIRE_RESEARCH_REFI_XSD, as in test_qda_schemas; tests that need them skip otherwise."""
+    folder = os.environ.get("HAMPSHIRE_RESEARCH_REFI_XSD")
+    return Path(folder) if folder and (Path(folder) / "Project.xsd").is_file() else None
 
 
 def _validate(xml: bytes, schema: str) -> None:
     folder = _specs()
     if folder is None:
-        pytest.skip("REFI-QDA schemas not present")
+        pytest.skip("set HAMPSHIRE_RESEARCH_REFI_XSD to a folder with the REFI-QDA schemas")
     xmlschema = pytest.importorskip("xmlschema")
     xmlschema.XMLSchema(folder / schema).validate(ET.fromstring(xml))
 
@@ -370,8 +367,8 @@ def test_one_bad_selection_is_set_aside_with_its_reason(tmp_path):
 
 
 def test_a_qdc_codebook_is_read_back(tmp_path):
+    from hampshire_research.qda.refi import read_qdc
     from hampshire_research.voice import load_codebook
-    from hampshire_research.voice.refi import read_qdc
 
     codes = load_codebook().refi_codes()
     path = export_qdc(tmp_path / "voice.qdc", codebook_name="voice", codes=codes)

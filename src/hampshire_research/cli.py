@@ -1,4 +1,4 @@
-"""The ``hampshire-research`` command: generate, validate, link, run, compare, render, all.
+"""The ``hampshire-research`` command: generate, validate, link, build, run, compare, render, all.
 
 Exit status: 0 success; 1 a notebook failed (its executed copy keeps the error); 2 a problem
 with the input or set-up, printed as one line without a traceback (for example a bad params
@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+from . import paths
 from .errors import ProjectError
 from .params import load_site, site_ids
-from .paths import derived_dir, project_root
+from .paths import params_dir, project_root
 
 QUARTO_HELP = (
     "Quarto is not installed (no 'quarto' on PATH). Install it with the conda environment "
@@ -41,8 +42,9 @@ def cmd_sites(args) -> int:
     return 0
 
 
-def _data_dir(params, data: str | None) -> Path:
-    return Path(data).resolve() if data else params.data_path
+def _folder(value: str) -> Path:
+    """A folder named on the command line: relative to where the command runs."""
+    return Path(value).resolve()
 
 
 def cmd_generate(args) -> int:
@@ -56,50 +58,48 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def validate(params, data_dir: Path) -> None:
-    from . import sources
+def _built(args, *, link: bool = True, backend: str | None = None):
+    """The one build step (validate, then link unless told not to), cached."""
+    from .build import build_tables
 
-    report = sources.validate_site(params, data_dir, derived_dir(params.site))
-    print(sources.format_report(report))
-
-
-def link(params, backend: str, data_dir: Path) -> None:
-    from . import linkage
-
-    out = derived_dir(params.site)
-    # the truth key (synthetic data only) sits beside the data the canonical tables came from
-    summary = linkage.link_site(params, out / "canonical", out / "linked", backend=backend,
-                                truth=data_dir / "truth" / "linkage_key.csv")
-    print(linkage.format_summary(summary))
+    params = load_site(args.site)
+    return build_tables(params, args.data, backend=backend, derived_root=args.derived,
+                        link=link, log=log)
 
 
-def prepare(params, data_dir: Path) -> None:
-    """Validate and link in one cached step (what the notebooks then reuse), printing both
-    reports."""
-    import json
-
+def _print_report(built) -> None:
     import pandas as pd
 
-    from . import linkage, sources
+    from . import sources
 
-    linkage.prepare(params, data_dir)
-    out = derived_dir(params.site)
-    print(sources.format_report(pd.read_csv(out / "validation_report.csv", keep_default_na=False)))
-    print(linkage.format_summary(json.loads((out / "linked" / "summary.json").read_text())))
+    print(sources.format_report(pd.read_csv(built.root / "validation_report.csv",
+                                            keep_default_na=False)))
+
+
+def _print_summary(built) -> None:
+    import json
+
+    from . import linkage
+
+    print(linkage.format_summary(json.loads((built.root / "linked" / "summary.json").read_text())))
 
 
 def cmd_validate(args) -> int:
-    params = load_site(args.site)
-    validate(params, _data_dir(params, args.data))
+    _print_report(_built(args, link=False))
     return 0
 
 
 def cmd_link(args) -> int:
-    params = load_site(args.site)
-    if not (derived_dir(params.site) / "canonical").is_dir():
-        raise ProjectError(f"no canonical tables yet: run 'hampshire-research validate --site "
-                           f"{params.site}' first", path=derived_dir(params.site))
-    link(params, args.backend, _data_dir(params, args.data))
+    """Link the records of --data (validating them first when their canonical tables are not
+    fresh): never tables built from other data."""
+    _print_summary(_built(args, backend=args.backend))
+    return 0
+
+
+def cmd_build(args) -> int:
+    built = _built(args, backend=args.backend)
+    _print_report(built)
+    _print_summary(built)
     return 0
 
 
@@ -113,34 +113,48 @@ def cmd_run(args) -> int:
     from .run import run_site
 
     params = load_site(args.site)
-    result = run_site(params, args.notebooks, _data_dir(params, args.data), log=log)
+    result = run_site(params, args.notebooks, args.data, reports_root=args.reports,
+                      derived_root=args.derived, log=log)
     return _report_failures(result)
 
 
 def cmd_compare(args) -> int:
     from .run import run_cross_site
 
-    return _report_failures(run_cross_site(args.sites or site_ids(), log=log))
+    return _report_failures(run_cross_site(args.sites or site_ids(), args.reports, log=log))
 
 
-def render() -> None:
+def render(reports_root: str | Path | None = None) -> None:
+    """Write the site's menus from params/, then render it with Quarto into _site/.
+
+    Quarto publishes the project's reports/ folder (its render list), so a run written to
+    another reports folder is refused here rather than published half-empty.
+    """
+    from .website import write_site_files
+
     quarto = shutil.which("quarto")
     if not quarto:
         raise ProjectError(QUARTO_HELP)
+    root = paths.reports_root(reports_root).resolve()
+    if root != project_root() / "reports":
+        raise ProjectError("the site is rendered from the project's reports/ folder: run the "
+                           "notebooks without --reports (or copy the run there) to render it",
+                           path=root)
+    write_site_files(project_root(), params_dir())
     done = subprocess.run([quarto, "render"], cwd=project_root())
     if done.returncode:
         raise ProjectError(f"quarto render failed with exit status {done.returncode}")
 
 
 def cmd_render(args) -> int:
-    render()
+    render(args.reports)
     return 0
 
 
-def _timed(timings: list, name: str, action, *args):
+def _timed(timings: list, name: str, action, *args, **kwargs):
     start = time.perf_counter()
     log(f"{name} ...")
-    result = action(*args)
+    result = action(*args, **kwargs)
     timings.append((name, time.perf_counter() - start))
     return result
 
@@ -148,6 +162,7 @@ def _timed(timings: list, name: str, action, *args):
 def cmd_all(args) -> int:
     """Every step for every site, then the comparison, then the site (if Quarto is here)."""
     from . import synthetic
+    from .build import build_tables
     from .run import run_cross_site, run_site
 
     status = 0
@@ -159,15 +174,20 @@ def cmd_all(args) -> int:
             data_dir = project_root() / "data" / "generated" / f"{site}-scale-{args.scale:g}"
             _timed(timings, f"[{site}] generate", synthetic.generate_site, params, args.scale,
                    None, data_dir)
-        _timed(timings, f"[{site}] validate and link", prepare, params, data_dir)
-        result = _timed(timings, f"[{site}] notebooks", run_site, params, "*.ipynb", data_dir,
-                        None, log)
+        built = _timed(timings, f"[{site}] validate and link", build_tables, params, data_dir,
+                       derived_root=args.derived, log=log)
+        result = _timed(timings, f"[{site}] notebooks", run_site, params, "*.ipynb",
+                        built.data_dir, reports_root=args.reports, derived_root=args.derived,
+                        log=log)
         status |= _report_failures(result)
-    status |= _report_failures(_timed(timings, "compare", run_cross_site, site_ids(), None, log))
-    if shutil.which("quarto"):
-        _timed(timings, "render", render)
-    else:
+    status |= _report_failures(_timed(timings, "compare", run_cross_site, site_ids(),
+                                      args.reports, log))
+    if not shutil.which("quarto"):
         log("WARNING: site not rendered. " + QUARTO_HELP)
+    elif paths.reports_root(args.reports).resolve() != project_root() / "reports":
+        log("site not rendered: the run went to another reports folder than the project's")
+    else:
+        _timed(timings, "render", render)
     for name, seconds in timings:
         log(f"{name:<28} {seconds:8.1f} s")
     return status
@@ -186,34 +206,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="default: the site's data_dir")
     p.set_defaults(func=cmd_generate)
 
+    def data_and_derived(p):
+        p.add_argument("--site", required=True)
+        p.add_argument("--data", type=_folder, default=None,
+                       help="data folder (default: the site's data_dir)")
+        p.add_argument("--derived", type=_folder, default=None, metavar="DIR",
+                       help="folder of derived tables (default: data/derived/)")
+
+    backends = ["duckdb", "spark"]
     p = sub.add_parser("validate", help="read a site's extracts into canonical tables and report")
-    p.add_argument("--site", required=True)
-    p.add_argument("--data", default=None, help="data folder (default: the site's data_dir)")
+    data_and_derived(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("link", help="link the canonical person records into a single view")
-    p.add_argument("--site", required=True)
-    p.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
-    p.add_argument("--data", default=None,
-                   help="the data folder validated (for its truth key when synthetic)")
+    p = sub.add_parser("link", help="link the records of a site's data into a single view "
+                                    "(validating them first if needed)")
+    data_and_derived(p)
+    p.add_argument("--backend", choices=backends, default="duckdb")
     p.set_defaults(func=cmd_link)
 
-    p = sub.add_parser("run", help="execute the notebooks for a site into reports/SITE/")
-    p.add_argument("--site", required=True)
+    p = sub.add_parser("build", help="validate and link a site's data (what the notebooks use)")
+    data_and_derived(p)
+    p.add_argument("--backend", choices=backends, default=None,
+                   help="default: the backend of the last link (duckdb if none)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("run", help="execute the notebooks for a site into REPORTS/SITE/")
+    data_and_derived(p)
     p.add_argument("--notebooks", default="*.ipynb", help="glob of notebooks to run")
-    p.add_argument("--data", default=None, help="data folder (default: the site's data_dir)")
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="run the cross-site comparison once the sites have run")
     p.add_argument("--sites", nargs="*", default=None)
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
     p.set_defaults(func=cmd_compare)
 
-    sub.add_parser("render", help="render the Quarto site into _site/").set_defaults(func=cmd_render)
+    p = sub.add_parser("render", help="render the Quarto site into _site/")
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("all", help="validate, link and run every notebook for every site, "
                                    "compare, then render")
     p.add_argument("--scale", type=float, default=None,
                    help="regenerate synthetic data at this scale first (1 = whole county)")
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
+    p.add_argument("--derived", type=_folder, default=None, metavar="DIR",
+                   help="default: data/derived/")
     p.set_defaults(func=cmd_all)
     return parser
 

@@ -18,12 +18,6 @@ from statsmodels.stats.rates import confint_poisson_2indep
 from . import disclosure
 from .disclosure import SUPPRESSED
 from .errors import ProjectError
-from .paths import project_root
-
-
-def reports_root(path: str | Path = "") -> Path:
-    """Where the sites' published tables are (default: the project's reports/)."""
-    return Path(path) if str(path) else project_root() / "reports"
 
 
 def site_table(sites: list[str], name: str, root: Path) -> pd.DataFrame:

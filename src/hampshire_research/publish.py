@@ -1,6 +1,7 @@
 """Write what a notebook publishes: tables through disclosure control, figures with alt text.
 
-Tables land tidy in ``reports/<site>/tables/<name>.csv`` so the cross-site page and the
+Tables land tidy in ``<out_dir>/tables/<name>.csv`` (out_dir: the site's folder of the reports
+root, default reports/<site>/) so the cross-site page and the
 dashboards read only what has already passed the disclosure gate, never row-level data.
 """
 
@@ -18,6 +19,7 @@ from .vocabulary import is_synthetic
 
 
 def site_reports_dir(params: SiteParams, out_dir: Path | None = None) -> Path:
+    """Where a site's outputs go: `out_dir`, or its folder of the default reports root."""
     return Path(out_dir) if out_dir else reports_dir(params.site)
 
 
@@ -66,7 +68,7 @@ def write_png(fig, folder: Path, name: str, alt: str) -> Path:
 
 def read_table(site: str, name: str, reports_root: Path | None = None) -> pd.DataFrame:
     """Read a published table back (symbols kept as strings)."""
-    folder = (Path(reports_root) / site) if reports_root else reports_dir(site)
+    folder = reports_dir(site, reports_root)
     return pd.read_csv(folder / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
 
 

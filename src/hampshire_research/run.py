@@ -1,8 +1,10 @@
 """Run the notebooks for a site through papermill and record what was run (the manifest).
 
-Executed notebooks land in ``reports/<site>/NN_name.ipynb``; Quarto publishes them as they
-are and never re-executes them. A failing notebook keeps its executed copy (papermill writes
-it with the error), the others still run, and the failures are reported together.
+Executed notebooks land in ``<reports root>/<site>/NN_name.ipynb`` (default reports/); Quarto
+publishes them as they are and never re-executes them. A run first builds (or reuses) the
+site's canonical and linked tables, so every notebook finds them fresh. A failing notebook
+keeps its executed copy (papermill writes it with the error), the others still run, and the
+failures are reported together.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
+from . import paths
+from .build import Built, build_tables
 from .errors import ProjectError
 from .params import SiteParams
-from .paths import project_root, reports_dir
+from .paths import project_root
 from .vocabulary import is_synthetic
 
 NOTEBOOKS_DIR = "notebooks"
@@ -120,22 +124,6 @@ def execute(path: Path, output: Path, parameters: dict) -> NotebookRun:
     return run
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def input_hashes(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of every input file (truth/ excluded: analyses never read it)."""
-    if not data_dir.is_dir():
-        return {}
-    files = sorted(p for p in data_dir.rglob("*") if p.is_file() and "truth" not in p.parts)
-    return {str(p.relative_to(data_dir)): sha256(p) for p in files}
-
-
 def git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), text=True,
@@ -163,17 +151,18 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(project_root())) if path.is_relative_to(project_root()) else str(path)
 
 
-def write_manifest(params: SiteParams, result: RunResult, data_dir: Path, out_dir: Path) -> Path:
+def write_manifest(params: SiteParams, result: RunResult, built: Built, out_dir: Path) -> Path:
+    """What was run, with the input file hashes the build took (not hashed again)."""
     manifest = {
         "site": params.site,
         "display_name": params.display_name,
         "git_commit": git_commit(),
         "params_file": f"params/{params.site}.yaml",
         "params_hash": params.digest(),
-        "data_dir": _shown(data_dir),
-        "synthetic": is_synthetic(data_dir),
+        "data_dir": _shown(built.data_dir),
+        "synthetic": is_synthetic(built.data_dir),
         "package_versions": package_versions(),
-        "input_files": input_hashes(data_dir),
+        "input_files": built.inputs,
         "notebooks": [r.__dict__ for r in result.runs],
         "seconds": round(sum(r.seconds for r in result.runs), 2),
     }
@@ -182,30 +171,34 @@ def write_manifest(params: SiteParams, result: RunResult, data_dir: Path, out_di
     return path
 
 
-def run_site(params: SiteParams, pattern: str = "*.ipynb", data_dir: Path | None = None,
-             out_dir: Path | None = None, log=print) -> RunResult:
-    """Execute the site's notebooks in order into reports/<site>/ and write the manifest."""
-    data_dir = Path(data_dir) if data_dir else params.data_path
-    if not data_dir.is_dir():
-        raise ProjectError("data folder not found", path=data_dir)
-    out_dir = Path(out_dir) if out_dir else reports_dir(params.site)
+def run_site(params: SiteParams, pattern: str = "*.ipynb", data_dir: Path | None = None, *,
+             reports_root: Path | str | None = None, derived_root: Path | str | None = None,
+             log=print) -> RunResult:
+    """Build (or reuse) the site's tables, then execute its notebooks in order into
+    <reports root>/<site>/ and write the manifest."""
     notebooks = site_notebooks(pattern)
     if not notebooks:
         raise ProjectError(f"no per-site notebook matches {pattern!r}", path=notebooks_dir())
+    built = build_tables(params, data_dir, derived_root=derived_root, log=log)
+    out_dir = paths.reports_dir(params.site, reports_root)
+    parameters = {"site": params.site, "data_dir": _shown(built.data_dir),
+                  "reports_root": _shown(paths.reports_root(reports_root)),
+                  "derived_root": _shown(paths.derived_root(derived_root))}
     result = RunResult(site=params.site)
     for i, nb in enumerate(notebooks, 1):
         log(f"[{params.site}] {i}/{len(notebooks)} {nb.name} ...")
-        run = execute(nb, out_dir / nb.name, {"site": params.site, "data_dir": _shown(data_dir)})
+        run = execute(nb, out_dir / nb.name, parameters)
         log(f"[{params.site}] {nb.name}: {run.status} in {run.seconds:.1f} s"
             + (f" ({run.error})" if run.error else ""))
         result.runs.append(run)
-    write_manifest(params, result, data_dir, out_dir)
+    write_manifest(params, result, built, out_dir)
     return result
 
 
-def run_cross_site(sites: list[str], reports_root: Path | None = None, log=print) -> RunResult:
-    """Execute the cross-site notebooks into reports/compare/ once every site has run."""
-    root = Path(reports_root) if reports_root else project_root() / "reports"
+def run_cross_site(sites: list[str], reports_root: Path | str | None = None,
+                   log=print) -> RunResult:
+    """Execute the cross-site notebooks into <reports root>/compare/ once every site has run."""
+    root = paths.reports_root(reports_root)
     missing = [s for s in sites if not (root / s / "manifest.json").is_file()]
     if missing:
         raise ProjectError(f"run these sites first: {', '.join(missing)}", path=root)
@@ -213,7 +206,7 @@ def run_cross_site(sites: list[str], reports_root: Path | None = None, log=print
     for nb in cross_site_notebooks():
         log(f"[compare] {nb.name} ...")
         run = execute(nb, root / "compare" / nb.name,
-                      {"sites": list(sites), "reports_root": str(root)})
+                      {"sites": list(sites), "reports_root": _shown(root)})
         log(f"[compare] {nb.name}: {run.status} in {run.seconds:.1f} s"
             + (f" ({run.error})" if run.error else ""))
         result.runs.append(run)
@@ -222,7 +215,7 @@ def run_cross_site(sites: list[str], reports_root: Path | None = None, log=print
 
 def read_manifests(sites: list[str], reports_root: Path | None = None) -> dict[str, dict]:
     """The run manifests of the given sites, for the reproducibility page."""
-    root = Path(reports_root) if reports_root else project_root() / "reports"
+    root = paths.reports_root(reports_root)
     out = {}
     for site in sites:
         path = root / site / "manifest.json"

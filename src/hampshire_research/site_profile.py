@@ -77,9 +77,11 @@ def set_aside_reasons(flags: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataF
     return pd.concat(parts, ignore_index=True)[["outcome", "source", "field", "reason", "rows"]]
 
 
-def data_quality(params: SiteParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows by source and the reasons rows were set aside, from the last validate run."""
-    derived = derived_dir(params.site)
+def data_quality(params: SiteParams, derived_root: Path | str | None = "") -> tuple[
+        pd.DataFrame, pd.DataFrame]:
+    """Rows by source and the reasons rows were set aside, from the build's validation (run
+    `build.build_site` first, as notebook 01 does)."""
+    derived = derived_dir(params.site, derived_root)
     report = pd.read_csv(derived / "validation_report.csv", keep_default_na=False)
     reasons = set_aside_reasons(pd.read_parquet(derived / "flags.parquet"),
                                 pd.read_parquet(derived / "quarantine.parquet"))

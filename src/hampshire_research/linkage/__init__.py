@@ -17,11 +17,10 @@ from .site import (
     format_summary,
     link_site,
     load_linked,
-    prepare,
 )
 
 __all__ = ["DEFAULT_THRESHOLD", "cluster", "evaluate", "format_summary", "link_records",
-           "link_site", "load_linked", "prepare", "prepare_records", "score", "tradeoff"]
+           "link_site", "load_linked", "prepare_records", "score", "tradeoff"]
 
 
 def link_records(records: pd.DataFrame, *, backend: str = "duckdb",

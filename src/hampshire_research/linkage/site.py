@@ -1,16 +1,14 @@
 """Link a site's canonical tables: record map, single view, timeline, clerical review, quality.
 
-`link_site` is what `hampshire-research link` runs; `prepare` is what notebooks call: it
-builds the canonical and linked tables when they are missing or stale, keyed by a hash of
-the input files and of this package's linkage code.
+`link_site` links one folder of canonical tables into another; the build step
+(`hampshire_research.build`) decides when that is needed and is what commands and notebooks
+call.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 
@@ -20,7 +18,6 @@ import pyarrow as pa
 
 from ..errors import ProjectError
 from ..params import SiteParams
-from ..paths import derived_dir
 from ..sources.schemas import EVENT_TYPES, read_parquet
 from .model import DUCKDB_MEMORY, IDENTITY, quiet, score
 from .quality import cluster, evaluate, tradeoff
@@ -40,7 +37,7 @@ TABLES = ["record_map", "single_view", "timeline", "clerical_review", "pairs", "
           "tradeoff", "linkage_rates", "comparison_levels"]
 
 
-def _read_persons(canonical_dir: Path) -> pd.DataFrame:
+def read_persons(canonical_dir: Path) -> pd.DataFrame:
     for name in ("persons", "events"):
         path = Path(canonical_dir) / f"{name}.parquet"
         if not path.is_file():
@@ -75,7 +72,7 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
     the wrong key.
     """
     t0 = time.perf_counter()
-    persons = _read_persons(Path(canonical_dir))
+    persons = read_persons(Path(canonical_dir))
     events = Path(canonical_dir) / "events.parquet"
     scored = score(persons, backend=backend, seed=params.seed)
     t1 = time.perf_counter()
@@ -315,72 +312,3 @@ def linkage_rates(record_map: pd.DataFrame) -> pd.DataFrame:
     out = out.reindex([s for s in SOURCES if s in out.index]
                       + sorted(set(out.index) - set(SOURCES)))
     return out.astype("int64").reset_index()
-
-
-# ---- notebook entry point: build what is missing or stale -------------------------------
-
-def _input_key(data_dir: Path, backend: str) -> str:
-    """Hash of every input file (path, content) and of the linkage code itself."""
-    h = hashlib.sha256(backend.encode())
-    for path in sorted(p for p in Path(data_dir).rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(data_dir)).encode())
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def _files_key(folder: Path, names: list[str]) -> str:
-    h = hashlib.sha256()
-    for name in names:
-        path = folder / name
-        h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
-    return h.hexdigest()
-
-
-def prepare(params: SiteParams, data_dir: Path | str | None = None, *,
-            backend: str = "duckdb") -> dict[str, pd.DataFrame]:
-    """Canonical and linked tables for a site's data, rebuilt only when the inputs changed.
-
-    Builds under paths.derived_dir(site): canonical/ (by the sources readers) and linked/.
-    Returns the linked tables, the canonical persons, events and school_terms, and `summary`
-    (one row per figure of the linkage run).
-    """
-    from .. import sources
-
-    data = Path(data_dir) if data_dir else params.data_path
-    if not data.is_dir():
-        raise ProjectError("data folder not found", path=data)
-    root = derived_dir(params.site)
-    canonical, linked = root / "canonical", root / "linked"
-    stamp = linked / "inputs.json"
-    inputs = _input_key(data, backend)
-    old = json.loads(stamp.read_text()) if stamp.is_file() else {}
-    canonical_files = ["persons.parquet", "events.parquet", "school_terms.parquet"]
-    if old.get("inputs") != inputs or _files_key(canonical, canonical_files) != old.get(
-            "canonical"):
-        # the canonical tables are rebuilt when the raw files changed (another notebook may
-        # already have done it); the linked tables whenever the canonical ones changed
-        if old.get("inputs") != inputs or not (canonical / "persons.parquet").is_file():
-            sources.validate_site(params, data, root)
-        shutil.rmtree(linked, ignore_errors=True)
-        link_site(params, canonical, linked, backend, truth=data / "truth" / "linkage_key.csv")
-        stamp.write_text(json.dumps({"inputs": inputs, "data_dir": str(data),
-                                     "canonical": _files_key(canonical, canonical_files)},
-                                    indent=1))
-    out = load_linked(linked)
-    out["persons"] = _read_persons(canonical)
-    out["events"] = read_parquet(canonical / "events.parquet")
-    out["school_terms"] = read_parquet(canonical / "school_terms.parquet")
-    out["summary"] = _flatten(json.loads((linked / "summary.json").read_text()))
-    return out
-
-
-def _flatten(summary: dict) -> pd.DataFrame:
-    rows = []
-    for k, v in summary.items():
-        if isinstance(v, dict):
-            rows += [(f"{k}.{kk}", vv) for kk, vv in v.items()]
-        elif v is not None:
-            rows.append((k, v))
-    return pd.DataFrame(rows, columns=["measure", "value"]).astype({"value": object})

@@ -17,7 +17,6 @@ import pandas as pd
 
 from ..errors import ProjectError
 from ..params import SiteParams
-from ..paths import derived_dir
 from ..school_calendar import holiday_share
 from ..vocabulary import (
     SEN_PROVISION,
@@ -63,19 +62,14 @@ def persistent_absence(terms: pd.DataFrame) -> pd.Series:
     return (possible > 0) & (missed >= 0.1 * possible)
 
 
-def load_tables(params: SiteParams, data_dir: Path | str = "") -> dict[str, pd.DataFrame]:
+def load_tables(params: SiteParams, data_dir: Path | str = "",
+                derived_root: Path | str = "") -> dict[str, pd.DataFrame]:
     """The linked timeline, single view and school census terms (with child_id) of a site."""
-    from .. import linkage
+    from ..build import build_site
 
-    tables = linkage.prepare(params, data_dir or None)
-    terms = tables.get("school_terms")
-    if terms is None:
-        path = derived_dir(params.site) / "canonical" / "school_terms.parquet"
-        if not path.is_file():
-            raise ProjectError("no canonical school_terms table", path=path)
-        terms = pd.read_parquet(path)
+    tables = build_site(params, data_dir or None, derived_root=derived_root or None)
     return {"timeline": tables["timeline"], "single_view": tables["single_view"],
-            "school_terms": attach_child_id(terms, tables["record_map"])}
+            "school_terms": attach_child_id(tables["school_terms"], tables["record_map"])}
 
 
 def attach_child_id(school_terms: pd.DataFrame, record_map: pd.DataFrame) -> pd.DataFrame:

@@ -13,19 +13,20 @@ from ..paths import derived_dir
 from .agreement import agreement, precision_recall
 
 
-def load_notes(params: SiteParams, data_dir: str | Path = "") -> pd.DataFrame:
+def load_notes(params: SiteParams, data_dir: str | Path = "",
+               derived_root: str | Path = "") -> pd.DataFrame:
     """Canonical case notes (texts) with the child's first name (as that system records it, so
     the coder can tell the child from others) and date of birth (the linked child's best one).
 
     Columns: note_id, record_id, source, note_type, stage, date, author_role, text,
     child_first_name, dob. Builds the canonical and linked tables first if needed.
     """
-    from .. import linkage
+    from ..build import build_site
     from ..sources.schemas import read_parquet
 
     data = resolve_data_dir(params, data_dir)
-    tables = linkage.prepare(params, data)
-    path = derived_dir(params.site) / "canonical" / "texts.parquet"
+    tables = build_site(params, data, derived_root=derived_root or None)
+    path = derived_dir(params.site, derived_root) / "canonical" / "texts.parquet"
     if not path.is_file():
         raise ProjectError("no canonical texts table (case notes)", path=path)
     texts = read_parquet(path)

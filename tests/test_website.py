@@ -1,0 +1,64 @@
+"""The website follows params/: a new site's params file puts it in the navbar and on the
+home page with no other edit."""
+
+import shutil
+
+import yaml
+
+from hampshire_research import website
+from hampshire_research.paths import params_dir, project_root
+from hampshire_research.run import cross_site_notebooks, site_notebooks
+
+ROOT = project_root()
+# The properties Quarto's schema allows on a navigation item (quarto-cli,
+# src/resources/schema/definitions.yml, `navigation-item-object`, a closed object); an item
+# may also be a bare path.
+QUARTO_ITEM_KEYS = {"aria-label", "file", "href", "icon", "id", "menu", "text", "url", "rel",
+                    "target"}
+
+
+def _items(items):
+    for item in items:
+        yield item
+        if isinstance(item, dict):
+            yield from _items(item.get("menu", []))
+
+
+def test_a_third_params_file_appears_in_the_navbar_and_on_the_home_page(tmp_path):
+    params = tmp_path / "params"
+    shutil.copytree(params_dir(), params)
+    text = (params / "north_yorkshire.yaml").read_text(encoding="utf-8")
+    text = text.replace("site: north_yorkshire", "site: somerset").replace(
+        "display_name: North Yorkshire", "display_name: Somerset")
+    (params / "somerset.yaml").write_text(text, encoding="utf-8")
+    nav, listing = website.write_site_files(tmp_path, params)
+
+    left = yaml.safe_load(nav.read_text())["website"]["navbar"]["left"]
+    menus = {item["text"]: item.get("menu") for item in left}
+    assert list(menus)[:4] == ["Home", "Hampshire", "North Yorkshire", "Somerset"]
+    pages = [p if isinstance(p, str) else p["href"] for p in menus["Somerset"]]
+    assert pages[0] == "reports/somerset/07_dashboard.ipynb"
+    assert pages == ["reports/somerset/07_dashboard.ipynb"] + [
+        f"reports/somerset/{p.name}" for p in site_notebooks() if p.name != "07_dashboard.ipynb"]
+    assert "reports/compare/09_reproducibility.ipynb" in [i.get("href") for i in left]
+    for item in _items(left):  # what Quarto's schema accepts
+        assert isinstance(item, str) or (set(item) <= QUARTO_ITEM_KEYS and
+                                         ("href" in item or "menu" in item)), item
+    assert "[Somerset](reports/somerset/07_dashboard.ipynb)" in listing.read_text()
+    assert len(listing.read_text().splitlines()) == 3
+
+
+def test_the_site_takes_its_menus_from_the_generated_files():
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    assert website.NAVBAR_FILE in config["metadata-files"]
+    assert "navbar" not in config["website"]  # one copy: the generated one
+    assert "reports/*/*.ipynb" in config["project"]["render"]
+    assert f"{{{{< include {website.SITES_FILE} >}}}}" in (ROOT / "index.qmd").read_text()
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert website.NAVBAR_FILE in ignored and website.SITES_FILE in ignored
+    # every page the generated navbar names exists or is made by a run
+    nav = website.navbar(params_dir(), site_notebooks(), cross_site_notebooks())
+    hrefs = [i["href"] if isinstance(i, dict) else i for item in nav["website"]["navbar"]["left"]
+             for i in ([item] if "href" in item else item["menu"])]
+    static = [h for h in hrefs if h.endswith(".qmd")]
+    assert static and all((ROOT / h).is_file() for h in static)
