@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from hampshire_research.params import load_site
+from hampshire_research.vocabulary import age_band_on
 from hampshire_research.voice.coverage import (
-    age_band,
     collection_year,
     coverage,
     coverage_tables,
@@ -47,17 +47,17 @@ def test_flags_per_record():
     assert f.cyp_voice.sum() == 15 and f.cyp_quote.sum() == 10
     assert f.cyp_absence.sum() == 10 and f.cyp_silent.sum() == 15
     assert f.par_voice.sum() == 5 and f.par_silent.sum() == 35
-    assert list(f.stage.unique()) == ["early help", "referral", "CP"]
+    assert list(f.stage.unique()) == ["Early help", "Referral", "CP plan"]
     assert f.year.value_counts().to_dict() == {"2021-22": 20, "2022-23": 20}
 
 
 def test_shares_and_wilson_intervals():
     texts, seg, dob = texts_and_segments()
     c = coverage(record_flags(texts, seg, dob), "stage")
-    row = c[(c.stage == "CP") & (c.measure == "child's voice (any form)")].iloc[0]
+    row = c[(c.stage == "CP plan") & (c.measure == "child's voice (any form)")].iloc[0]
     assert (row.records, row.n, row.percent) == (20, 5, 25.0)
     assert (row.ci_low, row.ci_high) == (11.2, 46.9)  # Wilson 5/20
-    assert list(c.stage.unique()) == ["early help", "referral", "CP"]  # journey order
+    assert list(c.stage.unique()) == ["Early help", "Referral", "CP plan"]  # journey order
     overall = coverage(record_flags(texts, seg, dob))
     assert overall.set_index("measure").loc["child's voice: silent (neither)", "n"] == 15
 
@@ -65,21 +65,22 @@ def test_shares_and_wilson_intervals():
 def test_age_bands_stage_words_and_years():
     dob = pd.Series(pd.to_datetime(["2020-05-02", "2020-05-01", "2005-01-01", None]))
     on = pd.Series(pd.to_datetime(["2023-05-01"] * 4))
-    assert list(age_band(dob, on)) == ["0-2", "3-4", "18+", "unknown"]
+    assert list(age_band_on(dob, on)) == ["1-4", "1-4", "18+", "Unknown"]
     stages = pd.Series(["Child in Need", "S47 enquiry", "Initial CP conference", "LAC review",
                         None, "Single assessment", "MASH contact", "something"])
     assert list(stage_group(stages, pd.Series(["visit"] * 7 + ["early_help"]))) == [
-        "CIN", "S47", "CP", "CLA", "other", "assessment", "referral", "early help"]
+        "CIN plan", "S47 enquiry", "CP plan", "Looked after", "other", "Assessment", "Referral",
+        "Early help"]
     assert list(collection_year(pd.Series(["2023-03-31", "2023-04-01", None]))) == [
-        "2022-23", "2023-24", "unknown"]
+        "2022-23", "2023-24", "Unknown"]
 
 
 def test_opportunities_are_the_lowest_coverage_groups():
     texts, seg, dob = texts_and_segments()
     opp = opportunities(record_flags(texts, seg, dob), min_records=10)
     first = opp.iloc[0]
-    assert (first.breakdown, first.group, first.percent) == ("stage", "referral", 0.0)
-    assert set(opp.group) >= {"referral", "CP"}
+    assert (first.breakdown, first.group, first.percent) == ("stage", "Referral", 0.0)
+    assert set(opp.group) >= {"Referral", "CP plan"}
     assert opp.percent.is_monotonic_increasing
 
 
@@ -92,10 +93,10 @@ def test_published_through_the_disclosure_gate(tmp_path):
                            "voice_opportunities"}
     shown = publish_coverage(tables, load_site("hampshire"), out_dir=tmp_path)
     st = shown["voice_coverage_by_stage"]
-    cp = st[(st.stage == "CP") & (st.measure == "child's voice (any form)")].iloc[0]
+    cp = st[(st.stage == "CP plan") & (st.measure == "child's voice (any form)")].iloc[0]
     assert cp.n == "c" and cp.percent == "c"  # 5 records: suppressed with what rests on them
     written = pd.read_csv(tmp_path / "tables" / "voice_coverage_by_stage.csv", dtype=str)
-    assert (written.stage == "CP").any() and "c" in set(written.n)
+    assert (written.stage == "CP plan").any() and "c" in set(written.n)
 
 
 def test_bad_texts_are_an_error():
@@ -118,7 +119,7 @@ def test_figure_draws_only_published_shares(tmp_path):
     widths = sorted(round(p.get_width(), 1) for p in ax.patches)
     # CP voice (5 of 20) is suppressed: not drawn, marked "c"
     assert 25.0 not in widths and "c" in [t.get_text() for t in ax.texts]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["early help", "referral", "CP"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Early help", "Referral", "CP plan"]
 
 
 def test_codes_applied_counts_who_on_voice_only():

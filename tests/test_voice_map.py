@@ -95,21 +95,21 @@ def test_coverage_figures_and_rows_set_aside(site):
     cov = vm.voice_coverage(rec)
     s = vm.coverage_summary(cov).set_index(["measure", "stage"])
     # reviews of children 4+: PN1, PN7, PN6 -> conveyed 2 of 3; spoke for self 1 of 3
-    assert tuple(s.loc[("review_views_conveyed", "CLA"), ["records", "with_voice"]]) == (3, 2)
-    assert tuple(s.loc[("review_spoke_for_self", "CLA"), ["records", "with_voice"]]) == (3, 1)
-    assert tuple(s.loc[("visit_seen", "CIN"), ["records", "with_voice"]]) == (3, 2)
-    assert tuple(s.loc[("visit_seen", "CP"), ["records", "with_voice"]]) == (1, 1)
+    assert tuple(s.loc[("review_views_conveyed", "Looked after"), ["records", "with_voice"]]) == (3, 2)
+    assert tuple(s.loc[("review_spoke_for_self", "Looked after"), ["records", "with_voice"]]) == (3, 1)
+    assert tuple(s.loc[("visit_seen", "CIN plan"), ["records", "with_voice"]]) == (3, 2)
+    assert tuple(s.loc[("visit_seen", "CP plan"), ["records", "with_voice"]]) == (1, 1)
     # the visit whose seen flag is not Y/N still says it was not seen alone
-    assert tuple(s.loc[("visit_seen_alone", "CIN"), ["records", "with_voice"]]) == (4, 0)
-    assert tuple(s.loc[("assessment_child_seen", "assessment"),
+    assert tuple(s.loc[("visit_seen_alone", "CIN plan"), ["records", "with_voice"]]) == (4, 0)
+    assert tuple(s.loc[("assessment_child_seen", "Assessment"),
                        ["records", "with_voice"]]) == (2, 1)
-    assert tuple(s.loc[("referral_by_child_or_family", "contact/referral"),
+    assert tuple(s.loc[("referral_by_child_or_family", "Contact / Referral"),
                        ["records", "with_voice"]]) == (3, 2)
     # children referred: 1 (answered) and 2 (a blank row is not an answer)
-    assert tuple(s.loc[("voice_questionnaire", "CIN/CP/CLA"), ["records", "with_voice"]]) == (2, 1)
+    assert tuple(s.loc[("voice_questionnaire", "CIN plan / CP plan / Looked after"), ["records", "with_voice"]]) == (2, 1)
     seen = cov[cov.measure == "visit_seen"].set_index(["stage", "year", "age_band"])
-    assert seen.loc[("CIN", 2024, "1-4"), "records"] == 2
-    assert seen.loc[("CIN", 2023, "10-15"), "with_voice"] == 1
+    assert seen.loc[("CIN plan", 2024, "1-4"), "records"] == 2
+    assert seen.loc[("CIN plan", 2023, "10-15"), "with_voice"] == 1
 
 
 def test_review_codes_and_the_gaps_table(site):
@@ -121,13 +121,13 @@ def test_review_codes_and_the_gaps_table(site):
     pct = dict(zip(summary["measure"], summary["pct"], strict=True))
     assert pct["review_views_conveyed"] == 66.7
     pct["visit_seen"] = "c"  # a suppressed share is shown as its symbol
-    text = pd.DataFrame({"stage": ["CIN/CP", "CLA"], "pct": [41.0, 55.5]})
+    text = pd.DataFrame({"stage": ["CIN plan / CP plan", "Looked after"], "pct": [41.0, 55.5]})
     table = vm.recorded_and_missing(vm.load_catalogue(), pct, rec, text).set_index("stage")
-    assert "no attendance field" in table.loc["CP", "could_be_and_is_not"]
-    assert "cinv_cin_visit_seen (c%)" in table.loc["CIN/CP", "recorded"]
-    assert table.loc["CP", "recorded"] == "nothing"
-    assert "(66.7%)" in table.loc["CLA", "recorded"]
-    assert table.loc["CLA", "case_notes_with_child_voice_pct"] == 55.5
+    assert "no attendance field" in table.loc["CP plan", "could_be_and_is_not"]
+    assert "cinv_cin_visit_seen (c%)" in table.loc["CIN plan / CP plan", "recorded"]
+    assert table.loc["CP plan", "recorded"] == "nothing"
+    assert "(66.7%)" in table.loc["Looked after", "recorded"]
+    assert table.loc["Looked after", "case_notes_with_child_voice_pct"] == 55.5
 
 
 def test_missing_person_file_is_an_error(tmp_path):
@@ -149,9 +149,9 @@ def test_text_coverage_uses_the_voice_autocoder():
         "text": ['Ellie said, "I like my new school."', "Ellie was at school so was not seen.",
                  "Home visit completed."]})
     text = vm.text_voice_coverage(texts).set_index("stage")
-    assert tuple(text.loc["CIN", ["notes", "with_child_voice"]]) == (2, 1)
-    assert tuple(text.loc["CIN/CP", ["notes", "with_child_voice"]]) == (3, 1)
-    assert text.loc["CLA", "notes"] == 0
+    assert tuple(text.loc["CIN plan", ["notes", "with_child_voice"]]) == (2, 1)
+    assert tuple(text.loc["CIN plan / CP plan", ["notes", "with_child_voice"]]) == (3, 1)
+    assert text.loc["Looked after", "notes"] == 0
 
 
 def test_questionnaire_method_when_the_extract_records_one(site):

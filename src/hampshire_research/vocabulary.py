@@ -60,6 +60,11 @@ def age_band(age: pd.Series) -> np.ndarray:
     return np.select(conds, [*AGE_BAND_NAMES, "18+"], "Unknown")
 
 
+def age_band_on(dob: pd.Series, on: pd.Series) -> pd.Series:
+    """The DfE age band of each child on a date (18+, or Unknown without both dates)."""
+    return pd.Series(age_band(age_in_years(dob, on)), index=pd.Series(dob).index)
+
+
 # --- years -----------------------------------------------------------------------------------
 
 COLLECTION_YEAR_FIRST_MONTH = 4  # CIN census and SSDA903 years run 1 April to 31 March

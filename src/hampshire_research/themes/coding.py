@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import ProjectError
 from ..qda.agreement import agreement_stats
 from ..qda.refi import export_qdpx, read_qdpx
+from ..vocabulary import is_synthetic
 from .anonymise import Anonymiser, anonymise_turns
 from .codebook import ThemeCodebook, add_inductive_code, load_theme_codebook
 
@@ -397,7 +398,7 @@ def load_coding(data_dir: Path | str, turns: pd.DataFrame,
         codes, source = proposed, "the rule-based first pass (no one's coding has come back yet)"
     gold = None
     truth = data_dir / "truth" / "themes_gold.csv"
-    if (data_dir / "synthetic.json").is_file() and truth.is_file():
+    if is_synthetic(data_dir) and truth.is_file():
         gold = read_codes(truth)
     return Coding(codes, source, by_coder, codebook, gold)
 

@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from .. import vocabulary
 from ..errors import ProjectError
 from ..params import SiteParams
 from .codebook import load_codebook
 
-STAGES = ["early help", "referral", "assessment", "S47", "CIN", "CP", "CLA"]
-AGE_BANDS = ["0-2", "3-4", "5-9", "10-15", "16-17"]
+# The journey's stages a case note can belong to, in the vocabulary's words and order.
+_STAGE_KEYS = ["early_help", "referral", "assessment", "s47", "cin_plan", "cp_plan", "cla_episode"]
+STAGES = [vocabulary.STAGES[k] for k in _STAGE_KEYS]
 MEASURES = {  # flag column -> published label
     "cyp_voice": "child's voice (any form)",
     "cyp_quote": "child's voice (direct quote)",
@@ -33,45 +35,37 @@ BREAKDOWNS = {"source": "voice_coverage_by_source", "note_type": "voice_coverage
               "stage": "voice_coverage_by_stage", "age_band": "voice_coverage_by_age_band",
               "year": "voice_coverage_by_year"}
 _STAGE_WORDS = [  # first match wins; matched on the note's stage, then its note type
-    ("early help", r"early|\beh\b|family support"),
-    ("S47", r"s\.?\s?47|section 47|strategy|joint visit"),
-    ("CP", r"\bcp\b|child protection|conference|core group|icpc|rcpc"),
-    ("CLA", r"\bcla\b|\blac\b|looked after|in care|placement|cla_review|care leaver|pathway"),
-    ("CIN", r"\bcin\b|child in need"),
+    ("early_help", r"early|\beh\b|family support"),
+    ("s47", r"s\.?\s?47|section 47|strategy|joint visit"),
+    ("cp_plan", r"\bcp\b|child protection|conference|core group|icpc|rcpc"),
+    ("cla_episode", r"\bcla\b|\blac\b|looked after|in care|placement|cla_review|care leaver|pathway"),
+    ("cin_plan", r"\bcin\b|child in need"),
     ("assessment", r"assess"),
     ("referral", r"refer|contact|mash|front door"),
 ]
 
 
 def stage_group(stage: pd.Series, note_type: pd.Series | None = None) -> pd.Series:
-    """The seven stages of the journey from free-text stage (or note type) labels; else "other"."""
+    """The seven stages of the journey from free-text stage (or note type) labels; else "other".
+
+    Conference notes (ICPC, RCPC) count with the CP plan: the conference is child protection's
+    front door and notes rarely say which conference they record."""
     out = pd.Series("other", index=stage.index, dtype=object)
     done = pd.Series(False, index=stage.index)
     for source in [stage] + ([note_type] if note_type is not None else []):
         s = source.fillna("").astype(str).str.lower().str.replace("_", " ")
-        for label, pat in _STAGE_WORDS:
+        for key, pat in _STAGE_WORDS:
             hit = ~done & s.str.contains(pat, regex=True)
-            out[hit] = label
+            out[hit] = vocabulary.STAGES[key]
             done |= hit
     return out
 
 
-def age_band(dob: pd.Series, on: pd.Series) -> pd.Series:
-    """Age band at the note date: 0-2, 3-4, 5-9, 10-15, 16-17, 18+, or unknown."""
-    dob, on = pd.to_datetime(dob, errors="coerce"), pd.to_datetime(on, errors="coerce")
-    years = on.dt.year - dob.dt.year - ((on.dt.month < dob.dt.month) | (
-        (on.dt.month == dob.dt.month) & (on.dt.day < dob.dt.day))).astype(int)
-    band = pd.cut(years, [-1, 2, 4, 9, 15, 17, 200], labels=AGE_BANDS + ["18+"])
-    return band.astype(object).where(band.notna() & (years >= 0), "unknown")
-
-
 def collection_year(date: pd.Series) -> pd.Series:
-    """The reporting year ending 31 March, as "2021-22"."""
-    d = pd.to_datetime(date, errors="coerce")
-    start = d.dt.year - (d.dt.month < 4).astype(int)
-    label = start.astype("Int64").astype(str) + "-" + ((start + 1) % 100).astype("Int64").astype(
-        str).str.zfill(2)
-    return label.where(d.notna(), "unknown")
+    """The reporting year ending 31 March, as "2021-22"; Unknown without a date."""
+    years = vocabulary.collection_year(date)
+    years.index = date.index
+    return vocabulary.collection_year_label(years).astype(object).fillna("Unknown")
 
 
 def codes_applied(segments: pd.DataFrame) -> pd.DataFrame:
@@ -107,9 +101,9 @@ def record_flags(texts: pd.DataFrame, segments: pd.DataFrame,
     out["year"] = collection_year(texts["date"])
     if dob is not None:
         d = dob.drop_duplicates("record_id").set_index("record_id")["dob"]
-        out["age_band"] = age_band(out["record_id"].map(d), out["date"])
+        out["age_band"] = vocabulary.age_band_on(out["record_id"].map(d), out["date"])
     else:
-        out["age_band"] = "unknown"
+        out["age_band"] = "Unknown"
     seg = segments[segments.note_id.isin(out.text_id)]
     voice, absent = seg[seg.absence.isna()], seg[seg.absence.notna()]
 
@@ -149,7 +143,8 @@ def coverage(flags: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         rows.append(part)
     out = pd.concat(rows, ignore_index=True)
     if by:
-        order = {"stage": STAGES + ["other"], "age_band": AGE_BANDS + ["18+", "unknown"]}.get(
+        order = {"stage": STAGES + ["other"],
+                 "age_band": vocabulary.AGE_BAND_NAMES + ["18+", "Unknown"]}.get(
             by, sorted(set(out[by].astype(str))))
         rank = {v: i for i, v in enumerate(order)}
         out = out.assign(_g=out[by].astype(str).map(rank).fillna(len(rank)),

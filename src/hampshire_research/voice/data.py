@@ -10,6 +10,7 @@ import pandas as pd
 from ..errors import ProjectError
 from ..params import SiteParams, resolve_data_dir
 from ..paths import derived_dir
+from ..vocabulary import is_synthetic
 from .agreement import agreement, precision_recall
 
 
@@ -46,7 +47,7 @@ def gold_codes(params: SiteParams, data_dir: str | Path = "") -> pd.DataFrame | 
     Truth is never an input to an analysis: this is read only to measure the auto-coder.
     """
     data = resolve_data_dir(params, data_dir)
-    if not (data / "synthetic.json").is_file():
+    if not is_synthetic(data):
         return None
     path = data / "truth" / "voice_gold.csv"
     if not path.is_file():

@@ -18,11 +18,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .. import vocabulary
 from ..errors import ProjectError
 from ..sources.schemas import REVIEW_CODES, VOICE_OF_CHILD
 
-AGE_BANDS = [(0, 0, "0"), (1, 4, "1-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 17, "16-17"),
-             (18, 200, "18+")]
+S = vocabulary.STAGES
+# The map's stages: the vocabulary's, alone or together where one field serves several.
+CIN_CP = f"{S['cin_plan']} / {S['cp_plan']}"
+CIN_CP_CLA = f"{CIN_CP} / {S['cla_episode']}"
+CONTACT_REFERRAL = f"{S['contact']} / {S['referral']}"
 PN_MEANING = dict(zip(REVIEW_CODES, [
     "Child under 4 at the review",
     "Attends and speaks for themself",
@@ -36,16 +40,16 @@ PN_MEANING = dict(zip(REVIEW_CODES, [
 PN_CONVEYED = {"PN1", "PN2", "PN3", "PN5", "PN6"}
 SELF_OR_FAMILY = {"1A", "1C"}  # CIN referral source: family/relative/carer; the child themself
 MEASURES = {
-    "review_views_conveyed": ("CLA", "Looked-after reviews (child 4+) where the child's view "
+    "review_views_conveyed": (S["cla_episode"], "Looked-after reviews (child 4+) where the child's view "
                               "was conveyed (PN1, PN2, PN3, PN5, PN6)"),
-    "review_spoke_for_self": ("CLA", "Looked-after reviews (child 4+) where the child attended "
+    "review_spoke_for_self": (S["cla_episode"], "Looked-after reviews (child 4+) where the child attended "
                               "and spoke for themself (PN1)"),
-    "visit_seen": ("CIN/CP", "CIN and CP visits where the child was seen"),
-    "visit_seen_alone": ("CIN/CP", "CIN and CP visits where the child was seen alone"),
-    "assessment_child_seen": ("assessment", "Assessments where the child was seen"),
-    "voice_questionnaire": ("CIN/CP/CLA", "Children referred who have a voice-of-the-child "
+    "visit_seen": (CIN_CP, "CIN and CP visits where the child was seen"),
+    "visit_seen_alone": (CIN_CP, "CIN and CP visits where the child was seen alone"),
+    "assessment_child_seen": (S["assessment"], "Assessments where the child was seen"),
+    "voice_questionnaire": (CIN_CP_CLA, "Children referred who have a voice-of-the-child "
                             "questionnaire answer"),
-    "referral_by_child_or_family": ("contact/referral", "Referrals made by the child or their "
+    "referral_by_child_or_family": (CONTACT_REFERRAL, "Referrals made by the child or their "
                                     "family (sources 1A, 1C)"),
 }
 COVERAGE_COLUMNS = ["measure", "stage", "year", "age_band", "records", "with_voice"]
@@ -119,7 +123,7 @@ def read_voice_records(tables: dict[str, pd.DataFrame], report: pd.DataFrame) ->
     v = seen[seen["event_type"] == "cin_visit"]
     visits = pd.DataFrame({"person": v["record_id"], "date": v["date"], "seen": v["child_seen"],
                            "alone": v["seen_alone"]}).reset_index(drop=True)
-    visits["stage"] = np.where(_on_plan(visits, plans), "CP", "CIN")
+    visits["stage"] = np.where(_on_plan(visits, plans), S["cp_plan"], S["cin_plan"])
     for col, label in (("seen", "cinv_cin_visit_seen"), ("alone", "cinv_cin_visit_seen_alone")):
         leave_out(visits, visits[col].isna(), "csc/ssd_cin_visits", f"{label} not Y/N")
     a = seen[seen["event_type"] == "assessment"]
@@ -184,23 +188,6 @@ def _on_plan(visits: pd.DataFrame, plans: pd.DataFrame) -> np.ndarray:
     return visits.reset_index()["index"].isin(hit).to_numpy()
 
 
-def collection_year(dates: pd.Series) -> pd.Series:
-    """The year the collection ends (31 March): 2023 for April 2022 to March 2023."""
-    d = pd.to_datetime(dates)
-    return (d.dt.year + (d.dt.month >= 4)).astype("Int64")
-
-
-def age_band(dob: pd.Series, on: pd.Series) -> pd.Series:
-    """Age band at a date (whole years); 'unknown' without a date of birth."""
-    dob, on = pd.to_datetime(dob), pd.to_datetime(on)
-    age = on.dt.year - dob.dt.year - ((on.dt.month < dob.dt.month) | (
-        (on.dt.month == dob.dt.month) & (on.dt.day < dob.dt.day))).astype(int)
-    out = pd.Series("unknown", index=dob.index, dtype=object)
-    for lo, hi, name in AGE_BANDS:
-        out[(age >= lo) & (age <= hi)] = name
-    return out
-
-
 def voice_coverage(records: VoiceRecords) -> pd.DataFrame:
     """Coverage by measure, stage, collection year and age band: records, with_voice."""
     parts = []
@@ -212,8 +199,8 @@ def voice_coverage(records: VoiceRecords) -> pd.DataFrame:
         parts.append(pd.DataFrame({
             "measure": measure,
             "stage": stage if stage is not None else MEASURES[measure][0],
-            "year": collection_year(frame["date"]).to_numpy(),
-            "age_band": age_band(dob.reset_index(drop=True),
+            "year": vocabulary.collection_year(frame["date"]).to_numpy(),
+            "age_band": vocabulary.age_band_on(dob.reset_index(drop=True),
                                  frame["date"].reset_index(drop=True)).to_numpy(),
             "flag": np.asarray(flag, dtype=bool)}))
 
@@ -258,7 +245,7 @@ def review_participation(records: VoiceRecords) -> pd.DataFrame:
     r = records.reviews
     if r.empty:
         return pd.DataFrame(columns=["year", "code", "meaning", "reviews"])
-    out = (r.assign(year=collection_year(r["date"])).groupby(["year", "code"]).size()
+    out = (r.assign(year=vocabulary.collection_year(r["date"])).groupby(["year", "code"]).size()
            .rename("reviews").reset_index())
     grid = pd.MultiIndex.from_product([sorted(out["year"].unique()), list(PN_MEANING)],
                                       names=["year", "code"])
@@ -283,7 +270,7 @@ def recorded_and_missing(catalogue: pd.DataFrame, measure_pct: dict[str, object]
             figure = f" ({measure_pct[r.measure]}%)" if r.measure in measure_pct else ""
             recorded.append(f"{r.table} {r.field}{figure}")
         missing = [r.opportunity for r in g.itertuples() if r.opportunity]
-        if stage == "CP" and records.icpc:
+        if stage == S["cp_plan"] and records.icpc:
             missing.append("initial conferences: no attendance field")
         rows.append({"stage": stage, "recorded": "; ".join(recorded) or "nothing",
                      "could_be_and_is_not": "; ".join(missing) or "",
@@ -298,9 +285,11 @@ def recorded_and_missing(catalogue: pd.DataFrame, measure_pct: dict[str, object]
 
 
 # The voice notebook's stages (voice.coverage.STAGES) that make up each stage of the map.
-TEXT_STAGES = {"contact/referral": ["referral"], "assessment": ["assessment"], "S47": ["S47"],
-               "CIN": ["CIN"], "CP": ["CP"], "CIN/CP": ["CIN", "CP"], "CLA": ["CLA"],
-               "CIN/CP/CLA": ["CIN", "CP", "CLA"], "early help": ["early help"]}
+TEXT_STAGES = {CONTACT_REFERRAL: [S["referral"]], S["assessment"]: [S["assessment"]],
+               S["s47"]: [S["s47"]], S["cin_plan"]: [S["cin_plan"]], S["cp_plan"]: [S["cp_plan"]],
+               CIN_CP: [S["cin_plan"], S["cp_plan"]], S["cla_episode"]: [S["cla_episode"]],
+               CIN_CP_CLA: [S["cin_plan"], S["cp_plan"], S["cla_episode"]],
+               S["early_help"]: [S["early_help"]]}
 
 
 def text_voice_coverage(texts: pd.DataFrame) -> pd.DataFrame:
