@@ -106,7 +106,8 @@ def test_coverage_figures_and_rows_set_aside(site):
     assert tuple(s.loc[("referral_by_child_or_family", "Contact / Referral"),
                        ["records", "with_voice"]]) == (3, 2)
     # children referred: 1 (answered) and 2 (a blank row is not an answer)
-    assert tuple(s.loc[("voice_questionnaire", "CIN plan / CP plan / Looked after"), ["records", "with_voice"]]) == (2, 1)
+    assert tuple(s.loc[("voice_questionnaire", "CIN plan / CP plan / Looked after"),
+                       ["records", "with_voice"]]) == (2, 1)
     seen = cov[cov.measure == "visit_seen"].set_index(["stage", "year", "age_band"])
     assert seen.loc[("CIN plan", 2024, "1-4"), "records"] == 2
     assert seen.loc[("CIN plan", 2023, "10-15"), "with_voice"] == 1
