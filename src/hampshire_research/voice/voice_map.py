@@ -284,12 +284,11 @@ def recorded_and_missing(catalogue: pd.DataFrame, measure_pct: dict[str, object]
     return out
 
 
-# The voice notebook's stages (voice.coverage.STAGES) that make up each stage of the map.
-TEXT_STAGES = {CONTACT_REFERRAL: [S["referral"]], S["assessment"]: [S["assessment"]],
-               S["s47"]: [S["s47"]], S["cin_plan"]: [S["cin_plan"]], S["cp_plan"]: [S["cp_plan"]],
-               CIN_CP: [S["cin_plan"], S["cp_plan"]], S["cla_episode"]: [S["cla_episode"]],
-               CIN_CP_CLA: [S["cin_plan"], S["cp_plan"], S["cla_episode"]],
-               S["early_help"]: [S["early_help"]]}
+# The voice notebook's stages (voice.coverage.STAGES) that make up each stage of the map: a
+# combined stage ("CIN plan / CP plan") is its parts.
+TEXT_STAGES = {stage: stage.split(" / ") for stage in [
+    CONTACT_REFERRAL, S["assessment"], S["s47"], S["cin_plan"], S["cp_plan"], CIN_CP,
+    S["cla_episode"], CIN_CP_CLA, S["early_help"]]}
 
 
 def text_voice_coverage(texts: pd.DataFrame) -> pd.DataFrame:
