@@ -58,15 +58,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     # SSDA903 (CSV headers; the XML export names the placement PL)
     "CHILD": ("Child ID", "ChildID", "LAchildID"),
     "PLACE": ("PL",),
-    # Standard Safeguarding Dataset: real exports sometimes drop the table prefix
+    # Standard Safeguarding Dataset: real exports sometimes drop the table prefix; the SSD as
+    # deployed (Data to Insight's SQL for Mosaic, LiquidLogic, Eclipse) renamed the NHS number
+    # column pers_single_unique_id, and Mosaic's CIN plan id is cin_plan_id
     "pers_person_id": ("person_id", "la_person_id"),
     "pers_forename": ("forename", "first_name"),
     "pers_surname": ("surname", "last_name"),
     "pers_dob": ("dob", "date_of_birth"),
     "pers_sex": ("sex",),
-    "pers_common_child_id": ("nhs_number", "common_child_id"),
+    "pers_common_child_id": ("pers_single_unique_id", "nhs_number", "common_child_id"),
     "pers_upn": ("upn",),
     "addr_person_id": ("person_id",),
+    "cinp_cin_plan_id": ("cin_plan_id",),
     "addr_address_postcode": ("postcode", "address_postcode"),
 }
 

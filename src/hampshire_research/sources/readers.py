@@ -37,6 +37,7 @@ from .checks import (
 from .cin_xml import read_cin_census
 from .districts import district_of
 from .schemas import REVIEW_CODES, TRANSCRIPT_TURNS, VOICE_OF_CHILD, typed
+from .ssd_deployed import open_ssd
 from .tabular import TEXT, find_file, read_table
 from .transcripts import read_sessions, read_transcripts
 
@@ -356,7 +357,7 @@ def read_ssd(b: Build) -> None:
         seen_cols = [c for c in SSD_SEEN.get(table, ()) if c]
         wanted = [c for c in {end, *cols.values(), *seen_cols}
                   if c and c not in (id_col, person, start)]
-        df, log = b.open("csc", path, [id_col, person, start], wanted)
+        df, log = open_ssd(b, table, path, [id_col, person, start], wanted)
         df = log.missing(df, [id_col, person, start])
         df = log.duplicates(df, [id_col], id_col)
         rid = "csc:" + df[person]
