@@ -59,3 +59,60 @@ def test_ssd_as_deployed(tmp_path, system):
     assert log.quarantined["reason"].tolist() == [reason]
     assert all(log.read == log.kept for log in logs
                if log.source == "csc" and log.file != "csc/ssd_cin_visits.csv")
+
+
+def test_ssda903_files_named_by_year_in_one_folder(tmp_path):
+    site = _site_with(tmp_path, "ssda903", FIXTURES / "ssda903_named")
+    tables, logs = build_canonical(load_site("hampshire"), site)
+    people = tables["persons"].query("source == 'ssda903'").set_index("record_id")
+    assert sorted(people.index) == ["ssda903:2021:C101", "ssda903:2021:C102",
+                                    "ssda903:2022:C102", "ssda903:2022:C103"]
+    # UN1 means no UPN; C103's "3412" is malformed, kept with the UPN null and flagged
+    assert people["upn"].fillna("").tolist() == ["D850120100003", "", "T850120100004", ""]
+    assert people["dob"].notna().all() and people["sex"].tolist() == ["M", "F", "F", "M"]
+    header = _log(logs, "ssda903/2022-header.csv")
+    assert (header.read, header.kept, header.flagged["reason"].tolist()) == (
+        2, 2, ["UPN malformed"])
+    episodes = _log(logs, "ssda903/SSDA903_2021_episodes.csv")
+    assert (episodes.read, episodes.kept) == (3, 2)
+    assert episodes.quarantined["reason"].tolist() == ["child not in header.csv"]
+    assert len(tables["ssda903_reviews"]) == 2
+    assert tables["ssda903_episodes"]["collection_year"].value_counts().to_dict() == {2021: 2,
+                                                                                      2022: 2}
+
+
+def test_ssda903_xml_return(tmp_path):
+    site = _site_with(tmp_path, "ssda903", FIXTURES / "ssda903_xml")
+    tables, logs = build_canonical(load_site("hampshire"), site)
+    people = tables["persons"].query("source == 'ssda903'").set_index("record_id")
+    assert people.index.tolist() == ["ssda903:2023:C201", "ssda903:2023:C202",
+                                     "ssda903:2023:C203"]
+    assert people["upn"].fillna("").tolist() == ["D850120100003", "", "T850120100004"]
+    assert people["dob"].notna().all() and people["sex"].tolist() == ["M", "F", "F"]
+    counts = {log.file.split("#")[1]: (log.read, log.kept) for log in logs
+              if log.file.startswith("ssda903/SSDA903_2023.xml#")}
+    assert counts == {"header": (3, 3), "episodes": (4, 3), "reviews": (2, 2), "uasc": (1, 1),
+                      "oc2": (1, 1), "oc3": (1, 1), "ad1": (1, 1), "placed_for_adoption": (1, 1),
+                      "previous_permanence": (3, 3), "missing": (1, 1)}
+    dup = _log(logs, "ssda903/SSDA903_2023.xml#episodes").quarantined
+    assert dup[["row", "field", "reason"]].values.tolist() == [[3, "DECOM", "duplicate"]]
+    episodes = tables["events"].query("source == 'ssda903'")
+    assert episodes["reason"].tolist() == ["S", "P", "L"]
+    assert tables["ssda903_episodes"]["PLACE"].tolist() == ["U4", "U1", "A3"]
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"fake_903.xml": "<EXPSSDA903/>"}, "no collection year for this 903 XML return"),
+    ({"2020/header.csv": "CHILD,SEX,DOB\n", "SSDA903_2020_header.csv": "CHILD,SEX,DOB\n"},
+     "two header files for 2020: header.csv and SSDA903_2020_header.csv"),
+    ({"SSDA903_2020.xml": "<Message/>"}, "not a 903 XML return: root element is <Message>"),
+])
+def test_ssda903_files_refused_with_one_line(tmp_path, files, message):
+    from hampshire_research.errors import ProjectError
+    from hampshire_research.sources.ssda903_files import returns
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ProjectError, match=message):
+        returns(tmp_path, ["header", "episodes"])

@@ -38,6 +38,7 @@ from .cin_xml import read_cin_census
 from .districts import district_of
 from .schemas import REVIEW_CODES, TRANSCRIPT_TURNS, VOICE_OF_CHILD, typed
 from .ssd_deployed import open_ssd
+from .ssda903_files import returns as ssda903_returns
 from .tabular import TEXT, find_file, read_table
 from .transcripts import read_sessions, read_transcripts
 
@@ -522,16 +523,10 @@ EPISODE_COLUMNS = ["RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
 
 
 def read_ssda903(b: Build) -> None:
-    folder = b.data_dir / "ssda903"
-    years = sorted(p for p in (folder.iterdir() if folder.is_dir() else [])
-                   if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
-    if not years:
-        raise ProjectError("no SSDA903 year folders (expected ssda903/<YYYY>/header.csv)",
-                           path=folder)
-    for ydir in years:
-        year = ydir.name
-        path = _need(find_file(ydir, "header"), ydir, "header")
-        df, log = b.open("ssda903", path, ["CHILD", "SEX", "DOB"], ["ETHNIC", "UPN"])
+    for ret in ssda903_returns(b.data_dir / "ssda903", ["header", "episodes",
+                                                         *SSDA903_MODULES]):
+        year = ret.year
+        df, log = ret.open(b, "header", ["CHILD", "SEX", "DOB"], ["ETHNIC", "UPN"])
         df = log.missing(df, ["CHILD"])
         df = log.duplicates(df, ["CHILD"], "CHILD")
         df = log.dates(df, ["DOB"])
@@ -541,8 +536,7 @@ def read_ssda903(b: Build) -> None:
         b.persons.append(people)
         known = df["CHILD"]
 
-        path = _need(find_file(ydir, "episodes"), ydir, "episodes")
-        df, log = b.open("ssda903", path, ["CHILD", "DECOM"], EPISODE_COLUMNS)
+        df, log = ret.open(b, "episodes", ["CHILD", "DECOM"], EPISODE_COLUMNS)
         df = log.missing(df, ["CHILD", "DECOM"])
         df = log.quarantine(df, ~among(df["CHILD"], known), "CHILD", "child not in header.csv")
         df = log.dates(df, ["DECOM", "DEC"])
@@ -557,10 +551,9 @@ def read_ssda903(b: Build) -> None:
         b.extra("ssda903_episodes", df.drop(columns="_row").assign(
             record_id=f"ssda903:{year}:" + df["CHILD"], collection_year=int(year)))
         for stem, (cols, dates) in SSDA903_MODULES.items():
-            path = find_file(ydir, stem)
-            if path is None:
+            if stem not in ret.files:
                 continue
-            df, log = b.open("ssda903", path, ["CHILD"], cols)
+            df, log = ret.open(b, stem, ["CHILD"], cols)
             df = log.missing(df, ["CHILD"])
             df = log.quarantine(df, ~among(df["CHILD"], known), "CHILD", "child not in header.csv")
             df = log.dates(df, dates)
