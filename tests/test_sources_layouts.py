@@ -116,3 +116,50 @@ def test_ssda903_files_refused_with_one_line(tmp_path, files, message):
         (tmp_path / name).write_text(text)
     with pytest.raises(ProjectError, match=message):
         returns(tmp_path, ["header", "episodes"])
+
+
+def test_school_census_export_converted(tmp_path):
+    from hampshire_research.sources.readers import ATTENDANCE, PUPIL_OPTIONAL
+    from hampshire_research.sources.school_census_export import convert_school_census
+    from hampshire_research.sources.tabular import read_table
+
+    out = tmp_path / "school_census"
+    summary = convert_school_census(FIXTURES / "school_census_export", out).set_index("file")
+    assert summary.loc["2024_autumn_pupilonroll.csv", ["read", "converted"]].tolist() == [4, 4]
+    assert summary.loc["2024_autumn_addressesonroll.csv", "note"] == (
+        "pupil id not in pupilonroll (1)")
+    assert summary.loc["2024_autumn_pupilnolongeronroll.csv", "not_converted"] == 1
+    assert summary.loc["2024_autumn_termlysessiondetailsonroll.csv", "not_converted"] == 2
+    assert "Ethnicity" in summary.loc["2024_autumn_pupilonroll.csv", "note"]  # not exported
+    # what the school census reader needs, under its names
+    pupils = read_table(out / "2024-25" / "autumn" / "pupils.csv",
+                        ["UPN", "DOB", "URN", "NCyearActual"], PUPIL_OPTIONAL)
+    assert pupils["UPN"].tolist() == ["A850120100001", "P850120100002", "D850120100003",
+                                      "T850120100004"]
+    assert pupils[["Forename", "Surname", "DOB", "Sex"]].ne("").all().all()
+    assert pupils["Postcode"].tolist() == ["SO23 8AA", "RG21 4AB", "SO23 8AB", ""]
+    assert pupils["FSMeligible"].tolist() == ["true", "false", "false", "false"]
+    assert pupils["PrimarySENtype"].tolist() == ["SEMH", "", "ASD", ""]
+    assert pupils["URN"].tolist() == ["SCH1", "SCH1", "SCH2", "SCH2"]
+    attendance = read_table(out / "2024-25" / "autumn" / "attendance.csv", ATTENDANCE)
+    assert attendance.iloc[0][ATTENDANCE[2:]].tolist() == ["134", "8", "2"]
+    assert len(read_table(out / "2024-25" / "spring" / "pupils.csv", ["UPN"])) == 2
+    exclusions = read_table(out / "2024-25" / "exclusions.csv", ["UPN", "Category", "StartDate"],
+                            ["URN", "Sessions", "Reason"])
+    assert exclusions[["UPN", "Category", "Sessions", "Reason"]].values.tolist() == [
+        ["P850120100002", "FIXD", "2", "PA"], ["T850120100004", "PERM", "", "PP"]]
+
+
+def test_convert_command(tmp_path, capsys):
+    from hampshire_research.cli import main
+
+    src = tmp_path / "export"
+    shutil.copytree(FIXTURES / "school_census_export", src)
+    assert main(["convert", "school-census", str(src), str(tmp_path / "out")]) == 0
+    assert "2024_autumn_pupilonroll.csv" in capsys.readouterr().out
+    # most of a joined table naming pupils not on roll is refused, naming the file and field
+    (src / "2024_autumn_senneeds.csv").write_text(
+        "pupilonrolltableid,sentype\nzz1,MLD\nzz2,ASD\n")
+    assert main(["convert", "school-census", str(src), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "2024_autumn_senneeds.csv" in err and "2 of 2 rows name a pupil id not in" in err

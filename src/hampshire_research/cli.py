@@ -1,4 +1,5 @@
-"""The ``hampshire-research`` command: generate, validate, link, build, run, compare, render, all.
+"""The ``hampshire-research`` command: generate, convert, validate, link, build, run, compare,
+render, all.
 
 Exit status: 0 success; 1 a notebook failed (its executed copy keeps the error); 2 a problem
 with the input or set-up, printed as one line without a traceback (for example a bad params
@@ -55,6 +56,16 @@ def cmd_generate(args) -> int:
     summary = synthetic.generate_site(params, args.scale, args.seed, out)
     for key, value in summary.items():
         print(f"{key}: {value}")
+    return 0
+
+
+def cmd_convert(args) -> int:
+    from .sources.school_census_export import convert_school_census
+
+    summary = convert_school_census(args.src, args.out)
+    print(summary.to_string(index=False))
+    print(f"\nwritten to {args.out}: check it with `hampshire-research validate` "
+          "(school_census/ of the data folder)")
     return 0
 
 
@@ -212,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="data folder (default: the site's data_dir)")
         p.add_argument("--derived", type=_folder, default=None, metavar="DIR",
                        help="folder of derived tables (default: data/derived/)")
+
+    p = sub.add_parser("convert", help="turn a school-census export (its relational tables) "
+                                       "into the project's school census layout")
+    p.add_argument("kind", choices=["school-census"])
+    p.add_argument("src", type=_folder, help="folder of <YYYY>_<term>_<table>.csv files")
+    p.add_argument("out", type=_folder, help="the data folder's school_census/ to write")
+    p.set_defaults(func=cmd_convert)
 
     backends = ["duckdb", "spark"]
     p = sub.add_parser("validate", help="read a site's extracts into canonical tables and report")
