@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hampshire_research.errors import ProjectError
 from hampshire_research.params import load_site
 from hampshire_research.sources import build_canonical
 
@@ -108,7 +109,6 @@ def test_ssda903_xml_return(tmp_path):
     ({"SSDA903_2020.xml": "<Message/>"}, "not a 903 XML return: root element is <Message>"),
 ])
 def test_ssda903_files_refused_with_one_line(tmp_path, files, message):
-    from hampshire_research.errors import ProjectError
     from hampshire_research.sources.ssda903_files import returns
 
     for name, text in files.items():
@@ -163,3 +163,14 @@ def test_convert_command(tmp_path, capsys):
     assert main(["convert", "school-census", str(src), str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "2024_autumn_senneeds.csv" in err and "2 of 2 rows name a pupil id not in" in err
+    (src / "2024_Autumn_SENneeds.csv").write_text("pupilonrolltableid,sentype\n")
+    assert main(["convert", "school-census", str(src), str(tmp_path / "out")]) == 2
+    assert "two senneeds tables for 2024 autumn" in capsys.readouterr().err
+
+
+def test_mosaic_visits_without_plan_or_person_refused(tmp_path):
+    site = _site_with(tmp_path, "csc", FIXTURES / "ssd_mosaic" / "csc")
+    (site / "csc" / "ssd_cin_visits.csv").write_text("cinv_cin_visit_id,cinv_cin_visit_date\n")
+    with pytest.raises(ProjectError, match="ssd_cin_visits.csv, field 'cinv_person_id': "
+                                           "missing required column"):
+        build_canonical(load_site("hampshire"), site)

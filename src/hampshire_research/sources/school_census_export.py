@@ -57,7 +57,11 @@ def convert_school_census(src: Path, out: Path) -> pd.DataFrame:
         m = _NAME.fullmatch(p.stem) if p.is_file() and p.suffix.lower() == ".csv" else None
         stem = FSM_STEMS.get(m.group(3).lower(), m.group(3).lower()) if m else ""
         if stem == "pupilonroll" or stem in JOINED:
-            terms.setdefault((m.group(1), m.group(2).lower()), {})[stem] = p
+            files = terms.setdefault((m.group(1), m.group(2).lower()), {})
+            if stem in files:
+                raise ProjectError(f"two {stem} tables for {m.group(1)} {m.group(2)}: "
+                                   f"{files[stem].name} and {p.name}", path=p)
+            files[stem] = p
         elif stem in OFF_ROLL:
             summary.append(_row(p, len(read_table(p, [])), 0,
                                 "pupils no longer on roll on census day: not census rows"))

@@ -19,16 +19,21 @@ VISIT_PERSON = "cinv_person_id"
 VISIT_PLAN = "cinv_cin_plan_id"
 
 
-def open_ssd(b, table: str, path: Path, required: list[str], optional: list[str]
+def open_ssd(b, table: str, path: Path, required: list[str], optional: list[str], **kw
              ) -> tuple[pd.DataFrame, FileLog]:
-    """`b.open` for an SSD table in the spec's layout or a system's deployed one."""
+    """`b.open` (its other arguments passed on) for an SSD table in the spec's layout or a
+    system's deployed one."""
     try:
-        return b.open("csc", path, required, optional)
+        return b.open("csc", path, required, optional, **kw)
     except ProjectError as e:
         if table != "ssd_cin_visits" or e.field != VISIT_PERSON:
             raise
-    df, log = b.open("csc", path, [VISIT_PLAN if c == VISIT_PERSON else c for c in required],
-                     optional)
+        no_person = e
+    try:
+        df, log = b.open("csc", path, [VISIT_PLAN if c == VISIT_PERSON else c
+                                       for c in required], optional, **kw)
+    except ProjectError as e:
+        raise (no_person if e.field == VISIT_PLAN else e) from None
     person = _plan_persons(b)
     df = log.missing(df, [VISIT_PLAN])
     df = log.quarantine(df, ~among(df[VISIT_PLAN], person.index), VISIT_PLAN,

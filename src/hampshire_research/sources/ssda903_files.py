@@ -47,7 +47,7 @@ class Return:
     files: dict[str, Path] = field(default_factory=dict)
     xml: dict[str, list[dict]] = field(default_factory=dict)
 
-    def open(self, b, stem: str, required: list[str], optional: list[str] = ()
+    def open(self, b, stem: str, required: list[str], optional: list[str] = (), **kw
              ) -> tuple[pd.DataFrame, FileLog]:
         """`b.open` for one module of this return, from its CSV/Excel file or the XML."""
         path = self.files.get(stem)
@@ -55,12 +55,12 @@ class Return:
             raise ProjectError(f"file not found (expected {stem}.csv or {stem}.xlsx for "
                                f"{self.year})", path=self.folder / f"{stem}.csv")
         if stem not in self.xml:
-            return b.open("ssda903", path, required, optional)
+            return b.open("ssda903", path, required, optional, **kw)
         records = self.xml[stem]
         df = pd.DataFrame({c: pd.Series([r.get(c, "") for r in records], dtype=TEXT)
                            for c in [*required, *optional]})
         df["_row"] = range(1, len(df) + 1)  # the record's position among its kind
-        log = FileLog("ssda903", f"{b.rel(path)}#{stem}", df, path)
+        log = FileLog("ssda903", f"{b.rel(path)}#{stem}", df, path, **kw)
         b.logs.append(log)
         return df, log
 
