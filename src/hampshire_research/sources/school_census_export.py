@@ -41,8 +41,7 @@ JOINED = {"senneeds": (["sentype"], ["sentyperank"]),
           "fsmperiodsonroll": (["fsmstartdate"], ["fsmenddate"]),
           "termlyexclusionsonroll": (["category", "startdate"], ["sessions", "reason", "reason1"]),
           "termlysessiondetailsonroll": ([], [])}
-FSM_STEMS = {"fsmperiodsonroll": "fsmperiodsonroll", "fsmperiod": "fsmperiodsonroll",
-             "fsmperiods": "fsmperiodsonroll"}
+FSM_STEMS = {"fsmperiod": "fsmperiodsonroll", "fsmperiods": "fsmperiodsonroll"}
 OFF_ROLL = ("pupilnolongeronroll", "addressesoffroll", "termlyexclusionsoffroll",
             "termlysessiondetailsoffroll", "fsmperiodsoffroll", "senneedsoffroll")
 

@@ -21,6 +21,7 @@ import pandas as pd
 from lxml import etree
 
 from ..errors import ProjectError
+from .aliases import resolve_columns
 from .checks import FileLog
 from .tabular import EXCEL_SUFFIXES, TEXT
 
@@ -35,7 +36,6 @@ _XML_HEADER_MODULES = {"uasc": ("UASC", "DUC"), "oc3": ("IN_TOUCH", "ACTIV", "AC
                                "SEX_ADOPTR", "LS_ADOPTR")}
 _XML_HEADER = ("CHILDID", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB",
                *(f for fs in _XML_HEADER_MODULES.values() for f in fs))
-_XML_NAMES = {"CHILDID": "CHILD", "PL": "PLACE"}  # the CSV modules' names
 
 
 @dataclass
@@ -57,8 +57,11 @@ class Return:
         if stem not in self.xml:
             return b.open("ssda903", path, required, optional, **kw)
         records = self.xml[stem]
-        df = pd.DataFrame({c: pd.Series([r.get(c, "") for r in records], dtype=TEXT)
-                           for c in [*required, *optional]})
+        # the XML's element names resolved as CSV headers are (CHILDID is CHILD, PL is PLACE)
+        names = resolve_columns(list(dict.fromkeys(k for r in records for k in r)),
+                                [*required, *optional])
+        df = pd.DataFrame({c: pd.Series([r.get(names.get(c, c), "") for r in records],
+                                        dtype=TEXT) for c in [*required, *optional]})
         df["_row"] = range(1, len(df) + 1)  # the record's position among its kind
         log = FileLog("ssda903", f"{b.rel(path)}#{stem}", df, path, **kw)
         b.logs.append(log)
@@ -145,7 +148,8 @@ def _xml(path: Path) -> dict[str, list[dict]]:
         for name, fields in _XML_HEADER_MODULES.items():
             if any(person.get(f) for f in fields):
                 modules[name].append(person)
-        ident = {k: person.get(k, "") for k in ("CHILD", "SEX", "DOB")}
+        ident = {k: person.get(h, "") for k, h in
+                 resolve_columns(list(person), ["CHILD", "SEX", "DOB"]).items()}
         for part in (p for p in header if _tag(p)):
             name = _tag(part)
             if name in _XML_GROUPS:
@@ -158,7 +162,7 @@ def _xml(path: Path) -> dict[str, list[dict]]:
                 raise ProjectError(f"903 XML: <{_tag(part)}> in <CHILD> is not a part this "
                                    "reader knows", path=path, row=part.sourceline,
                                    field=_tag(part))
-            modules["episodes"].append({"CHILD": ident["CHILD"], **_leaves(part)})
+            modules["episodes"].append({"CHILD": ident.get("CHILD", ""), **_leaves(part)})
     return {m: rows for m, rows in modules.items() if rows or m in ("header", "episodes")}
 
 
@@ -167,6 +171,6 @@ def _tag(el) -> str:
 
 
 def _leaves(el) -> dict[str, str]:
-    """Text of the element's leaf children, under the CSV modules' names."""
-    return {_XML_NAMES.get(_tag(c), _tag(c)): (c.text or "").strip() for c in el
+    """Text of the element's leaf children, by element name."""
+    return {_tag(c): (c.text or "").strip() for c in el
             if len(c) == 0 and _tag(c)}
