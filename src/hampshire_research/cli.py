@@ -1,7 +1,8 @@
 """The ``hampshire-research`` command: generate, convert, validate, link, build, run, compare,
-render, all.
+audit-disclosure, render, all.
 
-Exit status: 0 success; 1 a notebook failed (its executed copy keeps the error); 2 a problem
+Exit status: 0 success; 1 a notebook failed (its executed copy keeps the error) or the
+disclosure audit found a cell too narrow; 2 a problem
 with the input or set-up, printed as one line without a traceback (for example a bad params
 file, a missing data folder, or ``render`` without Quarto installed).
 """
@@ -135,6 +136,22 @@ def cmd_compare(args) -> int:
     return _report_failures(run_cross_site(args.sites or site_ids(), args.reports, log=log))
 
 
+def cmd_audit_disclosure(args) -> int:
+    """Attack the site's published tables family by family; 1 if any cell is too narrow."""
+    from .disclosure_audit import audit_site
+
+    params = load_site(args.site)
+    folder = paths.reports_dir(args.site, args.reports) / "tables"
+    if not folder.is_dir():
+        raise ProjectError("no published tables: run the notebooks first", path=folder)
+    findings = audit_site(folder, params.disclosure_profile)
+    for family, found in findings.items():
+        print(f"{family}: {len(found)} suppressed cell(s) narrower than the profile allows")
+        for f in found:
+            print(f"  {f.describe()}")
+    return 1 if any(findings.values()) else 0
+
+
 def render(reports_root: str | Path | None = None) -> None:
     """Write the site's menus from params/, then render it with Quarto into _site/.
 
@@ -260,6 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
                    help="default: reports/")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("audit-disclosure", help="check that no suppressed cell of a site's "
+                       "published tables can be narrowed from the other published numbers")
+    p.add_argument("--site", required=True)
+    p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
+                   help="default: reports/")
+    p.set_defaults(func=cmd_audit_disclosure)
 
     p = sub.add_parser("render", help="render the Quarto site into _site/")
     p.add_argument("--reports", type=_folder, default=None, metavar="DIR",

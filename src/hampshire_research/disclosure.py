@@ -48,6 +48,9 @@ class Profile:
     name: str
     threshold: int  # counts 1..threshold are suppressed
     round_to: int | None  # published counts rounded to the nearest round_to
+    # a suppressed cell's feasible range, from everything published, must span at least this
+    # (max - min): as wide as the suppressed band 1..threshold itself
+    protection_width: int
 
     def describe(self) -> str:
         text = f"counts from 1 to {self.threshold} are suppressed and shown as '{SUPPRESSED}'"
@@ -57,8 +60,8 @@ class Profile:
 
 
 PROFILES = {
-    "dfe": Profile("dfe", threshold=5, round_to=None),
-    "ons": Profile("ons", threshold=9, round_to=5),
+    "dfe": Profile("dfe", threshold=5, round_to=None, protection_width=4),
+    "ons": Profile("ons", threshold=9, round_to=5, protection_width=8),
 }
 
 

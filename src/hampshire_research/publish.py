@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import disclosure
+from . import disclosure, disclosure_audit
 from .params import SiteParams
 from .paths import reports_dir
 from .vocabulary import is_synthetic
@@ -38,7 +38,9 @@ def publish_table(
 
     With ``crosstab=True`` the frame is a two-way table of counts (index x columns); row and
     column totals are added and secondary suppression applied. Otherwise it is tidy: see
-    ``disclosure.protect`` for counts, derived and within.
+    ``disclosure.protect`` for counts, derived and within. A table of a family (tables
+    sharing counts, see ``disclosure_audit``) is then protected jointly with the members
+    published before it.
     """
     if crosstab:
         table = disclosure.protect_crosstab(df, params.disclosure_profile)
@@ -48,6 +50,16 @@ def publish_table(
                                   within=within)
         table = tidy
     folder = site_reports_dir(params, out_dir) / "tables"
+    family = disclosure_audit.family_of(name)
+    if family:  # protected against the family's members already published
+        earlier = family.tables[:family.tables.index(name)]
+        tidy = disclosure_audit.protect_jointly(
+            tidy, name, family, disclosure_audit.read_published(folder, earlier),
+            params.disclosure_profile, derived)
+        if crosstab:
+            table = tidy.set_index(tidy.columns[0]).rename_axis(table.index.name)
+        else:
+            table = tidy
     folder.mkdir(parents=True, exist_ok=True)
     tidy.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
     return table

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..disclosure_audit import Family, same_sums
 from .site import SOURCES
 
 LABELS = {"school_census": "School census", "early_help": "Early help",
@@ -217,6 +218,31 @@ TABLES = {
     "linkage_review": {"counts": ["pairs"], "within": ["sources"]},
     "linkage_review_fields": {"counts": ["pairs", "exact", "partly", "different", "missing"]},
 }
+
+
+def _linkage(t: dict[str, pd.DataFrame]) -> list:
+    """The children of each source are the children of the source combinations holding it,
+    and all children are the children of every combination."""
+    combos, sources = t.get("linkage_source_combinations"), t.get("linkage_sources")
+    if combos is None:
+        return []
+    eqs = []
+    if sources is not None:
+        for i, name in sources["source_name"].items():
+            if name in combos:
+                eqs += same_sums(("linkage_source_combinations", combos[combos[name] == "True"],
+                                  "children"), ("linkage_sources", sources.loc[[i]], "children"))
+    overview = t.get("linkage_overview")
+    if overview is not None:
+        eqs += same_sums(("linkage_source_combinations", combos, "children"),
+                         ("linkage_overview",
+                          overview[overview["measure"] == "children (after linkage)"], "count"))
+    return eqs
+
+
+# Tables that share counts, in the order notebook 02 publishes them (see disclosure_audit).
+FAMILIES = [Family("linkage sources", ("linkage_overview", "linkage_sources",
+                                       "linkage_source_combinations"), _linkage)]
 
 
 def publish(df: pd.DataFrame, name: str, params, out_dir=None) -> pd.DataFrame:

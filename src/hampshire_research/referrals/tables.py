@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 
 from ..disclosure import numeric
+from ..disclosure_audit import Family, crosstab_sums, same_sums
 from ..errors import ProjectError
 from ..params import SiteParams
 from ..publish import publish_table
+from ..vocabulary import STAGES as S
 from .cohort import PERIODS
 
 RATES = ["events", "person_years", "rate_per_10k", "ci_lower", "ci_upper"]
@@ -84,6 +86,66 @@ TABLES = {
         "counts": ["assessments_with_factor", "assessments"],
         "derived": {"pct": "assessments_with_factor"}, "within": ["age_band", "factor"]},
 }
+
+
+def _rates(t: dict[str, pd.DataFrame]) -> list:
+    """Each measure's events by month add up to its events by term, by NCY and by calendar
+    month; by term to by NCY; each subgroup's levels to the measure's total."""
+    eqs = []
+    have = {k.removeprefix("referrals_rates_by_"): v for k, v in t.items()}
+    if "month" in have:
+        rel = have["month"]["rel_month"].astype(int)
+        month = have["month"].assign(ncy=(rel // 12 + 7).astype(str), rel_term=(rel // 4).astype(str),
+                                     month=((rel + 8) % 12 + 1).astype(str))
+        for other, key in (("ncy", "ncy"), ("term", "rel_term"), ("calendar_month", "month")):
+            if other in have:
+                eqs += same_sums(("referrals_rates_by_month", month, "events"),
+                                 (f"referrals_rates_by_{other}", have[other], "events"),
+                                 ["measure", key])
+    if "term" in have and "ncy" in have:
+        eqs += same_sums(("referrals_rates_by_term", have["term"], "events"),
+                         ("referrals_rates_by_ncy", have["ncy"], "events"), ["measure", "ncy"])
+    if "subgroup" in have and "ncy" in have:
+        for _, levels in have["subgroup"].groupby("subgroup", sort=False):
+            eqs += same_sums(("referrals_rates_by_subgroup", levels, "events"),
+                             ("referrals_rates_by_ncy", have["ncy"], "events"), ["measure"])
+    return eqs
+
+
+def _routes(t: dict[str, pd.DataFrame]) -> list:
+    """The routes crosstab adds up across and down; the Sankey's bands into care add up to
+    the route ending in care, those out of referral to all referrals, and what flows into an
+    assessment or a section 47 enquiry flows on."""
+    if "referrals_routes" not in t:
+        return []
+    routes = t["referrals_routes"]
+    eqs = crosstab_sums("referrals_routes", routes, "route")
+    flows = t.get("referrals_route_flows")
+    if flows is None:
+        return eqs
+    total = routes[routes["route"] == "Total"]
+    for label, rows in (("Total", flows[flows["source"] == S["referral"]]),
+                        (S["cla_episode"], flows[flows["target"] == S["cla_episode"]]),
+                        ("No further action at referral",
+                         flows[(flows["source"] == S["referral"])
+                               & (flows["target"] == "No further action")])):
+        eqs += same_sums(("referrals_route_flows", rows, "referrals"),
+                         ("referrals_routes", routes[routes["route"] == label] if label != "Total"
+                          else total, "Total"))
+    for node in (S["assessment"], S["s47"]):
+        eqs += same_sums(("referrals_route_flows", flows[flows["target"] == node], "referrals"),
+                         ("referrals_route_flows", flows[flows["source"] == node], "referrals"))
+    return eqs
+
+
+# Tables that share counts, each in the order the notebook publishes them: a table is
+# protected against the members published before it, and the audit attacks them together.
+FAMILIES = [
+    Family("referral rates", ("referrals_rates_by_ncy", "referrals_rates_by_month",
+                              "referrals_rates_by_term", "referrals_rates_by_calendar_month",
+                              "referrals_rates_by_subgroup"), _rates),
+    Family("referral routes", ("referrals_routes", "referrals_route_flows"), _routes),
+]
 DECIMALS = {"person_years": 1, "rate_per_10k": 1, "pct": 1, "referred_pct": 1, "cohort_pct": 1,
             "cum_incidence_pct": 1, "holiday_share": 2, "rate_ratio": 3, "chi2": 2}
 

@@ -27,6 +27,9 @@ TABLES = {
 }
 
 
+FAMILIES: list = []  # declared below once the audit has run on this page
+
+
 def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | None = None
             ) -> pd.DataFrame:
     """Publish one of this analysis's tables (``TABLES``) through disclosure control."""

@@ -325,6 +325,9 @@ TABLES = {
 }
 
 
+FAMILIES: list = []  # declared below once the audit has run on this page
+
+
 def publish(df: pd.DataFrame, name: str, params, out_dir=None) -> pd.DataFrame:
     """Publish one of the voice map's tables (``TABLES``) through disclosure control."""
     from ..publish import publish_table

@@ -1,0 +1,262 @@
+"""Attack a site's publication as a disclosure reviewer would, from its published tables only.
+
+Tables that share counts (the same events at different breakdowns, a table and its totals
+elsewhere, a crosstab and its flows) form a *family*, declared next to the tables' registry
+entries as a function that turns the published tables into linear equations between their
+cells. For every suppressed cell of a family, an integer program (``scipy.optimize.milp``)
+finds the smallest and largest whole number it can take given everything published; a cell
+whose range is narrower than the profile's ``protection_width`` is a finding. ``publish`` uses
+the same check to widen a table's suppression against the family members already published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .disclosure import SUPPRESSED, TOTAL, Profile, get_profile
+from .errors import ProjectError
+
+Cell = tuple[str, int, str]  # (table, row, column)
+Equation = dict[Cell, int]  # sum of coefficient x cell = 0
+UPPER = 10**7  # no published count is larger; keeps every program bounded
+SECONDS = 5.0  # time cap for one integer program
+
+
+@dataclass(frozen=True)
+class Family:
+    """Published tables whose counts are tied together, in the order they are published."""
+
+    name: str
+    tables: tuple[str, ...]
+    relations: Callable[[dict[str, pd.DataFrame]], list[Equation]]
+
+
+@dataclass(frozen=True)
+class Finding:
+    family: str
+    table: str
+    row: int
+    column: str
+    low: int
+    high: int
+    label: str
+
+    def describe(self) -> str:
+        value = f"exactly {self.low}" if self.low == self.high else f"{self.low} to {self.high}"
+        return f"{self.family}: {self.table} row {self.row + 1} ({self.label}) {self.column} is {value}"
+
+
+def same_sums(a: tuple[str, pd.DataFrame, str], b: tuple[str, pd.DataFrame, str],
+              on: Sequence[str] = ()) -> list[Equation]:
+    """Each group of ``a`` adds up to the matching group of ``b``.
+
+    a, b: (table name, the rows of it that take part, count column), the rows carrying the
+    key columns ``on`` (a family adds them where two tables spell a key differently). Groups
+    present on one side only are skipped: a missing row is the family's to declare.
+    """
+    (name_a, rows_a, col_a), (name_b, rows_b, col_b) = a, b
+    on = list(on)
+    groups_a = rows_a.groupby(on, sort=False).indices if on else {(): np.arange(len(rows_a))}
+    groups_b = rows_b.groupby(on, sort=False).indices if on else {(): np.arange(len(rows_b))}
+    equations = []
+    for key, ia in groups_a.items():
+        ib = groups_b.get(key)
+        if ib is None:
+            continue
+        eq: Equation = {}
+        for i in rows_a.index[ia]:
+            eq[(name_a, int(i), col_a)] = eq.get((name_a, int(i), col_a), 0) + 1
+        for i in rows_b.index[ib]:
+            eq[(name_b, int(i), col_b)] = eq.get((name_b, int(i), col_b), 0) - 1
+        equations.append({c: k for c, k in eq.items() if k})
+    return equations
+
+
+def crosstab_sums(name: str, table: pd.DataFrame, key: str) -> list[Equation]:
+    """A published crosstab's rows add up to its Total column and its columns to its Total row."""
+    cols = [c for c in table.columns if c != key]
+    body = table.index[table[key] != TOTAL]
+    total = table.index[table[key] == TOTAL]
+    eqs = [{**{(name, int(i), c): 1 for c in cols[:-1]}, (name, int(i), cols[-1]): -1}
+           for i in table.index]
+    for c in cols:
+        eqs += [{**{(name, int(i), c): 1 for i in body}, (name, int(j), c): -1} for j in total]
+    return eqs
+
+
+def _bounds(value: str, p: Profile) -> tuple[float, float] | None:
+    """What a reader knows of a published cell: its range, or None if it is a number exactly."""
+    if value == SUPPRESSED:
+        return (0, UPPER)
+    try:
+        v = float(value)
+    except ValueError:  # another symbol (x, z): unknown, not a suppressed count
+        return (0, UPPER)
+    if p.round_to and v > 0:
+        half = (p.round_to - 1) // 2
+        return (max(v - half, 1), v + half)
+    return None
+
+
+def feasible_ranges(tables: dict[str, pd.DataFrame], equations: Iterable[Equation],
+                    profile: str | Profile, check: Iterable[Cell] | None = None
+                    ) -> dict[Cell, tuple[int, int]]:
+    """Smallest and largest whole value of each suppressed cell given every equation.
+
+    check: the cells to range (default every suppressed cell the equations touch). Raises
+    ValueError if the published numbers contradict the equations (a wrong declaration).
+    """
+    p = get_profile(profile)
+    equations = list(equations)
+    unknown: dict[Cell, int] = {}
+    lows, highs = [], []
+    rows, rhs = [], []
+    for eq in equations:
+        row, const = {}, 0.0
+        for cell, coef in eq.items():
+            table, i, col = cell
+            value = str(tables[table].at[i, col])
+            bound = _bounds(value, p)
+            if bound is None:
+                const -= coef * float(value)
+                continue
+            if cell not in unknown:
+                unknown[cell] = len(unknown)
+                lows.append(bound[0])
+                highs.append(bound[1])
+            row[unknown[cell]] = row.get(unknown[cell], 0) + coef
+        if row:
+            rows.append(row)
+            rhs.append(const)
+        elif abs(const) > 1e-9:
+            raise ValueError(f"published cells contradict a declared relation: {sorted(eq)}")
+    targets = [c for c in (check if check is not None else unknown)
+               if c in unknown and str(tables[c[0]].at[c[1], c[2]]) == SUPPRESSED]
+    if not targets:
+        return {}
+    a = np.zeros((len(rows), len(unknown)))
+    for r, row in enumerate(rows):
+        for j, coef in row.items():
+            a[r, j] = coef
+    rhs = np.asarray(rhs)
+    lows, highs = np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
+    # cells tied by no chain of equations cannot narrow each other: one small program per part
+    links = csr_matrix((np.abs(a).T @ np.abs(a)) > 0)
+    _, part = connected_components(links, directed=False)
+    ranges = {}
+    for cell in targets:
+        cols = np.flatnonzero(part == part[unknown[cell]])
+        used = np.flatnonzero(np.abs(a[:, cols]).sum(axis=1) > 0)
+        sub = a[np.ix_(used, cols)]
+        constraint = LinearConstraint(sub, rhs[used], rhs[used])
+        bounds = Bounds(lows[cols], highs[cols])
+        c = (cols == unknown[cell]).astype(float)
+        ends = []
+        for sign in (1.0, -1.0):
+            res = milp(sign * c, constraints=constraint, integrality=np.ones(len(cols)),
+                       bounds=bounds, options={"time_limit": SECONDS})
+            if res.status == 2:
+                raise ValueError(f"published cells contradict the relations around {cell}")
+            if res.x is None:  # out of time: take the bound, the reader learns nothing
+                ends.append(lows[unknown[cell]] if sign > 0 else highs[unknown[cell]])
+            else:
+                ends.append(round(sign * res.fun))
+        ranges[cell] = (int(ends[0]), int(ends[1]))
+    return ranges
+
+
+def narrow_cells(tables: dict[str, pd.DataFrame], family: Family, profile: str | Profile
+                 ) -> dict[Cell, tuple[int, int]]:
+    """The suppressed cells of a family whose range is narrower than the profile allows."""
+    p = get_profile(profile)
+    ranges = feasible_ranges(tables, family.relations(tables), p)
+    return {c: r for c, r in ranges.items() if r[1] - r[0] < p.protection_width}
+
+
+def protect_jointly(table: pd.DataFrame, name: str, family: Family,
+                    earlier: dict[str, pd.DataFrame], profile: str | Profile,
+                    derived: dict[str, str | Sequence[str]] | None = None) -> pd.DataFrame:
+    """Widen the suppression of a table about to be published until no suppressed cell of its
+    family (with the ``earlier`` members already published) is narrower than the profile
+    allows: each narrow cell gets one more suppressed cell of this table beside it in a
+    relation, the smallest non-zero first, and what is derived from it goes too."""
+    out = table.copy()
+    tables = {**earlier, name: out.astype(str)}
+    while narrow := narrow_cells(tables, family, profile):
+        equations = family.relations(tables)
+        mine = [c for eq in equations for c in eq if c[0] == name and _published(tables, c)]
+        picks, covered = set(), set()
+        for cell in sorted(narrow):
+            around = [k for k, eq in enumerate(equations) if cell in eq]
+            if covered & set(around):
+                continue
+            free = [c for k in around for c in equations[k] if c[0] == name
+                    and _published(tables, c)] or mine
+            if not free:
+                raise ProjectError(f"cannot protect {name} jointly with the {family.name} "
+                                   f"family: {cell[0]} row {cell[1] + 1} {cell[2]} stays narrow")
+            value = {c: float(tables[name].at[c[1], c[2]]) for c in free}
+            picks.add(min(free, key=lambda c: (value[c] == 0, value[c], c)))
+            covered |= set(around)
+        for _, i, col in picks:
+            out[col] = out[col].astype(object)
+            out.at[i, col] = SUPPRESSED
+            for d, bases in (derived or {}).items():
+                if col in ([bases] if isinstance(bases, str) else bases):
+                    out[d] = out[d].astype(object)
+                    out.at[i, d] = SUPPRESSED
+        tables[name] = out.astype(str)
+    return out
+
+
+def _published(tables: dict[str, pd.DataFrame], cell: Cell) -> bool:
+    return _bounds(str(tables[cell[0]].at[cell[1], cell[2]]), Profile("", 0, None, 0)) is None
+
+
+def _label(table: pd.DataFrame, row: int, column: str) -> str:
+    """The row's keys: the columns before the count (a tidy table's first columns)."""
+    keys = list(table.columns[:list(table.columns).index(column)])[:3]
+    return ", ".join(f"{k} {table.at[row, k]}" for k in keys)
+
+
+def audit_family(tables: dict[str, pd.DataFrame], family: Family, profile: str | Profile
+                 ) -> list[Finding]:
+    """Findings of one family over the tables published (members not published are left out)."""
+    present = {t: tables[t] for t in family.tables if t in tables}
+    return [Finding(family.name, t, i, col, lo, hi, _label(present[t], i, col))
+            for (t, i, col), (lo, hi) in sorted(narrow_cells(present, family, profile).items())]
+
+
+def families() -> list[Family]:
+    """Every family of every analysis, from the registries that declare them."""
+    from .linkage.report import FAMILIES as linkage
+    from .referrals.tables import FAMILIES as referrals
+    from .themes.tables import FAMILIES as themes
+    from .voice.voice_map import FAMILIES as voice_map
+
+    return [*referrals, *linkage, *themes, *voice_map]
+
+
+def family_of(table: str) -> Family | None:
+    return next((f for f in families() if table in f.tables), None)
+
+
+def read_published(folder: Path, names: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+    """A site's published tables (all, or those of ``names`` that exist) as strings."""
+    paths = (sorted(Path(folder).glob("*.csv")) if names is None
+             else [Path(folder) / f"{n}.csv" for n in names])
+    return {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in paths if p.is_file()}
+
+
+def audit_site(folder: Path, profile: str | Profile) -> dict[str, list[Finding]]:
+    """Every family's findings from the tables in a site's ``tables`` folder."""
+    tables = read_published(folder)
+    return {f.name: audit_family(tables, f, profile) for f in families()}
