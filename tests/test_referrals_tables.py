@@ -35,3 +35,13 @@ def test_publish_holds_a_table_to_its_columns(tmp_path):
         rf.publish(cohort.drop(columns="level"), "referrals_cohort", params, out_dir=tmp_path)
     with pytest.raises(ProjectError, match="referrals_cohort has columns"):
         rf.publish(cohort.assign(child_id="A"), "referrals_cohort", params, out_dir=tmp_path)
+
+
+def test_sankey_labels_a_node_only_when_all_its_bands_are_published():
+    flows = pd.DataFrame({"source": ["Referral", "Referral", "Assessment", "Assessment"],
+                          "target": ["Assessment", "No further action", "No plan", "Looked after"],
+                          "referrals": [40, 12, 37, "c"]})
+    fig = rf.plot_sankey(flows, "routes")
+    labels = {t.get_text() for t in fig.axes[0].texts}
+    # a hidden band leaves Assessment: 40 beside the visible 37 would show it is 3
+    assert labels == {"Referral (52)", "Assessment", "No further action (12)", "No plan (37)"}

@@ -111,8 +111,11 @@ def plot_sankey(flows: pd.DataFrame, title: str):
     """A Sankey of routes from referral, drawn with matplotlib (no web scripts).
 
     Nodes sit in columns by step; band widths are the published counts (suppressed bands are
-    not drawn, so a node may look larger than its visible bands).
+    not drawn). A node is labelled with its number only when every band into and out of it is
+    published: a sum of the visible bands beside a hidden one would give the hidden one away.
     """
+    hidden = flows[np.isnan(numbers(flows["referrals"]))]
+    partial = set(hidden["source"]) | set(hidden["target"])
     f = flows.assign(n=numbers(flows["referrals"])).dropna(subset=["n"])
     f = f[f["n"] > 0]
     depth = {S["referral"]: 0}
@@ -144,7 +147,8 @@ def plot_sankey(flows: pd.DataFrame, title: str):
                         color=colours(i % 10), alpha=0.45, linewidth=0)
     for k, d in depth.items():
         ax.add_patch(plt.Rectangle((d, pos[k]), width, size[k], color="0.3"))
-        ax.text(d + width + 0.03, pos[k] + size[k] / 2, f"{k} ({int(size[k]):,})", va="center",
+        label = k if k in partial else f"{k} ({int(size[k]):,})"
+        ax.text(d + width + 0.03, pos[k] + size[k] / 2, label, va="center",
                 fontsize=8, bbox={"facecolor": "white", "alpha": 0.7, "linewidth": 0})
     ax.set_xlim(-0.1, max(depth.values()) + 1.1)
     ax.set_ylim(max(pos[k] + size[k] for k in depth) + gap, -gap)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..disclosure_audit import Family, same_sums
 from ..params import SiteParams
 
 _FREQUENCIES = {"counts": ["turns", "participants", "sessions", "group_turns",
@@ -27,7 +28,34 @@ TABLES = {
 }
 
 
-FAMILIES: list = []  # declared below once the audit has run on this page
+
+
+def _themes(t: dict[str, pd.DataFrame]) -> list:
+    """A group's participants and turns are its roles'; a role's theme counts, over the roles
+    of a group, are the group's; every row's group columns repeat its role's or group's total."""
+    people = t.get("themes_participants")
+    if people is None:
+        return []
+    eqs = []
+    group_of = dict(zip(people["role"], people["group"]))
+    for name, key in (("themes_by_role", "role"), ("themes_by_session_group", "group")):
+        if name in t:
+            for col in ("turns", "participants"):
+                for i in t[name].index:  # the total, repeated on each row
+                    eqs += same_sums((name, t[name].loc[[i]], f"group_{col}"),
+                                     ("themes_participants", people, col), [key])
+    if "themes_by_role" in t and "themes_by_session_group" in t:
+        by_role = t["themes_by_role"].assign(group=t["themes_by_role"]["role"].map(group_of))
+        for col in ("turns", "participants"):
+            eqs += same_sums(("themes_by_role", by_role, col),
+                             ("themes_by_session_group", t["themes_by_session_group"], col),
+                             ["group", "theme"])
+    return eqs
+
+
+# Tables that share counts, in the order notebook 06 publishes them (see disclosure_audit).
+FAMILIES = [Family("themes", ("themes_participants", "themes_by_role", "themes_by_session_group"),
+                   _themes)]
 
 
 def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | None = None

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from .. import vocabulary
+from ..disclosure_audit import Family, same_sums
 from ..errors import ProjectError
 from ..sources.schemas import REVIEW_CODES, VOICE_OF_CHILD
 
@@ -325,7 +326,49 @@ TABLES = {
 }
 
 
-FAMILIES: list = []  # declared below once the audit has run on this page
+
+
+def _voice_map(t: dict[str, pd.DataFrame]) -> list:
+    """Each measure's records and records with voice, by year and by age band, add up to its
+    stages', which add up to its overall figure; each year's reviews are its participation
+    codes (PN0 too: a reviews file's rows), the reviews of children of 4 and over PN1-PN7."""
+    eqs = []
+    stages = t.get("voicemap_coverage")
+    for col in ("records", "with_voice"):
+        if stages is not None:
+            for name in ("voicemap_coverage_by_year", "voicemap_coverage_by_age"):
+                if name in t:
+                    eqs += same_sums((name, t[name], col), ("voicemap_coverage", stages, col),
+                                     ["measure", "stage"])
+            if "voicemap_coverage_overall" in t:
+                eqs += same_sums(("voicemap_coverage", stages, col),
+                                 ("voicemap_coverage_overall", t["voicemap_coverage_overall"],
+                                  col), ["measure"])
+    codes, by_year = t.get("voicemap_review_codes"), t.get("voicemap_coverage_by_year")
+    if codes is None:
+        return eqs
+    read = t.get("voicemap_rows_read")
+    if read is not None:
+        files = read.assign(year=read["file"].str.extract(r"ssda903/(\d{4})/reviews\.csv")[0])
+        eqs += same_sums(("voicemap_review_codes", codes, "reviews"),
+                         ("voicemap_rows_read", files.dropna(subset=["year"]), "read"), ["year"])
+    if by_year is not None:
+        for measure, col, pick in (("review_views_conveyed", "records", codes["code"] != "PN0"),
+                                   ("review_views_conveyed", "with_voice",
+                                    codes["code"].isin(PN_CONVEYED)),
+                                   ("review_spoke_for_self", "records", codes["code"] != "PN0"),
+                                   ("review_spoke_for_self", "with_voice", codes["code"] == "PN1")):
+            eqs += same_sums(("voicemap_review_codes", codes[pick], "reviews"),
+                             ("voicemap_coverage_by_year", by_year[by_year["measure"] == measure],
+                              col), ["year"])
+    return eqs
+
+
+# Tables that share counts, in the order notebook 06 publishes them (see disclosure_audit).
+FAMILIES = [Family("voice map", ("voicemap_rows_read", "voicemap_coverage",
+                                 "voicemap_coverage_by_year", "voicemap_coverage_by_age",
+                                 "voicemap_review_codes", "voicemap_coverage_overall"),
+                   _voice_map)]
 
 
 def publish(df: pd.DataFrame, name: str, params, out_dir=None) -> pd.DataFrame:
