@@ -110,3 +110,16 @@ def test_unknown_profile_and_column_are_clear_errors():
 def test_numeric_turns_symbols_into_gaps_for_plots():
     s = pd.Series([10, "c", 7.5, "x"], dtype=object)
     assert disclosure.numeric(s).isna().tolist() == [False, True, False, True]
+
+
+def test_an_estimate_below_the_profiles_minimum_is_low_reliability_not_a_number():
+    # zero events, 2 person-years, 7 events over 300: the first two are 'u', the third shown
+    t = pd.DataFrame({"events": [0, 7, 7], "person_years": [60.0, 2.0, 300.0],
+                      "rate": [0.0, 35000.0, 233.3], "ci_upper": [614.8, 72114.0, 480.7]})
+    out = disclosure.protect(t, "dfe", counts=["events"], derived={"rate": "events",
+                             "ci_upper": "events"},
+                             estimates={"events": "events", "denominator": "person_years",
+                                        "columns": ["rate", "ci_upper"]})
+    assert out["rate"].tolist() == ["u", "u", 233.3]
+    assert out["ci_upper"].tolist() == ["u", "u", 480.7]
+    assert out["events"].tolist() == [0, 7, 7]  # the counts themselves are published as usual

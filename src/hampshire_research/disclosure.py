@@ -9,7 +9,8 @@ Two profiles, chosen per site in params (``disclosure_profile``):
 Zero is a true zero and is published. Rates, percentages and intervals whose numerator (or
 denominator) is suppressed are suppressed too. Symbols follow the DfE EES standard:
 ``c`` confidential, ``x`` unavailable, ``z`` not applicable, ``low`` rounds to 0 but is not 0,
-``u`` low reliability.
+``u`` low reliability: an estimate from fewer events or a smaller denominator than the
+profile's minimum (no ratio from zero events, no rate from two person-years).
 
 Secondary suppression works on *lines*: sets of cells whose sum is published (a row or column
 of a table with totals, or a group of a tidy table whose total is published elsewhere). No line
@@ -31,6 +32,7 @@ from .errors import ProjectError
 SUPPRESSED = "c"
 UNAVAILABLE = "x"
 NOT_APPLICABLE = "z"
+LOW_RELIABILITY = "u"
 SYMBOLS = {
     "c": "confidential: suppressed to protect individuals",
     "x": "unavailable",
@@ -51,6 +53,10 @@ class Profile:
     # a suppressed cell's feasible range, from everything published, must span at least this
     # (max - min): as wide as the suppressed band 1..threshold itself
     protection_width: int
+    # an estimate (rate, ratio, interval) rests on at least min_events events and a
+    # denominator of at least min_denominator (person-years), or it is shown as 'u'
+    min_events: int = 1
+    min_denominator: float = 20
 
     def describe(self) -> str:
         text = f"counts from 1 to {self.threshold} are suppressed and shown as '{SUPPRESSED}'"
@@ -119,6 +125,7 @@ def protect(
     counts: Iterable[str],
     derived: dict[str, str | Sequence[str]] | None = None,
     within: Sequence[str] | None = None,
+    estimates: dict | None = None,
 ) -> pd.DataFrame:
     """Return a publishable copy of a tidy table.
 
@@ -128,6 +135,9 @@ def protect(
     within: columns whose groups each have a published total (for example the categories
         of a breakdown); secondary suppression keeps every group at zero or at least two
         suppressed cells on each count column.
+    estimates: {"events": column, "denominator": column, "columns": [...]}: the estimate
+        columns are shown as ``u`` where the events or the denominator are below the
+        profile's minimum (and not already suppressed).
     """
     p = get_profile(profile)
     counts = list(counts)
@@ -154,6 +164,12 @@ def protect(
         for b in bases:
             sup |= hidden[b]
         out[col] = out[col].astype(object).where(~sup, SUPPRESSED)
+    if estimates:
+        events = pd.to_numeric(table[estimates["events"]]).to_numpy(dtype=float)
+        base = pd.to_numeric(table[estimates["denominator"]]).to_numpy(dtype=float)
+        weak = ((events < p.min_events) | (base < p.min_denominator)) & ~hidden[estimates["events"]]
+        for col in estimates["columns"]:
+            out[col] = out[col].astype(object).where(~weak, LOW_RELIABILITY)
     return out
 
 

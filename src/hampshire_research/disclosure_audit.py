@@ -206,6 +206,7 @@ def protect_jointly(table: pd.DataFrame, name: str, family: Family,
             value = {c: float(tables[name].at[c[1], c[2]]) for c in free}
             picks.add(min(free, key=lambda c: (value[c] == 0, value[c], c)))
             covered |= set(around)
+        picks |= _copies(picks, equations, tables, name)
         for _, i, col in picks:
             out[col] = out[col].astype(object)
             out.at[i, col] = SUPPRESSED
@@ -215,6 +216,22 @@ def protect_jointly(table: pd.DataFrame, name: str, family: Family,
                     out.at[i, d] = SUPPRESSED
         tables[name] = out.astype(str)
     return out
+
+
+def _copies(picks: set[Cell], equations: list[Equation], tables, name: str) -> set[Cell]:
+    """The published cells of this table that repeat a picked one (an equation of two cells
+    saying they are equal): suppressed with it, or the copy would show it."""
+    copies = set(picks)
+    grown = True
+    while grown:
+        grown = False
+        for eq in equations:
+            if len(eq) == 2 and sorted(eq.values()) == [-1, 1] and copies & set(eq):
+                for c in set(eq) - copies:
+                    if c[0] == name and _published(tables, c):
+                        copies.add(c)
+                        grown = True
+    return copies
 
 
 def _published(tables: dict[str, pd.DataFrame], cell: Cell) -> bool:

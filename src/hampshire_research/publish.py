@@ -32,13 +32,14 @@ def publish_table(
     derived: dict[str, str | Sequence[str]] | None = None,
     within: Sequence[str] | None = None,
     crosstab: bool = False,
+    estimates: dict | None = None,
     out_dir: Path | None = None,
 ) -> pd.DataFrame:
     """Protect a table with the site's disclosure profile, write it as CSV and return it.
 
     With ``crosstab=True`` the frame is a two-way table of counts (index x columns); row and
     column totals are added and secondary suppression applied. Otherwise it is tidy: see
-    ``disclosure.protect`` for counts, derived and within. A table of a family (tables
+    ``disclosure.protect`` for counts, derived, within and estimates. A table of a family (tables
     sharing counts, see ``disclosure_audit``) is then protected jointly with the members
     published before it.
     """
@@ -47,7 +48,7 @@ def publish_table(
         tidy = table.rename_axis(index=df.index.name or "row").reset_index()
     else:
         tidy = disclosure.protect(df, params.disclosure_profile, counts=counts, derived=derived,
-                                  within=within)
+                                  within=within, estimates=estimates)
         table = tidy
     folder = site_reports_dir(params, out_dir) / "tables"
     family = disclosure_audit.family_of(name)

@@ -20,7 +20,7 @@ def needs_profile(timeline: pd.DataFrame, single_view: pd.DataFrame,
     All assessments in the study window, not just the cohort's: age at the assessment from
     the single view's date of birth; district from the child's latest school census term
     on or before it ("Not known" before school age or out of school); "All districts" rows
-    give each age band's profile.
+    give each age band's profile. Every factor has a row for every age band and district.
     """
     a = select_events(timeline, "assessment", "csc")
     first, last = params.study_window.first_academic_year, params.study_window.last_academic_year
@@ -42,7 +42,13 @@ def needs_profile(timeline: pd.DataFrame, single_view: pd.DataFrame,
         ASSESSMENT_FACTORS)
     codes = codes.dropna(subset=["factor"]).drop_duplicates(["event_id", "district", "factor"])
     n = a.groupby(["age_band", "district"]).size().rename("assessments")
-    k = codes.groupby(["age_band", "district", "factor"]).size().rename("assessments_with_factor")
+    # every factor for every age band and district, zeros written: a row's existence says
+    # nothing about whether a child has that factor
+    grid = pd.MultiIndex.from_tuples([(b, d, f) for b, d in n.index
+                                      for f in sorted(set(ASSESSMENT_FACTORS.values()))],
+                                     names=["age_band", "district", "factor"])
+    k = (codes.groupby(["age_band", "district", "factor"]).size()
+         .reindex(grid, fill_value=0).rename("assessments_with_factor"))
     out = k.reset_index().merge(n.reset_index(), on=["age_band", "district"])
     out["pct"] = 100 * out["assessments_with_factor"] / out["assessments"]
     order = {b: i for i, b in enumerate(AGE_BAND_NAMES)}

@@ -131,9 +131,13 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
             term, level = col, name.rsplit("[T.", 1)[1].rstrip("]")
             mask = cells[col] == level
         sub = cells if mask is None else cells[mask]
-        rows.append({"term": term, "level": level, "rate_ratio": np.exp(fit.params[name]),
-                     "ci_lower": np.exp(ci.loc[name, 0]), "ci_upper": np.exp(ci.loc[name, 1]),
-                     "p_value": fit.pvalues[name], "events": int(sub["referrals"].sum()),
+        events = int(sub["referrals"].sum())
+        # a level with no events has no estimate (its coefficient runs off to minus infinity)
+        est = (np.exp([fit.params[name], ci.loc[name, 0], ci.loc[name, 1]]) if events
+               else [np.nan] * 3)
+        rows.append({"term": term, "level": level, "rate_ratio": est[0],
+                     "ci_lower": est[1], "ci_upper": est[2],
+                     "p_value": fit.pvalues[name] if events else np.nan, "events": events,
                      "person_years": sub["person_months"].sum() / 12, "model": model})
     return RateRatios(pd.DataFrame(rows), model, alpha, p, dispersion, left_out)
 
@@ -174,6 +178,8 @@ def describe_rate_ratio(table: pd.DataFrame, term: str, level: str, label: str) 
     if row.empty:
         return f"{label}: not estimated (no such group in these data)."
     rr, lo, hi = (numbers(row[c])[0] for c in ("rate_ratio", "ci_lower", "ci_upper"))
+    if str(row["rate_ratio"].iloc[0]) == "u":
+        return f"{label}: not estimated (too few referrals or child-years for a reliable ratio)."
     if np.isnan(rr):
         return f"{label}: suppressed (too few referrals to publish)."
     return (f"{label}: the referral rate was {rr:.2f} times that of the comparison group "

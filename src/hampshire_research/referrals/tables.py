@@ -18,7 +18,8 @@ from ..vocabulary import STAGES as S
 from .cohort import PERIODS
 
 RATES = ["events", "person_years", "rate_per_10k", "ci_lower", "ci_upper"]
-_RATE = {"counts": ["events"], "derived": {c: "events" for c in RATES[2:]}}
+_RATE = {"counts": ["events"], "derived": {c: "events" for c in RATES[2:]},
+         "estimates": {"events": "events", "denominator": "person_years", "columns": RATES[2:]}}
 CI = ("pct", "ci_lower", "ci_upper")
 # name (reports/<site>/tables/<name>.csv): its columns in order, count columns, what is derived
 # from which counts, and the groups whose totals are published (secondary suppression).
@@ -51,7 +52,9 @@ TABLES = {
         "columns": ["term", "level", "rate_ratio", "ci_lower", "ci_upper", "p_value", "events",
                     "person_years", "model"],
         "counts": ["events"],
-        "derived": {c: "events" for c in ("rate_ratio", "ci_lower", "ci_upper", "p_value")}},
+        "derived": {c: "events" for c in ("rate_ratio", "ci_lower", "ci_upper", "p_value")},
+        "estimates": {"events": "events", "denominator": "person_years",
+                      "columns": ["rate_ratio", "ci_lower", "ci_upper", "p_value"]}},
     "referrals_km_first_referral": {
         "columns": ["subgroup", "level", "months_since_year5", "at_risk", "first_referrals",
                     "cum_incidence_pct", "ci_lower", "ci_upper"],
@@ -84,7 +87,8 @@ TABLES = {
         "columns": ["age_band", "district", "factor", "assessments_with_factor", "assessments",
                     "pct"],
         "counts": ["assessments_with_factor", "assessments"],
-        "derived": {"pct": "assessments_with_factor"}, "within": ["age_band", "factor"]},
+        "derived": {"pct": ["assessments_with_factor", "assessments"]},
+        "within": ["age_band", "factor"]},
 }
 
 
@@ -138,6 +142,25 @@ def _routes(t: dict[str, pd.DataFrame]) -> list:
     return eqs
 
 
+def _needs(t: dict[str, pd.DataFrame]) -> list:
+    """The districts' counts add up to All districts', and an age band and district's
+    assessments are repeated on each of its factor rows."""
+    needs = t.get("referrals_needs_profile")
+    if needs is None:
+        return []
+    name = "referrals_needs_profile"
+    parts, total = needs[needs["district"] != "All districts"], needs[needs["district"] == "All districts"]
+    eqs = same_sums((name, parts, "assessments_with_factor"), (name, total, "assessments_with_factor"),
+                    ["age_band", "factor"])
+    first = needs.drop_duplicates(["age_band", "district"])
+    eqs += same_sums((name, first[first["district"] != "All districts"], "assessments"),
+                     (name, first[first["district"] == "All districts"], "assessments"), ["age_band"])
+    for i in needs.index.difference(first.index):
+        eqs += same_sums((name, needs.loc[[i]], "assessments"), (name, first, "assessments"),
+                         ["age_band", "district"])
+    return eqs
+
+
 # Tables that share counts, each in the order the notebook publishes them: a table is
 # protected against the members published before it, and the audit attacks them together.
 FAMILIES = [
@@ -145,6 +168,7 @@ FAMILIES = [
                               "referrals_rates_by_term", "referrals_rates_by_calendar_month",
                               "referrals_rates_by_subgroup"), _rates),
     Family("referral routes", ("referrals_routes", "referrals_route_flows"), _routes),
+    Family("needs profile", ("referrals_needs_profile",), _needs),
 ]
 DECIMALS = {"person_years": 1, "rate_per_10k": 1, "pct": 1, "referred_pct": 1, "cohort_pct": 1,
             "cum_incidence_pct": 1, "holiday_share": 2, "rate_ratio": 3, "chi2": 2}
@@ -175,6 +199,7 @@ def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | Non
         out["p_value"] = [float(f"{v:.3g}") for v in out["p_value"]]
     return publish_table(out, name, params, counts=spec["counts"], derived=spec.get("derived"),
                          within=spec.get("within"), crosstab=spec.get("crosstab", False),
+                         estimates=spec.get("estimates"),
                          out_dir=out_dir)
 
 
