@@ -123,3 +123,9 @@ def test_an_estimate_below_the_profiles_minimum_is_low_reliability_not_a_number(
     assert out["rate"].tolist() == ["u", "u", 233.3]
     assert out["ci_upper"].tolist() == ["u", "u", 480.7]
     assert out["events"].tolist() == [0, 7, 7]  # the counts themselves are published as usual
+
+
+def test_a_count_in_prose_passes_the_same_gate():
+    assert [disclosure.in_prose(n, "dfe") for n in (0, 3, 6, 12345)] == [
+        "0", "fewer than 6", "6", "12,345"]
+    assert [disclosure.in_prose(n, "ons") for n in (9, 12, 1234)] == ["fewer than 10", "10", "1,235"]

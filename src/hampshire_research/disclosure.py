@@ -258,6 +258,15 @@ def protect_crosstab(counts2d: pd.DataFrame, profile: str | Profile) -> pd.DataF
     return out
 
 
+def in_prose(value: int, profile: str | Profile) -> str:
+    """A count written in a page's text, through the same rule as the tables: 1 to the
+    threshold as "fewer than N", others rounded as the profile says."""
+    p = get_profile(profile)
+    if _is_small(np.asarray([value]), p)[0]:
+        return f"fewer than {p.threshold + 1}"
+    return f"{_publish_count(value, p):,}"
+
+
 def is_suppressed(value) -> bool:
     return isinstance(value, str) and value == SUPPRESSED
 

@@ -5,7 +5,8 @@ elsewhere, a crosstab and its flows) form a *family*, declared next to the table
 entries as a function that turns the published tables into linear equations between their
 cells. For every suppressed cell of a family, an integer program (``scipy.optimize.milp``)
 finds the smallest and largest whole number it can take given everything published; a cell
-whose range is narrower than the profile's ``protection_width`` is a finding. ``publish`` uses
+whose range is narrower than the profile's ``protection_width`` and reaches into the
+suppressed band is a finding. ``publish`` uses
 the same check to widen a table's suppression against the family members already published.
 """
 
@@ -175,10 +176,13 @@ def feasible_ranges(tables: dict[str, pd.DataFrame], equations: Iterable[Equatio
 
 def narrow_cells(tables: dict[str, pd.DataFrame], family: Family, profile: str | Profile
                  ) -> dict[Cell, tuple[int, int]]:
-    """The suppressed cells of a family whose range is narrower than the profile allows."""
+    """The suppressed cells of a family whose range is narrower than the profile allows and
+    reaches into the suppressed band: a cell pinned to 39, or to 0, tells no one about a
+    child; one narrowed to 2-4 does."""
     p = get_profile(profile)
     ranges = feasible_ranges(tables, family.relations(tables), p)
-    return {c: r for c, r in ranges.items() if r[1] - r[0] < p.protection_width}
+    return {c: (lo, hi) for c, (lo, hi) in ranges.items()
+            if hi - lo < p.protection_width and lo <= p.threshold and hi >= 1}
 
 
 def protect_jointly(table: pd.DataFrame, name: str, family: Family,
@@ -256,10 +260,11 @@ def families() -> list[Family]:
     """Every family of every analysis, from the registries that declare them."""
     from .linkage.report import FAMILIES as linkage
     from .referrals.tables import FAMILIES as referrals
+    from .site_profile import FAMILIES as site_profile
     from .themes.tables import FAMILIES as themes
     from .voice.voice_map import FAMILIES as voice_map
 
-    return [*referrals, *linkage, *themes, *voice_map]
+    return [*site_profile, *linkage, *referrals, *themes, *voice_map]
 
 
 def family_of(table: str) -> Family | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .disclosure_audit import Family
 from .params import SiteParams
 from .paths import derived_dir
 from .vocabulary import AGE_BANDS, SOURCE_DESCRIPTIONS
@@ -88,14 +89,27 @@ def data_quality(params: SiteParams, derived_root: Path | str | None = "") -> tu
     return rows_by_source(report), reasons
 
 
-# How each table of the site profile is protected. Row counts of files say nothing about a
-# person, so they go through the gate with no count columns.
+# How each table of the site profile is protected. A row of a file is often one child (a
+# row of ssd_person, of a CIN census return), so row counts are counts like any other.
 TABLES = {
     "profile_population_by_age_band": {"counts": ["children"], "derived": {"percent": "children"}},
     "profile_population_by_age": {"counts": ["children"]},
-    "profile_rows_by_source": {"counts": []},
-    "profile_set_aside_reasons": {"counts": []},
+    "profile_rows_by_source": {"counts": ["read", "kept", "flagged", "quarantined"]},
+    "profile_set_aside_reasons": {"counts": ["rows"]},
 }
+
+
+def _rows(t: dict[str, pd.DataFrame]) -> list:
+    """A source's rows read are its rows kept and quarantined."""
+    rows = t.get("profile_rows_by_source")
+    if rows is None:
+        return []
+    name = "profile_rows_by_source"
+    return [{(name, int(i), "kept"): 1, (name, int(i), "quarantined"): 1, (name, int(i), "read"): -1}
+            for i in rows.index]
+
+
+FAMILIES = [Family("rows read", ("profile_rows_by_source",), _rows)]
 
 
 def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | None = None

@@ -331,8 +331,12 @@ TABLES = {
 def _voice_map(t: dict[str, pd.DataFrame]) -> list:
     """Each measure's records and records with voice, by year and by age band, add up to its
     stages', which add up to its overall figure; each year's reviews are its participation
-    codes (PN0 too: a reviews file's rows), the reviews of children of 4 and over PN1-PN7."""
-    eqs = []
+    codes (PN0 too: a reviews file's rows), the reviews of children of 4 and over PN1-PN7;
+    a file's rows read are its rows kept and quarantined."""
+    read = t.get("voicemap_rows_read")
+    eqs = [] if read is None else [
+        {("voicemap_rows_read", int(i), "kept"): 1, ("voicemap_rows_read", int(i), "quarantined"): 1,
+         ("voicemap_rows_read", int(i), "read"): -1} for i in read.index]
     stages = t.get("voicemap_coverage")
     for col in ("records", "with_voice"):
         if stages is not None:
@@ -347,7 +351,6 @@ def _voice_map(t: dict[str, pd.DataFrame]) -> list:
     codes, by_year = t.get("voicemap_review_codes"), t.get("voicemap_coverage_by_year")
     if codes is None:
         return eqs
-    read = t.get("voicemap_rows_read")
     if read is not None:
         files = read.assign(year=read["file"].str.extract(r"ssda903/(\d{4})/reviews\.csv")[0])
         eqs += same_sums(("voicemap_review_codes", codes, "reviews"),
