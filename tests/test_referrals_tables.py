@@ -45,3 +45,17 @@ def test_sankey_labels_a_node_only_when_all_its_bands_are_published():
     labels = {t.get_text() for t in fig.axes[0].texts}
     # a hidden band leaves Assessment: 40 beside the visible 37 would show it is 3
     assert labels == {"Referral (52)", "Assessment", "No further action (12)", "No plan (37)"}
+
+
+def test_a_cumulative_curve_is_published_only_where_every_step_is_none_or_more_than_five():
+    t = pd.DataFrame({"subgroup": ["All"] * 4 + ["sex"] * 8,
+                      "level": ["All"] * 4 + ["F"] * 4 + ["M"] * 4,
+                      "months_since_year5": [0, 4, 8, 12] * 3,
+                      "first_referrals": [0, 14, 19, 34, 0, 7, 9, 16, 0, 7, 10, 18]})
+    out = rf.tables.coarsen_steps(t, "first_referrals", 5)
+    # All: 0 -> 14 (14) -> 34 (20; 8 skipped, a step of 5); sex: 4 has F and M up 7, but the
+    # step to 8 is 2 for F, so 8 goes, and 12 is 9 and 11 up from 4
+    assert out[out.subgroup == "All"]["months_since_year5"].tolist() == [0, 4, 12]
+    assert out[out.level == "F"]["months_since_year5"].tolist() == [0, 4, 12]
+    steps = out.groupby("level")["first_referrals"].diff().dropna()
+    assert ((steps == 0) | (steps > 5)).all()

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..disclosure import numeric
+from ..disclosure import get_profile, numeric
 from ..disclosure_audit import Family, crosstab_sums, same_sums
 from ..errors import ProjectError
 from ..params import SiteParams
@@ -61,7 +61,7 @@ TABLES = {
         "counts": ["at_risk", "first_referrals"],
         "derived": {c: ["at_risk", "first_referrals"]
                     for c in ("cum_incidence_pct", "ci_lower", "ci_upper")},
-        "within": ["subgroup", "months_since_year5"]},
+        "within": ["subgroup", "months_since_year5"], "cumulative": "first_referrals"},
     "referrals_logrank": {"columns": ["subgroup", "chi2", "df", "p_value", "children",
                                       "first_referrals"],
                           "counts": ["children", "first_referrals"]},
@@ -180,7 +180,8 @@ def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | Non
     registry's order (a missing or extra column is an error).
 
     Figures are rounded as published: rates, person-years and percentages to 1 decimal place,
-    rate ratios and their intervals to 3.
+    rate ratios and their intervals to 3. A cumulative table keeps only the time points
+    ``coarsen_steps`` allows.
     """
     spec = TABLES[name]
     have = [df.index.name, *df.columns, "Total"] if spec.get("crosstab") else list(df.columns)
@@ -195,12 +196,33 @@ def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | Non
     for col in ("ci_lower", "ci_upper"):
         if col in out:
             out[col] = out[col].astype(float).round(3 if "rate_ratio" in out else 1)
+    if spec.get("cumulative"):
+        out = coarsen_steps(out, spec["cumulative"], get_profile(params.disclosure_profile).threshold)
     if "p_value" in out:  # three significant figures, so small p-values are not shown as 0
         out["p_value"] = [float(f"{v:.3g}") for v in out["p_value"]]
     return publish_table(out, name, params, counts=spec["counts"], derived=spec.get("derived"),
                          within=spec.get("within"), crosstab=spec.get("crosstab", False),
                          estimates=spec.get("estimates"),
                          out_dir=out_dir)
+
+
+def coarsen_steps(table: pd.DataFrame, count: str, threshold: int,
+                  time: str = "months_since_year5") -> pd.DataFrame:
+    """Keep only the time points of a cumulative table at which every curve of a subgroup,
+    and the All curve, has risen by none or by more than ``threshold`` since the last point
+    kept: a step of 1 to ``threshold`` children is neither shown nor found by differencing."""
+    overall = table[table["subgroup"] == "All"]
+    kept = []
+    for subgroup, rows in table.groupby("subgroup", sort=False):
+        curves = rows if subgroup == "All" else pd.concat([overall, rows])
+        wide = curves.pivot_table(index=time, columns="level", values=count, aggfunc="first")
+        last, times = wide.iloc[0], [wide.index[0]]
+        for t, now in wide.iloc[1:].iterrows():
+            step = now - last
+            if ((step == 0) | (step > threshold)).all():
+                last, times = now, [*times, t]
+        kept.append(rows[rows[time].isin(times)])
+    return pd.concat(kept).reset_index(drop=True)
 
 
 def numbers(s: pd.Series) -> np.ndarray:
