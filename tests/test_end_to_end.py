@@ -159,3 +159,12 @@ def test_no_identifier_of_any_input_record_is_published(main_job):
     strict = scan_for_identifiers(outputs, persons, allow_synthetic_examples=False)
     assert {where.split("#")[0] for where, _, _ in strict} <= {
         str(REPORTS / s / "02_single_view.ipynb") for s in site_ids()}
+
+
+@pytest.mark.parametrize("site", site_ids())
+def test_no_suppressed_cell_can_be_narrowed_from_the_published_tables(main_job, site):
+    done = subprocess.run([sys.executable, "-m", "hampshire_research", "audit-disclosure",
+                           "--site", site], cwd=ROOT, capture_output=True, text=True,
+                          env=os.environ)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+    assert "referral rates: 0 suppressed cell(s)" in done.stdout
