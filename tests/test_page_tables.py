@@ -52,19 +52,23 @@ def test_numbers_read_back_as_text_are_formatted_too():
 
 
 def test_codes_become_labels_and_age_bands_keep_their_order():
-    df = pd.DataFrame({"measure": ["m"] * 4 + ["n"] * 2,
+    df = pd.DataFrame({"measure": ["voice seen"] * 4 + ["voice heard"] * 2,
                        "age_band": ["10-15", "1-4", "5-9", "0", "5-9", "1-4"],
                        "stage": ["cp_plan", "s47", "referral", "cla_episode", "cin_plan", "x"],
                        "n": [1, 2, 3, 4, 5, 6]})
     frame, _ = reader_frame(df)
     assert frame["age_band"].tolist() == ["0", "1-4", "5-9", "10-15", "1-4", "5-9"]
-    assert frame["measure"].tolist() == ["m"] * 4 + ["n"] * 2
+    assert frame["measure"].tolist() == ["voice seen"] * 4 + ["voice heard"] * 2
     assert frame["stage"].tolist()[:4] == ["Looked after", "S47 enquiry", "Referral", "CP plan"]
     frame, _ = reader_frame(pd.DataFrame({"source": ["csc", "2A"], "source_code": ["5D", "2A"]}))
     assert frame["source"].tolist() == ["Social care (CSC)", "2A"]
     assert frame["source_code"].tolist() == ["LA services: early help", "Schools"]
     frame, _ = reader_frame(pd.DataFrame({"id": ["W.CYP"]}), labels={"id": {"W.CYP": "Child"}})
     assert frame["id"].tolist() == ["Child"]
+    frame, _ = reader_frame(pd.DataFrame({"subgroup": ["sen_provision", "fsm", "All"],
+                                          "field": ["pers_upn", "UPN", "dob"]}))
+    assert frame["subgroup"].tolist() == ["SEN provision", "FSM", "All"]
+    assert frame["field"].tolist() == ["pers_upn", "UPN", "dob"]  # a raw file's own names
 
 
 def test_a_pipe_table_a_markdown_parser_reads_with_numbers_right_aligned():

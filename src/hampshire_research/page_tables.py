@@ -23,17 +23,22 @@ MAX_COLUMNS = 7  # wider tables are split, the label columns repeated in each pa
 # Words for the parts of the published tables' column names (snake_case), in the field's terms.
 WORDS = {
     "pct": "%", "percent": "%", "ci": "95% CI", "10k": "10,000", "n": "number", "ncy": "school year",
-    "fsm": "FSM", "sen": "SEN", "cyp": "child", "km": "", "rr": "rate ratio", "vs": "vs",
-    "la": "LA", "nfa": "no further action", "s47": "S47", "cin": "CIN", "cp": "CP",
-    "cla": "looked after", "eh": "early help", "id": "code", "upn": "UPN", "nhs": "NHS",
-    "lo": "95% CI from", "hi": "to", "low": "from", "high": "to", "lower": "from", "upper": "to",
-    "f1": "F1", "p": "p", "cum": "cumulative",
+    "fsm": "FSM", "sen": "SEN", "cyp": "child", "la": "LA", "s47": "S47", "cin": "CIN", "cp": "CP",
+    "id": "code", "upn": "UPN", "nhs": "NHS", "f1": "F1", "cum": "cumulative", "a": "A", "b": "B",
+    "bcubed": "B-cubed", "cohen": "Cohen's", "fleiss": "Fleiss'",
+    "lo": "95% CI from", "low": "95% CI from", "lower": "95% CI from",
+    "hi": "95% CI to", "high": "95% CI to", "upper": "95% CI to",
 }
 # Whole column names whose words need more than a word-by-word reading.
 HEADERS = {
     "rate_per_10k": "Rate per 10,000", "ci_lower": "95% CI from", "ci_upper": "95% CI to",
     "ci_low": "95% CI from", "ci_high": "95% CI to", "p_value": "p", "ncy": "School year (NCY)",
     "rel_month": "Months from the start of Year 7", "rel_term": "Terms from the start of Year 7",
+    "months_since_year5": "Months since the start of Year 5", "month_name": "Month",
+    "school_month": "Month of the school year", "person_years": "Person-years",
+    "re_referrals": "Re-referrals", "n_sources": "Sources", "silent_n": "Silent",
+    "chi2": "Chi-squared", "df": "Degrees of freedom", "of": "Share of",
+    "m_probability": "m (share of true matches)", "u_probability": "u (share of random pairs)",
     "n": "Number", "pct": "%", "percent": "%",
 }
 # Columns whose values are codes, with the labels a reader knows them by.
@@ -42,7 +47,12 @@ LABELS: dict[str, Mapping[str, str]] = {
     "event_type": STAGES,
     "source": SOURCE_NAMES,
     "source_code": {code: name for code, (name, _) in REFERRAL_SOURCES.items()},
+    "referral_source": {code: name for code, (name, _) in REFERRAL_SOURCES.items()},
 }
+# A value that is an identifier (sen_provision, discovery_interview) is shown in words, except
+# in columns naming a raw file's own fields and tables, which a data analyst looks up.
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+RAW_NAMES = {"field", "table", "file"}
 # Numbers that name something (a year, a month, an age) rather than count it: no separators.
 ORDINAL = re.compile(r"(^|_)(year|ncy|month|term|age|code|level)$|^months_since")
 P_VALUE = re.compile(r"(^|_)p(_value)?$")
@@ -55,7 +65,7 @@ def header(column: str) -> str:
         return HEADERS[column]
     if "_" not in column and column.lower() != column:
         return column  # already words (a site's display name, a header given by the caller)
-    words = " ".join(w for w in (WORDS.get(part, part) for part in str(column).split("_")) if w)
+    words = " ".join(WORDS.get(part, part) for part in str(column).split("_"))
     return words[:1].upper() + words[1:]
 
 
@@ -117,6 +127,9 @@ def reader_frame(df: pd.DataFrame, labels: Mapping[str, Mapping[str, str]] | Non
             values = values.map(lambda v: "yes" if v in (True, "True") else "no")
         numbers = _numbers(values)
         if numbers is None:
+            if column not in RAW_NAMES:
+                values = values.map(lambda v: header(v) if isinstance(v, str) and IDENTIFIER.match(v)
+                                    else v)
             out[column] = values.map(_text)
             numeric.append(False)
             continue
