@@ -24,8 +24,8 @@ MAX_COLUMNS = 7  # wider tables are split, the label columns repeated in each pa
 WORDS = {
     "pct": "%", "percent": "%", "ci": "95% CI", "10k": "10,000", "n": "number", "ncy": "school year",
     "fsm": "FSM", "sen": "SEN", "cyp": "child", "la": "LA", "s47": "S47", "cin": "CIN", "cp": "CP",
-    "id": "code", "ons": "ONS", "upn": "UPN", "nhs": "NHS", "f1": "F1", "cum": "cumulative", "a": "A", "b": "B",
-    "bcubed": "B-cubed", "cohen": "Cohen's", "fleiss": "Fleiss'",
+    "id": "code", "ons": "ONS", "upn": "UPN", "nhs": "NHS", "f1": "F1", "cum": "cumulative",
+    "a": "A", "b": "B", "bcubed": "B-cubed", "cohen": "Cohen's", "fleiss": "Fleiss'",
     "lo": "95% CI from", "low": "95% CI from", "lower": "95% CI from",
     "hi": "95% CI to", "high": "95% CI to", "upper": "95% CI to",
 }
