@@ -168,3 +168,36 @@ def test_no_suppressed_cell_can_be_narrowed_from_the_published_tables(main_job, 
                           env=os.environ)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
     assert "referral rates: 0 suppressed cell(s)" in done.stdout
+
+
+# What a council reader must never see on a page: reprs, warnings, pandas display limits and
+# frames, paths of the build machine, and HTML or script outputs (Quarto loads require.js and
+# jQuery from a CDN for them).
+RAW = re.compile(r"PosixPath\(|Warning|<pandas|dtype:|\.\.\.\s*\n|^\s*\.\.\.\s*$|\[\d+ rows x \d+ columns\]"
+                 r"|(?<![\w.])/(?:tmp|home|root|work|usr|Users|var)/", re.MULTILINE)
+
+
+def raw_outputs(path: Path) -> list[str]:
+    """Each output of an executed notebook that shows raw Python rather than the page."""
+    found = []
+    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if "#| content: valuebox" in cell.source:
+            continue  # Quarto reads a value box from the dict the cell returns
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if out.get("output_type") in ("stream", "error"):
+                found.append(f"cell {i}: {out['output_type']} output")
+            for kind in ("text/html", "application/javascript"):
+                if kind in data:
+                    found.append(f"cell {i}: {kind} output")
+            text = out.get("text", "") + "".join(v for k, v in data.items()
+                                                 if k.startswith("text/") and isinstance(v, str))
+            if "text/plain" in data and not ({"text/markdown", "image/png"} & set(data)):
+                found.append(f"cell {i}: bare text/plain output {data['text/plain'][:60]!r}")
+            found += [f"cell {i}: {m.group(0)!r}" for m in RAW.finditer(text)]
+    return found
+
+
+def test_no_page_shows_raw_output(main_job):
+    for path in sorted(REPORTS.glob("*/*.ipynb")):
+        assert raw_outputs(path) == [], path

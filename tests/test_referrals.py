@@ -16,6 +16,8 @@ The world: five children, Hampshire's study window (2019/20 to 2024/25).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -277,8 +279,10 @@ def test_undated_event_is_an_error(world):
         rf.select_events(tl, "referral", "csc")
 
 
-def test_rate_ratio_recovery_on_simulated_months(params):
-    """Poisson counts drawn with known rate ratios: the model's intervals cover them."""
+def _simulated_months(params, quiet_district=None):
+    """Poisson referral counts with known rate ratios (Year 7 first term 1.4, FSM 2.0,
+    a month of holiday 0.6); with ``quiet_district``, a tenth of the children live there and
+    none of them is referred."""
     rng = np.random.default_rng(params.seed)
     n = 6000
     kids = pd.DataFrame({"child_id": [f"k{i}" for i in range(n)],
@@ -293,6 +297,8 @@ def test_rate_ratio_recovery_on_simulated_months(params):
     terms = pd.concat(rows, ignore_index=True)
     terms = terms[terms["academic_year"].isin(params.study_window.academic_years)]
     terms = terms.assign(sen_provision="N", district="Hart", urn="U")
+    if quiet_district:
+        terms.loc[terms["child_id"].str[1:].astype(int) % 10 == 0, "district"] = quiet_district
     sv = pd.DataFrame({"child_id": kids["child_id"], "sex": "F",
                        "dob": pd.Timestamp("2000-01-01"), "ethnicity": "WBRI"})
     cohort = rf.build_cohort(terms, sv, params)
@@ -304,13 +310,36 @@ def test_rate_ratio_recovery_on_simulated_months(params):
     ev["start_date"] = pd.to_datetime({"year": ev["month"] // 12, "month": ev["month"] % 12 + 1,
                                        "day": 10})
     ev["event_id"] = range(len(ev))
+    if quiet_district:
+        ev = ev[~ev["child_id"].str[1:].astype(int).mod(10).eq(0)]
     refs, _ = rf.cohort_events(cohort, ev)
-    fit = rf.fit_rate_ratios(cohort, refs)
+    return cohort, refs
+
+
+def test_rate_ratio_recovery_on_simulated_months(params):
+    """Poisson counts drawn with known rate ratios: the model's intervals cover them."""
+    fit = rf.fit_rate_ratios(*_simulated_months(params))
     t = fit.table.set_index(["term", "level"])
     for key, truth in [(("period", "Year 7 first term"), 1.4), (("fsm", "FSM"), 2.0),
                        (("school holidays", "month all holiday vs all term"), 0.6)]:
         assert t.loc[key, "ci_lower"] < truth < t.loc[key, "ci_upper"], (key, t.loc[key])
     assert fit.model == "Poisson"  # the counts are Poisson, so no overdispersion is found
+
+
+def test_a_group_with_no_referrals_is_shown_as_not_estimated(params):
+    """Its ratio would run off to 0 with an interval to infinity (an overflow in exp): its
+    months are set aside from the fit, counted in its row, and the other ratios still hold."""
+    cohort, refs = _simulated_months(params, quiet_district="Gosport")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = rf.fit_rate_ratios(cohort, refs)
+    t = fit.table.set_index(["term", "level"])
+    quiet = t.loc[("district", "Gosport")]
+    assert quiet["events"] == 0 and quiet["model"].startswith("not estimated")
+    assert np.isnan(quiet[["rate_ratio", "ci_lower", "ci_upper", "p_value"]].astype(float)).all()
+    assert abs(quiet["person_years"] - cohort.months["district"].eq("Gosport").sum() / 12) < 1e-9
+    assert np.isfinite(t.drop(("district", "Gosport"))["ci_upper"].astype(float)).all()
+    assert t.loc[("fsm", "FSM"), "ci_lower"] < 2.0 < t.loc[("fsm", "FSM"), "ci_upper"]
 
 
 def test_publish_suppresses_small_counts_and_rounds(world, params, tmp_path):

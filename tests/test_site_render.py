@@ -17,7 +17,7 @@ ROOT = project_root()
 pytestmark = pytest.mark.skipif(shutil.which("quarto") is None,
                                 reason="Quarto is not installed here (see README)")
 # what a checkout needs to run and render the site (Quarto renders the project's own reports/)
-PROJECT = ["pyproject.toml", "_quarto.yml", "index.qmd", "params", "notebooks", "src",
+PROJECT = ["pyproject.toml", "_quarto.yml", "theme.scss", "index.qmd", "params", "notebooks", "src",
            "data/synthetic"]
 
 

@@ -62,3 +62,17 @@ def test_the_site_takes_its_menus_from_the_generated_files():
              for i in ([item] if "href" in item else item["menu"])]
     static = [h for h in hrefs if h.endswith(".qmd")]
     assert static and all((ROOT / h).is_file() for h in static)
+
+
+def test_readers_see_no_code_and_no_fonts_from_outside():
+    """Code is never echoed nor offered in a toggle; the theme turns off the Google Fonts import
+    that cosmo makes through Bootstrap's $web-font-path (bootswatch skips it when false)."""
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    html = config["format"]["html"]
+    assert config["execute"]["echo"] is False and html["echo"] is False
+    assert html["code-fold"] is False and html["code-tools"] is False
+    theme = [t for t in html["theme"] if t.endswith(".scss")]
+    assert theme and "reports/*/tables/*.csv" in config["project"]["resources"]
+    scss = (ROOT / theme[0]).read_text()
+    assert "/*-- scss:defaults --*/" in scss and "$web-font-path: false;" in scss
+    assert "http" not in scss and "@import" not in scss

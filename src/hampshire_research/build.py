@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,8 +224,10 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
 
 def build_site(params: SiteParams, data_dir: Path | str | None = None, *,
                backend: str | None = None, derived_root: Path | str | None = None,
-               log=print) -> dict[str, pd.DataFrame]:
+               log=None) -> dict[str, pd.DataFrame]:
     """Canonical and linked tables of a site's data, built or reused (see `build_tables`).
+
+    Notebooks call it, so by default what it built or reused goes to the logger, not the page.
 
     Returns the linked tables (record_map, single_view, timeline, ...), the canonical
     persons, events and school_terms, and `summary` (one row per figure of the linkage run).
@@ -232,7 +235,8 @@ def build_site(params: SiteParams, data_dir: Path | str | None = None, *,
     from .linkage.site import load_linked, read_persons
     from .sources.schemas import read_parquet
 
-    built = build_tables(params, data_dir, backend=backend, derived_root=derived_root, log=log)
+    built = build_tables(params, data_dir, backend=backend, derived_root=derived_root,
+                         log=log or logging.getLogger(__name__).info)
     canonical, linked = built.root / "canonical", built.root / "linked"
     out = load_linked(linked)
     out["persons"] = read_persons(canonical)

@@ -29,6 +29,12 @@ SOURCE_DESCRIPTIONS = {
     "case_notes": "Case notes and assessment text",
     "transcripts": "Research interview and focus-group transcripts",
 }
+# What a reader calls each source, in tables and charts.
+SOURCE_NAMES = {
+    "school_census": "School census", "early_help": "Early help", "csc": "Social care (CSC)",
+    "cin_census": "CIN census", "ssda903": "SSDA903", "case_notes": "Case notes",
+    "transcripts": "Transcripts",
+}
 # Our generator leaves this file in every folder it writes; a council's extract never has it.
 SYNTHETIC_MARKER = "synthetic.json"
 

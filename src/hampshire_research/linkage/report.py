@@ -8,10 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..disclosure_audit import Family, same_sums
+from ..vocabulary import SOURCE_NAMES as LABELS
 from .site import SOURCES
-
-LABELS = {"school_census": "School census", "early_help": "Early help",
-          "csc": "Social care (CSC)", "cin_census": "CIN census", "ssda903": "SSDA903"}
 
 
 def sources_table(tables: dict) -> pd.DataFrame:

@@ -96,6 +96,19 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     refs = {"period": "Other months", "sex": "F", "fsm": "Not FSM", "sen_provision": "No SEN",
             "ethnicity_group": "White", "district": None, "age_band": "10-15", "ncy": None,
             "academic_year": None}
+    # A group with no referrals has no finite rate ratio (the fit drives it to 0 with an
+    # interval to infinity): its months are set aside from the fit and shown as not estimated.
+    unestimated, empty = [], pd.Series(False, index=cells.index)
+    for col in refs:
+        levels = cells[col].astype(str)
+        events = cells.groupby(levels)["referrals"].sum()
+        for level in events.index[events == 0]:
+            mask = levels == level
+            empty |= mask
+            unestimated.append({"term": col, "level": level, "events": 0,
+                                "person_years": cells.loc[mask, "person_months"].sum() / 12,
+                                "model": "not estimated: no referrals in this group"})
+    cells = cells[~empty]
     terms = []
     for col, pref in refs.items():
         levels = cells[col].astype(str)
@@ -139,7 +152,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
                      "ci_lower": est[1], "ci_upper": est[2],
                      "p_value": fit.pvalues[name] if events else np.nan, "events": events,
                      "person_years": sub["person_months"].sum() / 12, "model": model})
-    return RateRatios(pd.DataFrame(rows), model, alpha, p, dispersion, left_out)
+    return RateRatios(pd.DataFrame(rows + unestimated), model, alpha, p, dispersion, left_out)
 
 
 TERM_LABELS = {"period": "Transfer (vs rest of school year)", "sex": "Sex (vs F)",
