@@ -28,10 +28,12 @@ def site(tmp_path):
         "referrals": [29, 34, 3, 40, 38, 2], "pct": [44.0, 51.5, 4.5, 50.0, 47.5, 2.5]}),
         "referrals_source_mix", params, tmp_path)
     publish(pd.DataFrame({
-        "measure": ["referrals"] * 2 + ["contacts"] * 2, "ncy": [5, 6, 5, 6],
-        "events": [52, 45, 120, 131], "person_years": [887.7, 910.0, 887.7, 910.0],
-        "rate_per_10k": [585.8, 494.5, 1351.8, 1439.6], "ci_lower": [437.5, 360.7, 1100.0, 1200.0],
-        "ci_upper": [768.2, 661.7, 1600.0, 1700.0]}), "referrals_rates_by_ncy", params, tmp_path)
+        "measure": ["referrals"] * 3 + ["contacts"] * 3, "ncy": [5, 6, 7] * 2,
+        "events": [52, 45, 3, 120, 131, 140], "person_years": [887.7, 910.0, 933.3] * 2,
+        "rate_per_10k": [585.8, 494.5, 32.1, 1351.8, 1439.6, 1500.0],
+        "ci_lower": [437.5, 360.7, 6.6, 1100.0, 1200.0, 1250.0],
+        "ci_upper": [768.2, 661.7, 93.9, 1600.0, 1700.0, 1750.0]}),
+        "referrals_rates_by_ncy", params, tmp_path)
     return params, tmp_path
 
 
@@ -55,7 +57,13 @@ def test_measures_keep_the_published_symbols_and_show_separators(site):
     assert years["breakdowns"][0]["cells"] == [["3,654.3"]]
     assert years["breakdowns"][1]["rows"] == ["Girls", "Boys"]
     rates = _measure(found, "Contacts: rate per 10,000 child-years")["breakdowns"][0]
-    assert rates["rows"] == ["Year 5", "Year 6"] and rates["cells"] == [["1,351.8", "1,439.6"]]
+    assert rates["rows"] == ["Year 5", "Year 6", "Year 7"]
+    assert rates["cells"] == [["1,351.8", "1,439.6", "1,500.0"]]
+    assert rates["intervals"][0][0] == "1,100.0 to 1,600.0"
+    # Year 7's 3 referrals: the rate and its interval are suppressed together
+    referrals = _measure(found, "Referrals: rate per 10,000 child-years")["breakdowns"][0]
+    assert referrals["cells"] == [["585.8", "494.5", "c"]] and referrals["intervals"][0][2] == "c"
+    assert _measure(found, "Referrals: number")["breakdowns"][0]["intervals"] == []
 
 
 def test_the_page_is_self_contained_and_deterministic(site):
@@ -106,6 +114,10 @@ def test_explore_in_chromium_offline(site, screen, tmp_path):
         assert _table(driver)[1] == ["Police", "40"]
         _choose(driver, "measure", "Share of referrals (%)")
         assert _table(driver)[3] == ["Health", "c"] and "after transfer" in _table(driver)[0][1].lower()
+        _choose(driver, "measure", "Referrals: rate per 10,000 child-years")
+        assert _table(driver)[0] == ["School year", "Whole study window", "95% confidence interval"]
+        assert _table(driver)[1:] == [["Year 5", "585.8", "437.5 to 768.2"],
+                                      ["Year 6", "494.5", "360.7 to 661.7"], ["Year 7", "c", "c"]]
         legend = [t.text for t in driver.find_elements("css selector", "dt")]
         driver.save_screenshot(str(tmp_path / f"explore-{screen}.png"))
         seen = findings(driver, screen)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -33,6 +33,7 @@ class DataSet:
     rows: the column whose values are the table's rows; within `breakdown` (a column such as
         subgroup) when the rows are levels of several breakdowns.
     period: the column whose values are the periods; None when the table has one.
+    intervals: {figure: (lower, upper)} for figures published with a 95% confidence interval.
     crosstab: the published table is wide (rows x periods with totals), as crosstabs are.
     """
 
@@ -45,17 +46,19 @@ class DataSet:
     breakdown: str | None = None
     period: str | None = None
     crosstab: bool = False
+    intervals: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 RATE = {"rate_per_10k": "rate per 10,000 child-years", "events": "number"}
+CI = {"rate_per_10k": ("ci_lower", "ci_upper")}
 DATA_SETS = [
     DataSet("referrals_cohort", "Children in the transition cohort",
             {"children": "children", "person_years": "child-years in Years 5 to 8"},
             rows="level", breakdown="subgroup"),
     DataSet("referrals_rates_by_subgroup", "Rates by group of children", RATE, rows="level",
-            measure="measure", breakdown="subgroup"),
+            measure="measure", breakdown="subgroup", intervals=CI),
     DataSet("referrals_rates_by_ncy", "Rates by school year", RATE, rows="ncy",
-            rows_label="School year", measure="measure"),
+            rows_label="School year", measure="measure", intervals=CI),
     DataSet("referrals_source_mix", "Who referred",
             {"referrals": "referrals", "pct": "share of referrals (%)"}, rows="source_group",
             rows_label="Referral source", period="period"),
@@ -63,7 +66,8 @@ DATA_SETS = [
             rows="route", rows_label="Route after referral", period="period", crosstab=True),
     DataSet("referrals_re_referrals", "Re-referrals within 12 months",
             {"re_referrals": "re-referrals", "pct": "share of referrals re-referred (%)"},
-            rows="measure", rows_label="Measure", period="period"),
+            rows="measure", rows_label="Measure", period="period",
+            intervals={"pct": ("ci_lower", "ci_upper")}),
 ]
 # The field's words for the codes in the published tables' breakdown columns.
 LABELS = {"All": "All children", "sex": "Sex", "F": "Girls", "M": "Boys",
@@ -95,20 +99,34 @@ def _read(folder: Path, ds: DataSet) -> pd.DataFrame:
     return table
 
 
+def _interval(lower: str, upper: str) -> str:
+    """An interval as a reader sees it; a suppressed bound hides the whole interval."""
+    for bound in (lower, upper):
+        if bound in SYMBOLS:
+            return bound
+    return f"{_shown(lower)} to {_shown(upper)}"
+
+
 def _grid(rows: pd.DataFrame, ds: DataSet, figure: str, periods: list[str]) -> dict:
-    """One breakdown of one measure: its row labels and a column of cells per period."""
+    """One breakdown of one measure: its row labels, and per period a column of cells (and of
+    intervals, where the figure has them). A row missing from a period is shown as x."""
     names = list(dict.fromkeys(rows[ds.rows]))
-    cells = []
+    cells, intervals = [], []
+    bounds = ds.intervals.get(figure)
     for period in periods:
         part = rows if ds.period is None else rows[rows[ds.period] == period]
-        by_row = dict(zip(part[ds.rows], part[figure]))
-        cells.append([_shown(by_row.get(name, "x")) for name in names])
+        by_row = part.set_index(ds.rows)
+        cells.append([_shown(by_row[figure].get(name, "x")) for name in names])
+        if bounds:
+            intervals.append([_interval(by_row[bounds[0]].get(name, "x"),
+                                        by_row[bounds[1]].get(name, "x")) for name in names])
     label = ds.rows_label
     if ds.breakdown:
         label = _label(rows[ds.breakdown].iloc[0])
     if ds.rows == "ncy":
         names = [f"Year {n}" for n in names]
-    return {"label": label, "rows": [_label(n) for n in names], "cells": cells}
+    return {"label": label, "rows": [_label(n) for n in names], "cells": cells,
+            "intervals": intervals}
 
 
 def measures(folder: Path) -> tuple[list[dict], list[str]]:
