@@ -2,44 +2,16 @@
 
 Quarto cannot be installed on machines without access to conda-forge or GitHub; there these
 tests are skipped with the reason, and the CLI tests check that `render` says how to install it.
+The `rendered` site comes from conftest.py (one render for this and the browse tests).
 """
 
-import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from hampshire_research.paths import DERIVED_ENV, REPORTS_ENV, project_root
-
-ROOT = project_root()
 pytestmark = pytest.mark.skipif(shutil.which("quarto") is None,
                                 reason="Quarto is not installed here (see README)")
-# what a checkout needs to run and render the site (Quarto renders the project's own reports/)
-PROJECT = ["pyproject.toml", "_quarto.yml", "theme.scss", "index.qmd", "params", "notebooks", "src",
-           "data/synthetic"]
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    """`all` in a copy of the project, so the render writes nothing into this checkout."""
-    project = tmp_path_factory.mktemp("project")
-    for name in PROJECT:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, project / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "large"))
-        else:
-            shutil.copy(ROOT / name, project / name)
-    (project / "reports").mkdir()
-    for page in (ROOT / "reports").glob("*.qmd"):
-        shutil.copy(page, project / "reports" / page.name)
-    env = {k: v for k, v in os.environ.items() if k not in (REPORTS_ENV, DERIVED_ENV)}
-    env["PYTHONPATH"] = str(project / "src")
-    done = subprocess.run([sys.executable, "-m", "hampshire_research", "all"], cwd=project,
-                          capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return project / "_site"
 
 
 def test_every_page_is_rendered(rendered):

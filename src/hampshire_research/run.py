@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-from . import paths
+from . import explore, paths
 from .build import Built, build_tables
 from .errors import ProjectError
 from .params import SiteParams
@@ -175,7 +175,7 @@ def run_site(params: SiteParams, pattern: str = "*.ipynb", data_dir: Path | None
              reports_root: Path | str | None = None, derived_root: Path | str | None = None,
              log=print) -> RunResult:
     """Build (or reuse) the site's tables, then execute its notebooks in order into
-    <reports root>/<site>/ and write the manifest."""
+    <reports root>/<site>/, write the explore page over what they published, and the manifest."""
     notebooks = site_notebooks(pattern)
     if not notebooks:
         raise ProjectError(f"no per-site notebook matches {pattern!r}", path=notebooks_dir())
@@ -191,6 +191,7 @@ def run_site(params: SiteParams, pattern: str = "*.ipynb", data_dir: Path | None
         log(f"[{params.site}] {nb.name}: {run.status} in {run.seconds:.1f} s"
             + (f" ({run.error})" if run.error else ""))
         result.runs.append(run)
+    explore.write_page(params, out_dir, built.data_dir)
     write_manifest(params, result, built, out_dir)
     return result
 
