@@ -368,9 +368,12 @@ def _voice_map(t: dict[str, pd.DataFrame]) -> list:
 
 
 # Tables that share counts, in the order notebook 06 publishes them (see disclosure_audit).
+# The review codes go before the coverage by year: a year's reviews of under-4s (PN0) are its
+# rows read less its reviews of children of 4 and over, so the coarser table must be widened
+# against the finer one, not the other way round (which cannot be done once both are out).
 FAMILIES = [Family("voice map", ("voicemap_rows_read", "voicemap_coverage",
-                                 "voicemap_coverage_by_year", "voicemap_coverage_by_age",
-                                 "voicemap_review_codes", "voicemap_coverage_overall"),
+                                 "voicemap_review_codes", "voicemap_coverage_by_year",
+                                 "voicemap_coverage_by_age", "voicemap_coverage_overall"),
                    _voice_map)]
 
 
