@@ -11,26 +11,24 @@ from __future__ import annotations
 import pandas as pd
 
 from .model import prepare_records, score
-from .quality import cluster, evaluate, tradeoff
-from .site import (
-    DEFAULT_THRESHOLD,
-    format_summary,
-    link_site,
-    load_linked,
-)
+from .quality import cluster, evaluate, expected_f1_threshold, tradeoff
+from .site import format_summary, link_site, load_linked
 
-__all__ = ["DEFAULT_THRESHOLD", "cluster", "evaluate", "format_summary", "link_records",
+__all__ = ["cluster", "evaluate", "expected_f1_threshold", "format_summary", "link_records",
            "link_site", "load_linked", "prepare_records", "score", "tradeoff"]
 
 
 def link_records(records: pd.DataFrame, *, backend: str = "duckdb",
-                 threshold: float = DEFAULT_THRESHOLD, seed: int = 0) -> pd.DataFrame:
+                 threshold: float | None = None, seed: int = 0) -> pd.DataFrame:
     """Link any canonical person records: record_id, child_id (and source when given).
 
     Records need record_id and any of first_name, surname, dob, sex, postcode, upn,
-    nhs_number; fields with no values are left out of the model.
+    nhs_number; fields with no values are left out of the model. The threshold, unless
+    given, is the model's (see `Scored.threshold`).
     """
     scored = score(records, backend=backend, seed=seed)
+    if threshold is None:
+        threshold = scored.threshold
     clusters = cluster(records["record_id"], scored.pairs, threshold)
     cols = ["record_id", "child_id"]
     if "source" in records.columns:

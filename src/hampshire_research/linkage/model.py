@@ -20,6 +20,7 @@ import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 
 from ..errors import ProjectError
+from .quality import expected_f1_threshold
 
 IDENTITY = ["first_name", "surname", "dob", "sex", "postcode", "upn", "nhs_number"]
 # The CIN census LAchildID and the SSDA903 CHILD are, in most councils, the case-management
@@ -30,6 +31,7 @@ COMPARED = [*IDENTITY, "la_child_id"]
 # u from seeded random pairs. Up to SMALL records every pair is used in one chunk, so DuckDB
 # and Spark see the same pairs; above it Splink stops once each level has been seen 100 times.
 U_MAX_PAIRS = 5e6
+U_PAIRS_PER_RECORD = 200
 SMALL = 3000
 EM_MAX_PAIRS = 1e6
 # Prior: a share of true links that the deterministic rules below are assumed to find.
@@ -40,6 +42,16 @@ KEEP_PAIRS_FROM = 0.001
 DUCKDB_MEMORY = "800MB"
 DOB_M_SAME_YEAR = 0.002
 DOB_M_ELSE = 0.001
+IDENTIFIERS = ("upn", "nhs_number", "la_child_id")
+# With an identifier the model keeps its measured setup (no broad blocking, this threshold);
+# without one it adapts: broad blocking rules and the threshold by expected F1.
+IDENTIFIED_THRESHOLD = 0.95
+# Broad blocking rules are added, in this order, while the pairs they make together stay
+# within the cap: on a file of thousands they are cheap and find the pairs whose names all
+# disagree; on a county a rule on date of birth alone would pair every child born that day.
+BROAD_RULES = [("postcode", "surname"), ("dob",), ("postcode",)]
+BROAD_PAIR_CAP = 1_000_000
+YEAR = "substr(dob, 1, 4)"
 
 
 @lru_cache(maxsize=1)
@@ -244,28 +256,42 @@ def comparisons(present: set[str]) -> list:
     return out
 
 
-def blocking_rules(present: set[str]) -> list:
+def _pairs_made(frame: pd.DataFrame, rule: tuple[str, ...]) -> int:
+    """Candidate pairs a rule makes: records sharing every one of its values."""
+    keys = pd.concat([frame["dob"].str[:4] if c == YEAR else frame[c] for c in rule], axis=1,
+                     keys=range(len(rule))).dropna()
+    n = keys.groupby(list(keys.columns)).size().to_numpy(dtype=np.int64)
+    return int((n * (n - 1) // 2).sum())
+
+
+def blocking_rules(frame: pd.DataFrame, present: set[str]) -> pd.DataFrame:
     """Candidate pairs: any one rule is enough, so each kind of error is caught by another rule.
 
     Names alone would pair every namesake in the county; with the year of birth they stay few.
-    Surname and postcode was tried and left out: at county scale it added 477,000 pairs
-    (brothers and sisters) for 467 true pairs not found otherwise.
+    Without identifiers the broad rules join while their pairs fit BROAD_PAIR_CAP. Returns each rule with the
+    pairs it makes on its own and whether it is used.
     """
-    year = "substr(dob, 1, 4)"
-    rules = [("upn",), ("nhs_number",), ("la_child_id",), ("first_name", "surname", year),
-             ("surname", "dob"), ("first_name", "dob"), ("dob", "postcode"),
-             ("first_name", "postcode")]
-    return [block_on(*r) for r in rules
-            if {"dob" if c == year else c for c in r} <= present]
+    rows, broad = [], 0
+    for rule in [("upn",), ("nhs_number",), ("la_child_id",), ("first_name", "surname", YEAR),
+                 ("surname", "dob"), ("first_name", "dob"), ("dob", "postcode"),
+                 ("first_name", "postcode"), *BROAD_RULES]:
+        if not {"dob" if c == YEAR else c for c in rule} <= present:
+            continue
+        pairs = _pairs_made(frame, rule)
+        used = rule not in BROAD_RULES or (not present & set(IDENTIFIERS)
+                                           and broad + pairs <= BROAD_PAIR_CAP)
+        broad += pairs if rule in BROAD_RULES and used else 0
+        rows.append({"rule": " & ".join(rule), "columns": rule, "pairs": pairs, "used": used})
+    return pd.DataFrame(rows)
 
 
-def settings(present: set[str], multi_source: bool) -> SettingsCreator:
+def settings(present: set[str], multi_source: bool, rules: list) -> SettingsCreator:
     return SettingsCreator(
         link_type="link_and_dedupe" if multi_source else "dedupe_only",
         unique_id_column_name="unique_id",
         source_dataset_column_name="source",
         comparisons=comparisons(present),
-        blocking_rules_to_generate_predictions=blocking_rules(present),
+        blocking_rules_to_generate_predictions=rules,
         retain_matching_columns=True,  # needed for the gamma (level) columns
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=[],
@@ -293,6 +319,8 @@ class Scored:
     weight_histogram: pd.DataFrame
     candidate_pairs: int
     comparisons: list[dict]
+    blocking: pd.DataFrame
+    threshold: float
     seconds: dict[str, float] = field(default_factory=dict)
     model: dict = field(default_factory=dict)
 
@@ -345,7 +373,10 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     multi = frame["source"].nunique() > 1
     db_api = _db_api(backend)
     sdf = _register(db_api, backend, frame)
-    linker = Linker(sdf, settings(present, multi), log_level=logging.WARNING)
+    blocking = blocking_rules(frame, present)
+    used = blocking[blocking["used"]]
+    linker = Linker(sdf, settings(present, multi, [block_on(*c) for c in used["columns"]]),
+                    log_level=logging.WARNING)
     for name in ("splink", "py4j"):
         logging.getLogger(name).setLevel(logging.ERROR)
     seconds = {"prepare": time.perf_counter() - t0}
@@ -358,8 +389,8 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
                                                                       recall=PRIOR_RECALL)
     small = len(frame) <= SMALL
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=U_MAX_PAIRS, seed=seed, min_count_per_level=None if small else 100,
-        num_chunks=1 if small else 10)
+        max_pairs=min(U_MAX_PAIRS, U_PAIRS_PER_RECORD * len(frame)), seed=seed,
+        min_count_per_level=None if small else 100, num_chunks=1 if small else 10)
     seconds["u"] = time.perf_counter() - t
     t = time.perf_counter()
     # m by EM in two sessions, each estimating the fields it does not block on. Date of birth
@@ -377,7 +408,11 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     pred = linker.inference.predict()
     seconds["predict"] = time.perf_counter() - t
     t = time.perf_counter()
-    pairs, hist, n_pairs = _collect(db_api, backend, pred, frame.set_index("unique_id")["source"])
+    pairs, hist, n_pairs, found = _collect(db_api, backend, pred,
+                                           frame.set_index("unique_id")["source"])
+    blocking = blocking.drop(columns="columns").merge(
+        found.assign(rule=used["rule"].to_numpy()[found.pop("match_key")]), on="rule",
+        how="left").fillna({"pairs_found_first": 0, "expected_matches": 0.0})
     seconds["collect"] = time.perf_counter() - t
     comps = _describe(linker)
     model = linker.misc.save_model_to_json(overwrite=True)
@@ -386,17 +421,23 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     else:
         db_api.duckdb_con.close()  # frees the pairs and caches before the tables are built
     return Scored(pairs=pairs, weight_histogram=hist, candidate_pairs=n_pairs,
-                  comparisons=comps, seconds=seconds, model=model)
+                  comparisons=comps, blocking=blocking, seconds=seconds, model=model,
+                  threshold=IDENTIFIED_THRESHOLD if present & set(IDENTIFIERS)
+                  else expected_f1_threshold(pairs))
 
 
 def _collect(db_api, backend: str, pred, source: pd.Series
-             ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The kept pairs as pandas (rounded, so both engines give the same bytes) and a histogram
-    of the match weights of every candidate pair."""
+             ) -> tuple[pd.DataFrame, pd.DataFrame, int, pd.DataFrame]:
+    """The kept pairs as pandas (rounded, so both engines give the same bytes), a histogram
+    of the match weights of every candidate pair, and per blocking rule the pairs it found
+    first with their summed match probability (the matches it is expected to hold)."""
     name = pred.physical_name
     wanted = [c for c in pred.columns_escaped if c.strip('"`').startswith(("gamma_", "mw_"))]
     hist_sql = (f"SELECT CAST(floor(match_weight) AS INTEGER) AS match_weight_bin, "
                 f"COUNT(*) AS pairs FROM {name} GROUP BY 1 ORDER BY 1")
+    found_sql = (f"SELECT CAST(match_key AS INTEGER) AS match_key, COUNT(*) AS "
+                 f"pairs_found_first, round(SUM(match_probability), 1) AS expected_matches "
+                 f"FROM {name} GROUP BY 1 ORDER BY 1")
     # a dedupe of one source has no source columns: they are added from the records after
     sides = [c for c in ("source_l", "source_r") if c in {x.strip('"`') for x in
                                                           pred.columns_escaped}]
@@ -407,10 +448,12 @@ def _collect(db_api, backend: str, pred, source: pd.Series
     if backend == "spark":
         spark = db_api.spark
         hist = spark.sql(hist_sql).toPandas()
+        found = spark.sql(found_sql).toPandas()
         pairs = spark.sql(keep_sql).toPandas()
     else:
         con = db_api.duckdb_con
         hist = con.sql(hist_sql).df()
+        found = con.sql(found_sql).df()
         pairs = con.sql(keep_sql).df()
     for side in ("l", "r"):
         if f"source_{side}" not in pairs:
@@ -430,7 +473,9 @@ def _collect(db_api, backend: str, pred, source: pd.Series
             pairs[c] = pairs[c].astype(float).round(6)
     pairs["match_probability"] = pairs["match_probability"].astype(float).round(9)
     pairs = pairs.sort_values(["record_id_l", "record_id_r"], kind="stable")
-    return pairs.reset_index(drop=True), hist, n_pairs
+    found = found.astype({"match_key": "int64", "pairs_found_first": "int64",
+                          "expected_matches": float})
+    return pairs.reset_index(drop=True), hist, n_pairs, found
 
 
 def _describe(linker) -> list[dict]:

@@ -101,6 +101,15 @@ def _f1(p: float, r: float) -> float:
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999)
 
 
+def expected_f1_threshold(pairs: pd.DataFrame, thresholds=THRESHOLDS) -> float:
+    """The threshold with the best F1 expected from the model's own match probabilities (a
+    pair at p is a match with probability p), so no labels are needed. It moves as the prior
+    falls with a larger county, where a fixed threshold would lose recall."""
+    p = pairs["match_probability"].to_numpy()
+    expected_true = p.sum()
+    return max(thresholds, key=lambda t: 2 * p[p >= t].sum() / ((p >= t).sum() + expected_true))
+
+
 def tradeoff(record_ids: pd.Series, pairs: pd.DataFrame, truth: pd.DataFrame | None,
              thresholds=THRESHOLDS) -> pd.DataFrame:
     """Children, links and (with truth) quality at each match-probability threshold."""

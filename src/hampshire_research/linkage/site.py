@@ -22,7 +22,6 @@ from ..sources.schemas import EVENT_TYPES, read_parquet
 from .model import DUCKDB_MEMORY, IDENTITY, quiet, score
 from .quality import cluster, evaluate, tradeoff
 
-DEFAULT_THRESHOLD = 0.95
 # Pairs whose match weight is within this many bits of the threshold go to clerical review.
 REVIEW_BAND_BITS = 4.0
 SOURCES = ["school_census", "early_help", "csc", "cin_census", "ssda903"]
@@ -34,7 +33,7 @@ IDENTITY_PRIORITY = {"school_census": 0, "csc": 1, "cin_census": 2, "ssda903": 3
 # repeat them for the returns, so counting them too would double count.
 RETURN_SOURCES = ("cin_census", "ssda903")
 TABLES = ["record_map", "single_view", "timeline", "clerical_review", "pairs", "match_weights",
-          "tradeoff", "linkage_rates", "comparison_levels"]
+          "tradeoff", "linkage_rates", "comparison_levels", "blocking"]
 
 
 def read_persons(canonical_dir: Path) -> pd.DataFrame:
@@ -63,19 +62,21 @@ def _read_truth(path: Path | None) -> pd.DataFrame | None:
 
 
 def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: str = "duckdb",
-              *, truth: Path | None = None, threshold: float = DEFAULT_THRESHOLD) -> dict:
+              *, truth: Path | None = None, threshold: float | None = None) -> dict:
     """Link a site's canonical persons and write the linked tables under `out_dir`.
 
     `truth` (a synthetic data folder's truth/linkage_key.csv, when given) is read only to
     measure quality after the model is fitted; it is never an input to the model. It is not
     guessed from params: canonical tables built from other data would be measured against
-    the wrong key.
+    the wrong key. The threshold, unless given, is the model's (see `Scored.threshold`).
     """
     t0 = time.perf_counter()
     persons = read_persons(Path(canonical_dir))
     events = Path(canonical_dir) / "events.parquet"
     scored = score(persons, backend=backend, seed=params.seed)
     t1 = time.perf_counter()
+    if threshold is None:
+        threshold = scored.threshold
     clusters = cluster(persons["record_id"], scored.pairs, threshold)
     record_map = persons[["source", "record_id"]].merge(clusters, on="record_id")
     record_map = record_map.sort_values("record_id", kind="stable").reset_index(drop=True)
@@ -96,6 +97,7 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
         "tradeoff": tradeoff(persons["record_id"], scored.pairs, truth_df),
         "linkage_rates": linkage_rates(record_map),
         "comparison_levels": pd.DataFrame(scored.comparisons),
+        "blocking": scored.blocking,
     }
     summary = {
         "site": params.site, "backend": backend, "threshold": threshold,
