@@ -1,9 +1,8 @@
 """Cross-site comparison from published tables: known answers, suppression carried through."""
 
-import math
-
 import pandas as pd
 import pytest
+from scipy.stats import binomtest
 
 from hampshire_research import compare
 from hampshire_research.errors import ProjectError
@@ -16,12 +15,14 @@ def _rates():
     })
 
 
-def test_rate_ratio_with_a_log_normal_interval():
+def test_rate_ratio_with_an_exact_conditional_interval():
     out = compare.rate_ratio(_rates(), ["ncy"], "a", "b").set_index("ncy")
     assert out.loc["5", "rate_ratio"] == 2.0
-    se = math.sqrt(1 / 40 + 1 / 20)
-    assert out.loc["5", "ci_lower"] == round(2 * math.exp(-1.96 * se), 2)
-    assert out.loc["5", "ci_upper"] == round(2 * math.exp(1.96 * se), 2)
+    # equal person-time: the ratio is the odds of site a's share of the 60 events (scipy's exact
+    # binomial interval, a second library)
+    share = binomtest(40, 60).proportion_ci(method="exact")
+    assert out.loc["5", "ci_lower"] == round(share.low / (1 - share.low), 2)
+    assert out.loc["5", "ci_upper"] == round(share.high / (1 - share.high), 2)
     # a suppressed count makes the comparison suppressed, never a guess
     assert out.loc["6", ["rate_ratio", "ci_lower", "ci_upper"]].tolist() == ["c", "c", "c"]
 

@@ -362,6 +362,9 @@ def test_describe_rate_ratio_reads_the_published_table():
                       "ci_upper": [2.2, "c"]})
     text = rf.describe_rate_ratio(t, "fsm", "FSM", "FSM")
     assert "2.01 times" in text and "1.84 to 2.20" in text and "not a cause" in text
+    assert "excludes 1" in text
+    wide = t.assign(rate_ratio=[1.18, "c"], ci_lower=[0.62, "c"], ci_upper=[2.27, "c"])
+    assert "no clear difference" in rf.describe_rate_ratio(wide, "fsm", "FSM", "FSM")
     assert "suppressed" in rf.describe_rate_ratio(t, "period", "Year 7 first term", "Year 7")
     assert "not estimated" in rf.describe_rate_ratio(t, "sex", "M", "Boys")
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from statsmodels.stats.proportion import confint_proportions_2indep
-from statsmodels.stats.rates import confint_poisson_2indep
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from . import disclosure
 from .disclosure import SUPPRESSED
@@ -43,8 +42,10 @@ def _num(series: pd.Series) -> pd.Series:
 
 def rate_ratio(table: pd.DataFrame, keys: list[str], a: str, b: str, events: str = "events",
                person_years: str = "person_years") -> pd.DataFrame:
-    """Rate ratio of site ``a`` to site ``b`` per key, with a 95% interval (log-normal, Wald on
-    the log ratio: statsmodels' ``confint_poisson_2indep`` method "wald-log").
+    """Rate ratio of site ``a`` to site ``b`` per key, with an exact 95% interval: given the
+    two sites' events together, site a's share is binomial, so the Clopper-Pearson interval of
+    that share (statsmodels' ``proportion_confint``, method "beta") gives the ratio's. Exact
+    rather than Wald, as small councils' counts are small.
 
     Uses the published counts and person-time; where either site's count is suppressed
     the comparison is suppressed too.
@@ -57,7 +58,9 @@ def rate_ratio(table: pd.DataFrame, keys: list[str], a: str, b: str, events: str
     pa, pb = _num(wide[(person_years, a)]), _num(wide[(person_years, b)])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (ea / pa) / (eb / pb)
-        lo, hi = confint_poisson_2indep(ea, pa, eb, pb, method="wald-log", compare="ratio")
+        share_lo, share_hi = proportion_confint(ea, ea + eb, alpha=0.05, method="beta")
+        lo = share_lo / (1 - share_lo) * pb / pa
+        hi = share_hi / (1 - share_hi) * pb / pa
     out[f"events_{a}"], out[f"events_{b}"] = wide[(events, a)].values, wide[(events, b)].values
     out["rate_ratio"] = ratio.round(2)
     out["ci_lower"] = np.round(lo, 2)

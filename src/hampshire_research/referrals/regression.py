@@ -40,7 +40,7 @@ def monthly_counts(cohort: Cohort, events: pd.DataFrame, open_cases: pd.DataFram
     if open_cases is not None:
         shut = m.merge(open_cases.assign(shut=True), on=["child_id", "month"], how="left")["shut"]
         m = m[shut.isna().to_numpy()]
-    keys = ["academic_year", "calendar_month", "holiday_share", "ncy", "period", *SUBGROUPS,
+    keys = ["academic_year", "term", "calendar_month", "holiday_share", "ncy", "period", *SUBGROUPS,
             "age_band", "persistent_absence"]
     k = events.groupby(["child_id", "month"]).size().rename("referrals")
     m = m.merge(k.reset_index(), on=["child_id", "month"], how="left")
@@ -78,7 +78,10 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     """Rate ratios for referrals: transfer months, school holidays and subgroups.
 
     Monthly counts with log person-time offset. Terms: Year 7 first term and Year 6 summer
-    term (against other months of the same school year, via NCY), academic year, the holiday
+    term, with year group (NCY) and school term (autumn, spring, summer) as fixed effects, so
+    the first term of Year 7 is set against the autumn terms of the other years and not
+    against Year 7's spring and summer (autumn referral rates are higher in every year, so that
+    contrast would measure the season); academic year, the holiday
     share of the month, sex, FSM, SEN provision, ethnicity group, district, age band and
     persistent absence in the term. With ``open_cases``, months a case was open throughout
     are left out of the person-time: a child with an open case is not at risk of a new
@@ -95,7 +98,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     left_out = len(referrals) - int(cells["referrals"].sum())
     refs = {"period": "Other months", "sex": "F", "fsm": "Not FSM", "sen_provision": "No SEN",
             "ethnicity_group": "White", "district": None, "age_band": "10-15", "ncy": None,
-            "academic_year": None}
+            "term": "autumn", "academic_year": None}
     # A group with no referrals has no finite rate ratio (the fit drives it to 0 with an
     # interval to infinity): its months are set aside from the fit and shown as not estimated.
     unestimated, empty = [], pd.Series(False, index=cells.index)
@@ -159,6 +162,7 @@ TERM_LABELS = {"period": "Transfer (vs rest of school year)", "sex": "Sex (vs F)
                "fsm": "FSM (vs not FSM)", "sen_provision": "SEN (vs no SEN)",
                "ethnicity_group": "Ethnicity (vs White)", "district": "District",
                "age_band": "Age band (vs 10-15)", "ncy": "Year group (vs Year 5)",
+               "term": "School term (vs autumn)",
                "academic_year": "Academic year", "school holidays": "School holidays",
                "persistent absence": "Persistent absence"}
 
@@ -195,6 +199,8 @@ def describe_rate_ratio(table: pd.DataFrame, term: str, level: str, label: str) 
         return f"{label}: not estimated (too few referrals or child-years for a reliable ratio)."
     if np.isnan(rr):
         return f"{label}: suppressed (too few referrals to publish)."
+    reading = ("the interval includes 1, so these data show no clear difference" if lo <= 1 <= hi
+               else "the interval excludes 1")
     return (f"{label}: the referral rate was {rr:.2f} times that of the comparison group "
-            f"(95% CI {lo:.2f} to {hi:.2f}), the other terms held equal. An association in "
-            "this population, not a cause.")
+            f"(95% CI {lo:.2f} to {hi:.2f}; {reading}), the other terms held equal. An "
+            "association in this population, not a cause.")
