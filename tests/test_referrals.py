@@ -337,7 +337,7 @@ def test_a_group_with_no_referrals_is_shown_as_not_estimated(params):
     quiet = t.loc[("district", "Gosport")]
     assert quiet["events"] == 0 and quiet["model"].startswith("not estimated")
     assert np.isnan(quiet[["rate_ratio", "ci_lower", "ci_upper", "p_value"]].astype(float)).all()
-    assert abs(quiet["person_years"] - cohort.months["district"].eq("Gosport").sum() / 12) < 1e-9
+    assert abs(quiet["person_years_at_risk"] - cohort.months["district"].eq("Gosport").sum() / 12) < 1e-9
     assert np.isfinite(t.drop(("district", "Gosport"))["ci_upper"].astype(float)).all()
     assert t.loc[("fsm", "FSM"), "ci_lower"] < 2.0 < t.loc[("fsm", "FSM"), "ci_upper"]
 

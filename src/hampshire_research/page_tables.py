@@ -36,6 +36,7 @@ HEADERS = {
     "rel_month": "Months from the start of Year 7", "rel_term": "Terms from the start of Year 7",
     "months_since_year5": "Months since the start of Year 5", "month_name": "Month",
     "school_month": "Month of the school year", "person_years": "Person-years",
+    "person_years_at_risk": "Person-years at risk",
     "re_referrals": "Re-referrals", "n_sources": "Sources", "silent_n": "Silent",
     "chi2": "Chi-squared", "df": "Degrees of freedom", "of": "Share of",
     "m_probability": "m (share of true matches)", "u_probability": "u (share of random pairs)",

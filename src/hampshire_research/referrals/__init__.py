@@ -29,8 +29,10 @@ Decisions where the issue was silent:
 - school holidays: the share of each calendar month that is holiday in the site's school
   calendar (``school_calendar``); the regression uses it as a covariate, so its rate ratio
   compares a month that is all holiday with one that is all term;
-- the regression (``fit_rate_ratios``) counts at-risk time: months in which a child's case was
-  open throughout are left out, as the child could not be newly referred. It adjusts for
+- person-years are every month of follow-up in the rates tables; the regression
+  (``fit_rate_ratios``) counts at-risk time instead, published as ``person_years_at_risk``: months
+  in which a child's case was open throughout are left out, as the child could not be newly
+  referred. It adjusts for
   persistent absence in the term but not for early help or suspensions, which are described
   instead (early help often follows social care; both share unrecorded causes with referral);
 - rates by month and source mix use all referrals in follow-up; KM, "what came before" and

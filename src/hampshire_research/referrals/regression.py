@@ -109,7 +109,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
             mask = levels == level
             empty |= mask
             unestimated.append({"term": col, "level": level, "events": 0,
-                                "person_years": cells.loc[mask, "person_months"].sum() / 12,
+                                "person_years_at_risk": cells.loc[mask, "person_months"].sum() / 12,
                                 "model": "not estimated: no referrals in this group"})
     cells = cells[~empty]
     terms = []
@@ -154,7 +154,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
         rows.append({"term": term, "level": level, "rate_ratio": est[0],
                      "ci_lower": est[1], "ci_upper": est[2],
                      "p_value": fit.pvalues[name] if events else np.nan, "events": events,
-                     "person_years": sub["person_months"].sum() / 12, "model": model})
+                     "person_years_at_risk": sub["person_months"].sum() / 12, "model": model})
     return RateRatios(pd.DataFrame(rows + unestimated), model, alpha, p, dispersion, left_out)
 
 

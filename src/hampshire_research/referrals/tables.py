@@ -50,10 +50,10 @@ TABLES = {
         "derived": {c: ["first_referrals", "from_schools"] for c in CI}},
     "referrals_rate_ratios": {
         "columns": ["term", "level", "rate_ratio", "ci_lower", "ci_upper", "p_value", "events",
-                    "person_years", "model"],
+                    "person_years_at_risk", "model"],
         "counts": ["events"],
         "derived": {c: "events" for c in ("rate_ratio", "ci_lower", "ci_upper", "p_value")},
-        "estimates": {"events": "events", "denominator": "person_years",
+        "estimates": {"events": "events", "denominator": "person_years_at_risk",
                       "columns": ["rate_ratio", "ci_lower", "ci_upper", "p_value"]}},
     "referrals_km_first_referral": {
         "columns": ["subgroup", "level", "months_since_year5", "at_risk", "first_referrals",
@@ -170,8 +170,9 @@ FAMILIES = [
     Family("referral routes", ("referrals_routes", "referrals_route_flows"), _routes),
     Family("needs profile", ("referrals_needs_profile",), _needs),
 ]
-DECIMALS = {"person_years": 1, "rate_per_10k": 1, "pct": 1, "referred_pct": 1, "cohort_pct": 1,
-            "cum_incidence_pct": 1, "holiday_share": 2, "rate_ratio": 3, "chi2": 2}
+DECIMALS = {"person_years": 1, "person_years_at_risk": 1, "rate_per_10k": 1, "pct": 1,
+            "referred_pct": 1, "cohort_pct": 1, "cum_incidence_pct": 1, "holiday_share": 2,
+            "rate_ratio": 3, "chi2": 2}
 
 
 def publish(df: pd.DataFrame, name: str, params: SiteParams, out_dir: Path | None = None
