@@ -127,8 +127,11 @@ def test_cohort_months_and_set_aside(world):
     assert kids.loc["C", "ethnicity_group"] == "Unknown"
     assert kids.loc["E", "ethnicity_group"] == "Asian"
     assert kids.loc["A", "fsm"] == "FSM" and kids.loc["C", "sen_provision"] == "EHC plan"
-    pa = c.months.groupby("child_id")["persistent_absence"].sum().to_dict()
-    assert pa == {"A": 4, "B": 0, "C": 0, "E": 0}
+    # absence is the previous term's: A's term with 10% missed marks A's next term, and each
+    # child's first term followed has no previous term to read
+    last = c.months.groupby(["child_id", "absence_last_term"]).size().unstack(fill_value=0)
+    assert last["Persistent"].to_dict() == {"A": 4, "B": 0, "C": 0, "E": 0}
+    assert last["Not known (first term followed)"].to_dict() == {"A": 4, "B": 4, "C": 4, "E": 4}
 
 
 def test_events_outside_follow_up_are_counted_not_lost(world):
@@ -392,3 +395,20 @@ def test_rates_by_term(world):
     assert first["events"] == 3  # A (Sep 2021), B (Nov 2019), C (Oct 2023)
     assert t["rel_term"].tolist() == sorted(t["rel_term"]) and t["rel_term"].min() == -6
     assert t["events"].sum() == 4
+
+
+def test_what_came_before_is_matched_on_months_from_transfer():
+    """The comparison for a Year 7 referral is Year 7 at the same time, not Year 5 that month:
+    with a Year 5 child's suspension in the pool unmatched, the cohort share would be 50%."""
+    sept = 2021 * 12 + 8
+    months = pd.DataFrame({"child_id": ["Y7", "Y7b", "Y5"], "month": sept,
+                           "rel_month": [0, 0, -24]})
+    cohort = rf.Cohort(months=months, children=pd.DataFrame(), set_aside={})
+    refs = pd.DataFrame({"child_id": ["Y7"], "month": [sept], "rel_month": [0],
+                         "start_date": [pd.Timestamp("2021-09-15")], "event_id": ["r1"]})
+    markers = pd.DataFrame({"child_id": ["Y5"], "month": [sept - 2], "marker": ["suspension"]})
+    b = rf.before_referral(cohort, refs, markers).set_index(["window_months", "marker"])
+    assert b.loc[(6, "suspension"), "cohort_pct"] == 0
+    moved = markers.assign(child_id="Y7b")
+    b = rf.before_referral(cohort, refs, moved).set_index(["window_months", "marker"])
+    assert b.loc[(6, "suspension"), "cohort_pct"] == pytest.approx(50)

@@ -59,13 +59,13 @@ def _direct_fsm_ratio(cohort, referrals, open_cases, markers):
         m[name] = m[name].fillna(0).astype(int)
     k = referrals.groupby(["child_id", "month"]).size().rename("referrals").reset_index()
     m = m.merge(k, on=["child_id", "month"], how="left").fillna({"referrals": 0})
-    keys = ["ncy", "period", "fsm", "sen_provision", "age_band", "persistent_absence",
+    keys = ["ncy", "term", "period", "fsm", "sen_provision", "age_band", "absence_last_term",
             "early_help", "suspended"]
     cells = m.groupby(keys).agg(n=("month", "size"), referrals=("referrals", "sum")).reset_index()
     cells = cells.astype({c: str for c in keys})
-    fit = smf.glm("referrals ~ C(ncy) + C(period, Treatment('Other months')) + "
+    fit = smf.glm("referrals ~ C(ncy) + C(term) + C(period, Treatment('Other months')) + "
                   "C(fsm, Treatment('Not FSM')) + C(sen_provision, Treatment('No SEN')) + "
-                  "C(age_band) + C(persistent_absence) + C(early_help) + C(suspended)", cells,
+                  "C(age_band) + C(absence_last_term) + C(early_help) + C(suspended)", cells,
                   family=sm.families.Poisson(), offset=np.log(cells["n"] / 12)).fit()
     name = [p for p in fit.params.index if p.startswith("C(fsm")][0]
     lo, hi = np.exp(fit.conf_int().loc[name])

@@ -33,7 +33,7 @@ Decisions where the issue was silent:
   (``fit_rate_ratios``) counts at-risk time instead, published as ``person_years_at_risk``: months
   in which a child's case was open throughout are left out, as the child could not be newly
   referred. It adjusts for
-  persistent absence in the term but not for early help or suspensions, which are described
+  persistent absence in the previous term but not for early help or suspensions, which are described
   instead (early help often follows social care; both share unrecorded causes with referral);
 - rates by month and source mix use all referrals in follow-up; KM, "what came before" and
   the first-referral school share use each child's first referral in follow-up.

@@ -129,7 +129,14 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     transfer = (votes.sort_values(["child_id", "n", "transfer_year"], ascending=[True, False, True])
                 .drop_duplicates("child_id").set_index("child_id")["transfer_year"])
     t["transfer_year"] = t["child_id"].map(transfer)
-    t["persistent_absence"] = persistent_absence(t).astype(int)
+    # absence in the child's previous term on roll: measured
+    # before any referral in this term, so it neither counts absence that follows a referral nor
+    # carries the move to secondary school (the first term of Year 7's own absence could)
+    pa = persistent_absence(t)
+    prev = t.groupby("child_id")["academic_year"].shift(1).notna()
+    t["absence_last_term"] = np.where(~prev, "Not known (first term followed)",
+                                      np.where(pa.groupby(t["child_id"]).shift(1, fill_value=False),
+                                               "Persistent", "Not persistent"))
     m = _terms_to_months(t)
     m["rel_month"] = m["month"] - (m["transfer_year"] * 12 + 8)
     in_follow = m["rel_month"].between(-coh.months_before, coh.months_after - 1)
@@ -158,7 +165,7 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
         ["Year 7 first term", "Year 6 summer term"], "Other months")
     cols = ["child_id", "month", "rel_month", "ncy", "academic_year", "term", "calendar_month",
             "school_month", "holiday_share", "period", "sex", "fsm", "sen_provision",
-            "ethnicity_group", "district", "age_band", "persistent_absence", "urn", "transfer_year"]
+            "ethnicity_group", "district", "age_band", "absence_last_term", "urn", "transfer_year"]
     m = m[cols].sort_values(["child_id", "month"]).reset_index(drop=True)
     m["ncy"] = m["ncy"].astype(int)
     first = m.groupby("child_id").first()

@@ -72,24 +72,26 @@ def before_referral(cohort: Cohort, referrals: pd.DataFrame, markers: pd.DataFra
     """What came in the 6 and 12 months before a first referral after transfer, described.
 
     Referred: each child's first referral in follow-up after the September of Year 7.
-    Cohort: all cohort child-months in the same calendar months, weighted by the number of
-    referrals in each month, so both groups cover the same calendar time.
+    Cohort: cohort child-months matched to them on calendar month and months from transfer
+    (the same year group at the same time), weighted by the number of first referrals in each
+    pair, so both groups cover the same calendar time and the same stage of school.
     """
     post = referrals[referrals["rel_month"] >= 0].sort_values(["child_id", "start_date",
                                                               "event_id"])
-    first = post.groupby("child_id").head(1)[["child_id", "month"]]
-    weights = first.groupby("month").size().rename("w")
-    pool = cohort.months[cohort.months["month"].isin(weights.index)][["child_id", "month"]]
+    first = post.groupby("child_id").head(1)[["child_id", "month", "rel_month"]]
+    match = ["month", "rel_month"]
+    weights = first.groupby(match).size().rename("w")
+    pool = cohort.months[["child_id", *match]].merge(weights.reset_index()[match], on=match)
     rows = []
     for window in windows:
         ref = _had_marker(first, markers, window)
-        base = _had_marker(pool, markers, window)
+        base = _had_marker(pool, markers, window).assign(rel_month=pool["rel_month"].to_numpy())
         for marker in MARKERS:
             if marker not in base:
                 base[marker] = 0.0
                 ref[marker] = 0.0
-            by_month = base.groupby("month")[marker].mean()
-            cohort_pct = (100 * float((by_month * weights).sum() / weights.sum())
+            by_pair = base.groupby(match)[marker].mean()
+            cohort_pct = (100 * float((by_pair * weights).sum() / weights.sum())
                           if len(weights) else np.nan)
             k = int(ref[marker].sum())
             rows.append({"marker": marker, "window_months": window,

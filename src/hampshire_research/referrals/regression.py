@@ -41,7 +41,7 @@ def monthly_counts(cohort: Cohort, events: pd.DataFrame, open_cases: pd.DataFram
         shut = m.merge(open_cases.assign(shut=True), on=["child_id", "month"], how="left")["shut"]
         m = m[shut.isna().to_numpy()]
     keys = ["academic_year", "term", "calendar_month", "holiday_share", "ncy", "period", *SUBGROUPS,
-            "age_band", "persistent_absence"]
+            "age_band", "absence_last_term"]
     k = events.groupby(["child_id", "month"]).size().rename("referrals")
     m = m.merge(k.reset_index(), on=["child_id", "month"], how="left")
     m["referrals"] = m["referrals"].fillna(0).astype(int)
@@ -83,7 +83,8 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     against Year 7's spring and summer (autumn referral rates are higher in every year, so that
     contrast would measure the season); academic year, the holiday
     share of the month, sex, FSM, SEN provision, ethnicity group, district, age band and
-    persistent absence in the term. With ``open_cases``, months a case was open throughout
+    persistent absence in the previous term (this term's could follow a referral, or carry
+    the move to secondary school itself). With ``open_cases``, months a case was open throughout
     are left out of the person-time: a child with an open case is not at risk of a new
     referral (referrals in them are counted in ``referrals_left_out``).
 
@@ -98,7 +99,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     left_out = len(referrals) - int(cells["referrals"].sum())
     refs = {"period": "Other months", "sex": "F", "fsm": "Not FSM", "sen_provision": "No SEN",
             "ethnicity_group": "White", "district": None, "age_band": "10-15", "ncy": None,
-            "term": "autumn", "academic_year": None}
+            "term": "autumn", "absence_last_term": "Not persistent", "academic_year": None}
     # A group with no referrals has no finite rate ratio (the fit drives it to 0 with an
     # interval to infinity): its months are set aside from the fit and shown as not estimated.
     unestimated, empty = [], pd.Series(False, index=cells.index)
@@ -120,8 +121,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
         ref = _reference(levels, pref) if pref else sorted(levels.unique())[0]
         cells[col] = levels
         terms.append(f"C({col}, Treatment(reference={ref!r}))")
-    pa = ["persistent_absence"] if cells["persistent_absence"].nunique() > 1 else []
-    formula = "referrals ~ " + " + ".join(terms + ["holiday_share"] + pa)
+    formula = "referrals ~ " + " + ".join(terms + ["holiday_share"])
     offset = np.log(cells["person_months"] / 12)
     pois = smf.glm(formula, cells, family=sm.families.Poisson(), offset=offset).fit()
     mu = pois.fittedvalues.to_numpy()
@@ -139,9 +139,6 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
             continue
         if name == "holiday_share":
             term, level, mask = "school holidays", "month all holiday vs all term", None
-        elif name == "persistent_absence":
-            term, level = "persistent absence", "10% or more of sessions missed this term"
-            mask = cells[name] == 1
         else:
             col = name.split("(", 1)[1].split(",", 1)[0]
             term, level = col, name.rsplit("[T.", 1)[1].rstrip("]")
@@ -164,7 +161,7 @@ TERM_LABELS = {"period": "Transfer (vs rest of school year)", "sex": "Sex (vs F)
                "age_band": "Age band (vs 10-15)", "ncy": "Year group (vs Year 5)",
                "term": "School term (vs autumn)",
                "academic_year": "Academic year", "school holidays": "School holidays",
-               "persistent absence": "Persistent absence"}
+               "absence_last_term": "Persistent absence last term (vs not)"}
 
 
 def plot_rate_ratios(table: pd.DataFrame, title: str):
