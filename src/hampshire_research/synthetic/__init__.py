@@ -169,6 +169,9 @@ def _referral_details(params, pop, sch, ref, rng) -> dict:
     need = np.where(heavy & (rng.random(n) < 0.75), "N1", need)
     ehcp = sch.sen.max(axis=1)[ref.child] == 2
     need = np.where(ehcp & (rng.random(n) < 0.35) & ~heavy, "N2", need)
+    # N9 (cases other than children in need) cannot be a looked-after child's: the 903 allows
+    # N1-N8 (rule 145)
+    need = np.where((ref.care_start < BIG) & (need == "N9"), "N1", need)
     # factors identified at assessment: one to four, "21" (none) alone for some NFA outcomes
     fcodes = np.array(FACTORS[0], dtype=object)
     fp = np.array(FACTORS[1]) / np.sum(FACTORS[1])

@@ -37,12 +37,9 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
     at18 = add_years(pop.dob[child], 18)
     # a spell that reaches the 18th birthday ends on it (care ceases at 18)
     end = np.where(end >= at18 - 1, at18, end)
-    # the 903 checks that a social worker episode ending in the last days of March is followed
-    # by another; a spell ending 26-31 March ends on 1 April instead
-    d = end.astype("datetime64[D]")
-    late_march = (d.astype("datetime64[M]").astype(int) % 12 == 2) & (
-        (d - d.astype("datetime64[M]").astype("datetime64[D]")).astype(int) >= 25) & (end < BIG)
-    shifted = end + (32 - (d - d.astype("datetime64[M]").astype("datetime64[D]")).astype(int)) - 1
+    # a spell ending 26-31 March ends on 1 April instead (see _late_march)
+    late_march = _late_march(end)
+    shifted = _late_march_start(end) + 6  # 1 April
     order = np.lexsort((start, child))
     next_start = np.full(has.size, BIG)
     same = child[order][1:] == child[order][:-1]
@@ -164,8 +161,11 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
         sw = 1000 + (ri[k, 0] % 8000)
         while t < stop:
             nxt_t = t + 120 + (ri[k, 1] + t) % 400
+            # a change of worker due in 26-31 March happens on 25 March (see _late_march)
+            t_rec = _late_march_start(t) - 1 if t != first_t and _late_march(t) else t
+            nxt_rec = _late_march_start(nxt_t) - 1 if _late_march(nxt_t) else nxt_t
             # the reason is for the change of worker that started this episode
-            sws.append((k, c, f"SW{sw:05d}", t, nxt_t if nxt_t < stop else (e if e < BIG else BIG),
+            sws.append((k, c, f"SW{sw:05d}", t_rec, nxt_rec if nxt_t < stop else (e if e < BIG else BIG),
                         "OTHERS" if t == first_t else
                         ["MANAGE", "FCONTA", "LEFTRL", "ORGRST", "CHCHAN"][(t // 7) % 5]))
             t = nxt_t
@@ -185,3 +185,19 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
     workers = pd.DataFrame(sws, columns=["spell", "child", "sw_id", "start", "end", "reason"]).astype(
         {**ints, "start": np.int64, "end": np.int64})
     return Care(spells=spells, episodes=episodes, reviews=reviews, missing=missing, workers=workers)
+
+
+def _late_march_start(days):
+    """26 March of the day's year (days since 1970)."""
+    d = np.asarray(days).astype("datetime64[D]")
+    return (d.astype("datetime64[Y]").astype("datetime64[M]") + 2).astype("datetime64[D]").astype(
+        np.int64) + 25
+
+
+def _late_march(days):
+    """Days in 26-31 March. The 903 (rule SW11bSTG2) reads a social worker episode ending in the
+    last five days of the collection year as one with no successor even when another follows, so
+    synthetic spells and changes of worker avoid those days."""
+    days = np.asarray(days)
+    start = _late_march_start(days)
+    return (days >= start) & (days <= start + 5) & (days < BIG)
