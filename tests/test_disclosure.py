@@ -95,6 +95,16 @@ def test_ons_profile_rounds_to_five_and_hides_below_ten():
     assert out["n"].tolist() == [0, "c", "c", 10, 10, 15, 100]
 
 
+def test_ons_profile_publishes_no_rate_that_gives_back_the_unrounded_count():
+    table = pd.DataFrame({"events": [12, 4, 101], "person_years": [3466.8, 900.0, 5000.0]})
+    table["rate_per_10k"] = (table["events"] / table["person_years"] * 10_000).round(1)
+    out = protect(table, "ons", counts=["events"], derived={"rate_per_10k": "events"})
+    assert out["events"].tolist() == [10, "c", 100]
+    assert out["rate_per_10k"].tolist() == ["x", "c", "x"]
+    # with the rate published, rate x person-years would give 12 and 101 back exactly
+    assert round(34.6 * 3466.8 / 10_000) == 12
+
+
 def test_missing_values_are_shown_as_unavailable_not_as_zero():
     out = protect(pd.DataFrame({"n": [10, None]}), "dfe", counts=["n"])
     assert out["n"].tolist() == [10, "x"]

@@ -5,6 +5,8 @@ Two profiles, chosen per site in params (``disclosure_profile``):
 - ``dfe``: DfE children's social care practice for LA-level figures. Counts 1-5 are shown as
   ``c``; secondary suppression where a total would reveal them; LA counts unrounded.
 - ``ons``: the ONS "10-5 rule". Counts 1-9 suppressed; the rest rounded to the nearest 5.
+  A rate, percentage or interval computed from the unrounded count would give it back (rate x
+  person-years), so under a rounding profile derived columns are published as ``x``.
 
 Zero is a true zero and is published. Rates, percentages and intervals whose numerator (or
 denominator) is suppressed are suppressed too. Symbols follow the DfE EES standard:
@@ -164,6 +166,8 @@ def protect(
         for b in bases:
             sup |= hidden[b]
         out[col] = out[col].astype(object).where(~sup, SUPPRESSED)
+        if p.round_to:
+            out[col] = out[col].where(sup, UNAVAILABLE)
     if estimates:
         events = pd.to_numeric(table[estimates["events"]]).to_numpy(dtype=float)
         base = pd.to_numeric(table[estimates["denominator"]]).to_numpy(dtype=float)
