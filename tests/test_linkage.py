@@ -324,3 +324,15 @@ def test_records_without_a_source_are_deduplicated(fixture_records):
     assert list(linked.columns) == ["record_id", "child_id"]
     q = evaluate(linked, truth)
     assert q["records_scored"] == len(named) and q["f1"] >= 0.97
+
+
+def test_a_case_management_id_that_never_repeats_is_not_compared(fixture_records):
+    """Records from CSC and the CIN census whose record ids share no LA child id (another
+    system's ids, say): the model leaves the id out instead of failing to train on it."""
+    persons, truth = fixture_records
+    named = persons[persons["first_name"].notna()].drop(columns=["upn", "nhs_number"])
+    renamed = named.assign(record_id=[f"{s}:{i}" for i, s in enumerate(named["source"])])
+    truth = truth.set_index("record_id")["child_id"].reindex(named["record_id"]).to_numpy()
+    linked = link_records(renamed, seed=7)
+    q = evaluate(linked, pd.DataFrame({"record_id": renamed["record_id"], "child_id": truth}))
+    assert q["f1"] >= 0.9

@@ -367,7 +367,10 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     """Fit the model without labels (u by seeded random sampling, m by EM) and score pairs."""
     t0 = time.perf_counter()
     frame = prepare_records(records)
-    present = {c for c in COMPARED if frame[c].notna().any()}
+    # a field is compared where records carry it; an identifier only where two records share
+    # a value (ids that never repeat give EM and blocking no pairs to learn from)
+    present = {c for c in COMPARED if frame[c].notna().any()
+               and (c not in IDENTIFIERS or frame[c].dropna().duplicated().any())}
     if not present & {"first_name", "surname", "dob"}:
         raise ProjectError("records need at least one of first_name, surname or dob")
     multi = frame["source"].nunique() > 1
