@@ -327,6 +327,12 @@ def test_rate_ratio_recovery_on_simulated_months(params):
                        (("school holidays", "month all holiday vs all term"), 0.6)]:
         assert t.loc[key, "ci_lower"] < truth < t.loc[key, "ci_upper"], (key, t.loc[key])
     assert fit.model == "Poisson"  # the counts are Poisson, so no overdispersion is found
+    # no closure effect was drawn: its ratio covers 1; 2021/22, the first school year open
+    # throughout, is the reference, so it has no row of its own
+    closed = t.loc[("school closures", "month schools were closed vs open")]
+    assert closed["ci_lower"] < 1 < closed["ci_upper"] and closed["events"] > 0
+    years = set(fit.table.loc[fit.table["term"] == "academic_year", "level"])
+    assert "2021/22" not in years and {"2019/20", "2020/21"} <= years
 
 
 def test_a_group_with_no_referrals_is_shown_as_not_estimated(params):

@@ -109,6 +109,10 @@ def academic_year_start(academic_years: pd.Series) -> pd.Series:
 TERMS = ["autumn", "spring", "summer"]
 TERM_FIRST_MONTH = {"autumn": 9, "spring": 1, "summer": 5}  # the census term's months, 4 each
 SEN_PROVISION = {"E": "EHC plan", "K": "SEN support", "N": "No SEN"}
+# Months England's schools were closed to most pupils of Years 5-8 (DfE: closed from 23 March
+# 2020, Years 5, 7 and 8 not back before September 2020 and Year 6 only in part from 1 June;
+# closed again from 5 January to 8 March 2021). School referrals fell then and rose after.
+SCHOOL_CLOSURE_MONTHS = ["2020-04", "2020-05", "2020-06", "2020-07", "2021-01", "2021-02"]
 ETHNICITY_GROUPS = ["White", "Mixed", "Asian", "Black", "Other", "Unknown"]
 
 

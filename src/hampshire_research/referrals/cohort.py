@@ -19,6 +19,7 @@ from ..errors import ProjectError
 from ..params import SiteParams
 from ..school_calendar import holiday_share
 from ..vocabulary import (
+    SCHOOL_CLOSURE_MONTHS,
     SEN_PROVISION,
     TERM_FIRST_MONTH,
     academic_year_start,
@@ -145,6 +146,8 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     m["calendar_month"] = m["month"] % 12 + 1
     m["school_month"] = (m["calendar_month"] - 9) % 12 + 1  # 1 = September
     m["holiday_share"] = m["calendar_month"].map(holiday_share(params.school_calendar))
+    closed = {int(y) * 12 + int(mo) - 1 for y, mo in (c.split("-") for c in SCHOOL_CLOSURE_MONTHS)}
+    m["schools_closed"] = m["month"].isin(closed).astype(int)
     m["fsm"] = m["fsm"].map({True: "FSM", False: "Not FSM"}).fillna("Unknown")
     m["sen_provision"] = m["sen_provision"].map(SEN_PROVISION).fillna("Unknown")
     m["district"] = m["district"].fillna("Unknown")
@@ -164,7 +167,7 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
         [m["rel_month"].between(0, 3), m["rel_month"].between(-4, -1)],
         ["Year 7 first term", "Year 6 summer term"], "Other months")
     cols = ["child_id", "month", "rel_month", "ncy", "academic_year", "term", "calendar_month",
-            "school_month", "holiday_share", "period", "sex", "fsm", "sen_provision",
+            "school_month", "holiday_share", "schools_closed", "period", "sex", "fsm", "sen_provision",
             "ethnicity_group", "district", "age_band", "absence_last_term", "urn", "transfer_year"]
     m = m[cols].sort_values(["child_id", "month"]).reset_index(drop=True)
     m["ncy"] = m["ncy"].astype(int)

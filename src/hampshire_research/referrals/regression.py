@@ -40,7 +40,8 @@ def monthly_counts(cohort: Cohort, events: pd.DataFrame, open_cases: pd.DataFram
     if open_cases is not None:
         shut = m.merge(open_cases.assign(shut=True), on=["child_id", "month"], how="left")["shut"]
         m = m[shut.isna().to_numpy()]
-    keys = ["academic_year", "term", "calendar_month", "holiday_share", "ncy", "period", *SUBGROUPS,
+    keys = ["academic_year", "term", "calendar_month", "holiday_share", "schools_closed", "ncy",
+            "period", *SUBGROUPS,
             "age_band", "absence_last_term"]
     k = events.groupby(["child_id", "month"]).size().rename("referrals")
     m = m.merge(k.reset_index(), on=["child_id", "month"], how="left")
@@ -84,7 +85,9 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     contrast would measure the season); academic year, the holiday
     share of the month, sex, FSM, SEN provision, ethnicity group, district, age band and
     persistent absence in the previous term (this term's could follow a referral, or carry
-    the move to secondary school itself). With ``open_cases``, months a case was open throughout
+    the move to secondary school itself); the months England's schools were closed
+    (``SCHOOL_CLOSURE_MONTHS``), with the first school year open throughout as the reference
+    year. With ``open_cases``, months a case was open throughout
     are left out of the person-time: a child with an open case is not at risk of a new
     referral (referrals in them are counted in ``referrals_left_out``).
 
@@ -118,10 +121,16 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
         levels = cells[col].astype(str)
         if levels.nunique() < 2:
             continue
-        ref = _reference(levels, pref) if pref else sorted(levels.unique())[0]
+        if col == "academic_year":  # the first year the schools were open throughout
+            open_years = cells.groupby(levels)["schools_closed"].max().eq(0)
+            ref = (open_years[open_years].index.min() if open_years.any()
+                   else sorted(levels.unique())[0])
+        else:
+            ref = _reference(levels, pref) if pref else sorted(levels.unique())[0]
         cells[col] = levels
         terms.append(f"C({col}, Treatment(reference={ref!r}))")
-    formula = "referrals ~ " + " + ".join(terms + ["holiday_share"])
+    closures = ["schools_closed"] if cells["schools_closed"].nunique() > 1 else []
+    formula = "referrals ~ " + " + ".join(terms + ["holiday_share"] + closures)
     offset = np.log(cells["person_months"] / 12)
     pois = smf.glm(formula, cells, family=sm.families.Poisson(), offset=offset).fit()
     mu = pois.fittedvalues.to_numpy()
@@ -139,6 +148,9 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
             continue
         if name == "holiday_share":
             term, level, mask = "school holidays", "month all holiday vs all term", None
+        elif name == "schools_closed":
+            term, level = "school closures", "month schools were closed vs open"
+            mask = cells[name] == 1
         else:
             col = name.split("(", 1)[1].split(",", 1)[0]
             term, level = col, name.rsplit("[T.", 1)[1].rstrip("]")
@@ -159,7 +171,7 @@ TERM_LABELS = {"period": "Transfer (vs rest of school year)", "sex": "Sex (vs F)
                "fsm": "FSM (vs not FSM)", "sen_provision": "SEN (vs no SEN)",
                "ethnicity_group": "Ethnicity (vs White)", "district": "District",
                "age_band": "Age band (vs 10-15)", "ncy": "Year group (vs Year 5)",
-               "term": "School term (vs autumn)",
+               "term": "School term (vs autumn)", "school closures": "School closures (2020, 2021)",
                "academic_year": "Academic year", "school holidays": "School holidays",
                "absence_last_term": "Persistent absence last term (vs not)"}
 
