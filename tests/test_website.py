@@ -56,6 +56,9 @@ def test_the_site_takes_its_menus_from_the_generated_files():
     assert f"{{{{< include {website.SITES_FILE} >}}}}" in (ROOT / "index.qmd").read_text()
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert website.NAVBAR_FILE in ignored and website.SITES_FILE in ignored
+    # Quarto adds "/.quarto/" to .gitignore at every render unless that exact line is there
+    # (quarto-cli, src/project/project-gitignore.ts, kQuartoIgnore), leaving git status dirty
+    assert "/.quarto/" in ignored
     # every page the generated navbar names exists or is made by a run
     nav = website.navbar(params_dir(), site_notebooks(), cross_site_notebooks())
     hrefs = [i["href"] if isinstance(i, dict) else i for item in nav["website"]["navbar"]["left"]
