@@ -19,6 +19,7 @@ def test_run_writes_the_executed_notebook_and_manifest(site, tmp_path):
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert f'site = "{site}"' in injected[0].source
     assert f'data_dir = "data/synthetic/{site}"' in injected[0].source
+    assert executed.cells[0].source.startswith(f"# Site profile — {params.display_name}\n\n")
     # the page names the site and says the data is synthetic
     text = "".join(o.get("data", {}).get("text/markdown", "") for c in executed.cells
                    for o in c.get("outputs", []))

@@ -3,6 +3,7 @@ home page with no other edit."""
 
 import shutil
 
+import nbformat
 import yaml
 
 from hampshire_research import website
@@ -44,8 +45,23 @@ def test_a_third_params_file_appears_in_the_navbar_and_on_the_home_page(tmp_path
     for item in _items(left):  # what Quarto's schema accepts
         assert isinstance(item, str) or (set(item) <= QUARTO_ITEM_KEYS and
                                          ("href" in item or "menu" in item)), item
+    # the menu names the site, so its items are the pages' own titles
+    assert menus["Somerset"][0]["text"] == "Dashboard"
+    assert "Site profile" in [p["text"] for p in menus["Somerset"]]
     assert "[Somerset](reports/somerset/07_dashboard.ipynb)" in listing.read_text()
     assert len(listing.read_text().splitlines()) == 3
+
+
+def test_a_sites_page_titles_name_the_site():
+    page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Site profile\n\nWho?")])
+    website.name_site_in_title(page, "North Yorkshire")
+    assert page.cells[0].source == "# Site profile — North Yorkshire\n\nWho?"
+    dashboard = nbformat.v4.new_notebook(cells=[nbformat.v4.new_raw_cell(
+        '---\ntitle: "Dashboard"\nformat: dashboard\nnav-buttons: []\n---')])
+    website.name_site_in_title(dashboard, "Hampshire")
+    front = yaml.safe_load(dashboard.cells[0].source.split("---")[1])
+    assert front == {"title": "Dashboard — Hampshire", "format": "dashboard", "nav-buttons": []}
+    assert website.page_title(dashboard) == "Dashboard — Hampshire"
 
 
 def test_the_site_takes_its_menus_from_the_generated_files():
