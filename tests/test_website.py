@@ -95,3 +95,12 @@ def test_readers_see_no_code_and_no_fonts_from_outside():
     scss = (ROOT / theme[0]).read_text()
     assert "/*-- scss:defaults --*/" in scss and "$web-font-path: false;" in scss
     assert "http" not in scss and "@import" not in scss
+
+
+def test_the_home_page_links_every_place_to_go_and_says_how_to_view_the_site():
+    home = (ROOT / "index.qmd").read_text(encoding="utf-8")
+    where = home.split("## Where to go")[1].split("\n## ")[0]
+    items = where.split("\n- ")[1:]
+    assert len(items) == 4 and all("](reports/" in i for i in items), items
+    view = home.split("## How to view this site")[1]
+    assert "hampshire-research preview" in view and "shared drive" in view

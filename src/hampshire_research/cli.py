@@ -183,8 +183,7 @@ def cmd_render(args) -> int:
 
 def site_server(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
     """A web server for the rendered site on this machine only (127.0.0.1): the site's search
-    and explore pages fetch files, which browsers refuse for pages opened from a disk or a
-    shared drive."""
+    fetches its index, which browsers refuse for pages opened from a disk or a shared drive."""
     if not (folder / "index.html").is_file():
         raise ProjectError("no rendered site: run 'hampshire-research render' first", path=folder)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
