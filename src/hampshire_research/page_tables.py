@@ -116,7 +116,8 @@ def _text(value) -> str:
 def reader_frame(df: pd.DataFrame, labels: Mapping[str, Mapping[str, str]] | None = None
                  ) -> tuple[pd.DataFrame, list[bool]]:
     """The table's cells as text a reader sees, and which columns are numbers."""
-    df = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
+    # a named index (a pivot's keys) is data; row numbers left by filtering are not
+    df = df.reset_index(drop=all(name is None for name in df.index.names))
     maps = {**LABELS, **(labels or {})}
     out, numeric, decimals = {}, [], 0
     for column in df.columns:
