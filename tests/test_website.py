@@ -1,6 +1,7 @@
 """The website follows params/: a new site's params file puts it in the navbar and on the
 home page with no other edit."""
 
+import re
 import shutil
 
 import nbformat
@@ -104,3 +105,33 @@ def test_the_home_page_links_every_place_to_go_and_says_how_to_view_the_site():
     assert len(items) == 4 and all("](reports/" in i for i in items), items
     view = home.split("## How to view this site")[1]
     assert "hampshire-research preview" in view and "shared drive" in view
+
+
+def _dashboards():
+    return [p for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if website._is_dashboard(p)]
+
+
+def test_dashboard_rows_are_sized_by_content_or_in_pixels_with_the_notice_first():
+    """Percentage heights squeezed value boxes to their titles and the notice to nothing at
+    1280x720 and 1920x1080 (issue 15); rows that flow or have pixel heights on a scrolling
+    page do not."""
+    assert len(_dashboards()) == 2
+    for path in _dashboards():
+        cells = nbformat.read(path, as_version=4).cells
+        front = yaml.safe_load(cells[0].source.split("---")[1])
+        assert front["format"] == "dashboard" and front["scrolling"] is True, path.name
+        rows = [i for i, c in enumerate(cells) if c.cell_type == "markdown"
+                and c.source.startswith("## ")]
+        assert len(rows) >= 3, path.name
+        for i in rows:
+            attrs = cells[i].source.partition("{")[2].rstrip("}")
+            assert attrs == ".flow" or re.fullmatch(r'height="\d+px"', attrs), cells[i].source
+        assert cells[rows[0] + 1].source.startswith("#| title: About these figures"), path.name
+
+
+def test_every_table_of_every_notebook_goes_through_page_table():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                         if c.cell_type == "code")
+        for raw in (".to_markdown(", ".to_html(", ".style", "display(df"):
+            assert raw not in code, f"{path.name}: {raw}"
