@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,15 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def quarto_version() -> str | None:
+    """The Quarto on this machine, which renders the pages a run writes (None if absent)."""
+    quarto = shutil.which("quarto")
+    if not quarto:
+        return None
+    done = subprocess.run([quarto, "--version"], capture_output=True, text=True)
+    return done.stdout.strip() or None
+
+
 def _shown(path: Path) -> str:
     """A path as it should appear in outputs: relative to the project when inside it."""
     path = Path(path).resolve()
@@ -210,6 +220,8 @@ def run_cross_site(sites: list[str], reports_root: Path | str | None = None,
     if missing:
         raise ProjectError(f"run these sites first: {', '.join(missing)}", path=root)
     result = RunResult(site="compare")
+    manifest = {"site": "compare", "sites": list(sites), "git_commit": git_commit(),
+                "quarto_version": quarto_version(), "notebooks": []}
     for nb in cross_site_notebooks():
         log(f"[compare] {nb.name} ...")
         run = execute(nb, root / "compare" / nb.name,
@@ -217,11 +229,16 @@ def run_cross_site(sites: list[str], reports_root: Path | str | None = None,
         log(f"[compare] {nb.name}: {run.status} in {run.seconds:.1f} s"
             + (f" ({run.error})" if run.error else ""))
         result.runs.append(run)
+        # written after each notebook, so the reproducibility page (the last) lists those before it
+        manifest["notebooks"] = [r.__dict__ for r in result.runs]
+        (root / "compare" / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                                       encoding="utf-8")
     return result
 
 
 def read_manifests(sites: list[str], reports_root: Path | None = None) -> dict[str, dict]:
-    """The run manifests of the given sites, for the reproducibility page."""
+    """The run manifests of the given sites (or of "compare", the cross-site run), for the
+    reproducibility page."""
     root = paths.reports_root(reports_root)
     out = {}
     for site in sites:
