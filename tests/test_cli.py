@@ -4,6 +4,8 @@ import json
 import re
 import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -38,6 +40,29 @@ def test_render_without_quarto_says_how_to_install(monkeypatch, capsys):
     assert cli.main(["render"]) == 2
     err = capsys.readouterr().err
     assert "conda" in err and "quarto-cli" in err and err.count("\n") == 1
+
+
+def test_preview_without_a_rendered_site_says_how_to_make_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "project_root", lambda: tmp_path)
+    assert cli.main(["preview", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "hampshire-research render" in err and str(tmp_path / "_site") in err
+    assert err.count("\n") == 1
+
+
+def test_preview_serves_the_site_on_localhost(tmp_path):
+    (tmp_path / "index.html").write_text("<title>Home</title>", encoding="utf-8")
+    with cli.site_server(tmp_path, 0) as server:  # port 0: a free one
+        assert server.server_address[0] == "127.0.0.1"
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/index.html"
+            with urllib.request.urlopen(url, timeout=10) as page:
+                assert page.status == 200 and page.read() == b"<title>Home</title>"
+        finally:
+            server.shutdown()
+            thread.join()
 
 
 def test_a_failing_notebook_names_itself_and_its_cell(tmp_path, monkeypatch, capsys,

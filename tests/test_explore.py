@@ -89,10 +89,10 @@ def _table(driver):
 
 @pytest.mark.parametrize("screen", ["1280x720", "390x844"])
 def test_explore_in_chromium_offline(site, screen, tmp_path):
+    require_browser()  # first: where the browser is missing selenium may be too
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    require_browser()
     params, out = site
     page = explore.write_page(params, out, params.data_path)
     with chromium() as driver:

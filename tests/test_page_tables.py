@@ -71,6 +71,19 @@ def test_codes_become_labels_and_age_bands_keep_their_order():
     assert frame["field"].tolist() == ["pers_upn", "UPN", "dob"]  # a raw file's own names
 
 
+def test_hashes_and_package_names_are_shown_as_they_are():
+    md = page_table(pd.DataFrame({"package": ["numpy"], "params_hash": ["ee9811e1d53a7de8"],
+                                  "status": ["ok"]})).data
+    assert "| numpy | ee9811e1d53a7de8 | Ok |" in md  # an ordinary code is still worded
+
+
+def test_row_numbers_left_by_filtering_are_not_a_column():
+    df = pd.DataFrame({"route": ["Total", "CIN plan", "CP plan"], "referrals": [30, 20, 10]})
+    md = page_table(df[df.route != "Total"]).data
+    assert md.splitlines()[0] == "| Route | Referrals |"
+    assert "| CIN plan | 20 |" in md and "Index" not in md
+
+
 def test_a_pipe_table_a_markdown_parser_reads_with_numbers_right_aligned():
     df = pd.DataFrame({"source_group": ["Police", "Schools|other"], "referrals": [1500, "c"],
                        "pct": [60.0, "c"]}).set_index("source_group")

@@ -1,6 +1,7 @@
 """`run` for every params file into a temporary folder: executed notebooks and a manifest."""
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -19,6 +20,7 @@ def test_run_writes_the_executed_notebook_and_manifest(site, tmp_path):
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert f'site = "{site}"' in injected[0].source
     assert f'data_dir = "data/synthetic/{site}"' in injected[0].source
+    assert executed.cells[0].source.startswith(f"# Site profile — {params.display_name}\n\n")
     # the page names the site and says the data is synthetic
     text = "".join(o.get("data", {}).get("text/markdown", "") for c in executed.cells
                    for o in c.get("outputs", []))
@@ -49,3 +51,35 @@ def test_same_inputs_give_the_same_input_digest_hashed_once(tmp_path, monkeypatc
     assert manifests["a"]["input_files"] == manifests["b"]["input_files"]
     # the build hashed each input file once; the second run and the manifests reused them
     assert len(hashed) == len(set(hashed)) >= len(manifests["a"]["input_files"])
+
+
+def test_the_cross_site_manifest_lists_each_notebook_before_the_next_runs(tmp_path, monkeypatch,
+                                                                          notebook_factory):
+    from hampshire_research import run
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    cross = 'sites = []\nreports_root = ""'
+    notebook_factory(nbs / "05_first.ipynb", "x = 1", parameters=cross)
+    notebook_factory(nbs / "09_last.ipynb", "import json, pathlib\n"
+                     "m = json.loads((pathlib.Path(reports_root) / 'compare' / 'manifest.json')"
+                     ".read_text())\nassert [n['notebook'] for n in m['notebooks']] == "
+                     "['05_first.ipynb'], m", parameters=cross)
+    monkeypatch.setattr(run, "notebooks_dir", lambda: nbs)
+    root = tmp_path / "reports"
+    (root / "hampshire").mkdir(parents=True)
+    (root / "hampshire" / "manifest.json").write_text("{}")
+    bin_dir = tmp_path / "bin"  # a stand-in quarto that reports its version
+    bin_dir.mkdir()
+    (bin_dir / "quarto").write_text("#!/bin/sh\necho 1.7.34\n")
+    (bin_dir / "quarto").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+    result = run.run_cross_site(["hampshire"], root, log=lambda m: None)
+    assert [r.status for r in result.runs] == ["ok", "ok"], [r.error for r in result.runs]
+    manifest = read_manifests(["compare"], root)["compare"]
+    assert [n["notebook"] for n in manifest["notebooks"]] == ["05_first.ipynb", "09_last.ipynb"]
+    assert manifest["quarto_version"] == "1.7.34" and manifest["sites"] == ["hampshire"]
+
+    monkeypatch.setattr(run.shutil, "which", lambda name: None)
+    assert run.quarto_version() is None

@@ -29,8 +29,9 @@ from hampshire_research.run import site_notebooks
 
 SITE = "hampshire"
 NO_QUARTO = "quarto is not on PATH: the rendered site is checked where Quarto is installed"
-# Raw output part B of issue 15 (branch site15: the tables helper, no reprs or warnings) removes.
-RAW_OUTPUT_UNTIL_PART_B = {"01_site_profile", "03_referral_routes", "06_information_use_voices"}
+# Notebook 06 stops at the voice map's review table (voicemap_review_codes cannot yet be
+# protected jointly with its family, issue 13), so its page shows the error.
+FAILS_TO_RUN = {"06_information_use_voices"}
 
 
 def _failures(seen, reading: bool = True) -> list[str]:
@@ -126,9 +127,9 @@ def test_notebook_page_offline_and_accessible(notebook_pages, notebook):
 
 
 @pytest.mark.parametrize("notebook", [
-    pytest.param(n, marks=pytest.mark.xfail(reason="raw output and truncated frames until "
-                                            "part B of issue 15 (branch site15) is merged"))
-    if n in RAW_OUTPUT_UNTIL_PART_B else n for n in NOTEBOOKS])
+    pytest.param(n, marks=pytest.mark.xfail(reason="notebook 06 stops on a disclosure error "
+                                            "(voicemap_review_codes, issue 13)"))
+    if n in FAILS_TO_RUN else n for n in NOTEBOOKS])
 def test_notebook_page_shows_no_raw_output(notebook_pages, notebook):
     with chromium() as driver:
         open_page(driver, (notebook_pages / f"{notebook}.html").as_uri(), "1280x720")

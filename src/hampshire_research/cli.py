@@ -1,5 +1,5 @@
 """The ``hampshire-research`` command: generate, convert, validate, link, build, run, compare,
-audit-disclosure, render, all.
+audit-disclosure, render, preview, all.
 
 Exit status: 0 success; 1 a notebook failed (its executed copy keeps the error) or the
 disclosure audit found a cell too narrow; 2 a problem
@@ -10,6 +10,8 @@ file, a missing data folder, or ``render`` without Quarto installed).
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import shutil
 import subprocess
 import sys
@@ -179,6 +181,25 @@ def cmd_render(args) -> int:
     return 0
 
 
+def site_server(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
+    """A web server for the rendered site on this machine only (127.0.0.1): the site's search
+    fetches its index, which browsers refuse for pages opened from a disk or a shared drive."""
+    if not (folder / "index.html").is_file():
+        raise ProjectError("no rendered site: run 'hampshire-research render' first", path=folder)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+def cmd_preview(args) -> int:
+    with site_server(project_root() / "_site", args.port) as server:
+        log(f"the site is at http://localhost:{server.server_port}/ (Ctrl+C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def _timed(timings: list, name: str, action, *args, **kwargs):
     start = time.perf_counter()
     log(f"{name} ...")
@@ -289,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
                    help="default: reports/")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("preview", help="serve the rendered site (_site/) on this machine, so "
+                                       "that its search works")
+    p.add_argument("--port", type=int, default=8000, help="default: 8000")
+    p.set_defaults(func=cmd_preview)
 
     p = sub.add_parser("all", help="validate, link and run every notebook for every site, "
                                    "compare, then render")

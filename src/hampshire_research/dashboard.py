@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from .compare import site_table
-from .disclosure import SUPPRESSED, numeric
+from .disclosure import SUPPRESSED, SYMBOLS, numeric
+from .params import SiteParams
 from .referrals.intervals import poisson_rate_ci
 
 
@@ -20,7 +21,14 @@ def _first(table: pd.DataFrame, column: str, **match) -> str:
 
 def cohort_children(site: str, root: Path) -> str:
     """Children in the transition cohort (NCY 5-8 at any time in the study window)."""
-    return _first(site_table([site], "referrals_cohort", root), "children", subgroup="All")
+    children = _first(site_table([site], "referrals_cohort", root), "children", subgroup="All")
+    return children if children in SYMBOLS else f"{int(children):,}"
+
+
+def study_period(params: SiteParams) -> str:
+    """The period every headline figure covers, in the academic years a council reports by."""
+    years = params.study_window.academic_years
+    return f"academic years {years[0]} to {years[-1]}"
 
 
 def referral_rate(site: str, root: Path, measure: str = "referrals") -> tuple[str, str]:

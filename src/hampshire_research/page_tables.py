@@ -51,9 +51,10 @@ LABELS: dict[str, Mapping[str, str]] = {
     "referral_source": {code: name for code, (name, _) in REFERRAL_SOURCES.items()},
 }
 # A value that is an identifier (sen_provision, discovery_interview) is shown in words, except
-# in columns naming a raw file's own fields and tables, which a data analyst looks up.
+# in columns naming a raw file's own fields and tables, packages, or hashes, which an analyst
+# looks up or compares.
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-RAW_NAMES = {"field", "table", "file"}
+RAW_NAMES = {"field", "table", "file", "package", "commit", "params_hash", "input_digest"}
 # Numbers that name something (a year, a month, an age) rather than count it: no separators.
 ORDINAL = re.compile(r"(^|_)(year|ncy|month|term|age|code|level)$|^months_since")
 P_VALUE = re.compile(r"(^|_)p(_value)?$")
@@ -117,7 +118,8 @@ def _text(value) -> str:
 def reader_frame(df: pd.DataFrame, labels: Mapping[str, Mapping[str, str]] | None = None
                  ) -> tuple[pd.DataFrame, list[bool]]:
     """The table's cells as text a reader sees, and which columns are numbers."""
-    df = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
+    # a named index (a pivot's keys) is data; row numbers left by filtering are not
+    df = df.reset_index(drop=all(name is None for name in df.index.names))
     maps = {**LABELS, **(labels or {})}
     out, numeric, decimals = {}, [], 0
     for column in df.columns:

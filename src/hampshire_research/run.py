@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from .errors import ProjectError
 from .params import SiteParams
 from .paths import project_root
 from .vocabulary import is_synthetic
+from .website import name_site_in_title
 
 NOTEBOOKS_DIR = "notebooks"
 KEY_PACKAGES = ["hampshire-research", "pandas", "numpy", "duckdb", "splink", "statsmodels",
@@ -93,9 +95,12 @@ def check_parameters(path: Path, parameters: dict) -> None:
                            f"{sorted(declared)}", path=path)
 
 
-def _hide_parameter_cells(output: Path) -> None:
-    """Hide the parameters and injected-parameters cells from the published page."""
+def _prepare_page(output: Path, site_name: str | None) -> None:
+    """Hide the parameters and injected-parameters cells from the published page; a site's
+    page has the site's name in its title."""
     nb = nbformat.read(output, as_version=4)
+    if site_name:
+        name_site_in_title(nb, site_name)
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if cell.cell_type == "code" and ({"parameters", "injected-parameters"} & set(tags)):
@@ -104,8 +109,10 @@ def _hide_parameter_cells(output: Path) -> None:
     nbformat.write(nb, output)
 
 
-def execute(path: Path, output: Path, parameters: dict) -> NotebookRun:
-    """Execute one notebook; a cell error is recorded, not raised."""
+def execute(path: Path, output: Path, parameters: dict, site_name: str | None = None
+            ) -> NotebookRun:
+    """Execute one notebook (a site's if site_name is given); a cell error is recorded, not
+    raised."""
     check_parameters(path, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
     run = NotebookRun(notebook=path.name, output=_shown(output))
@@ -120,7 +127,7 @@ def execute(path: Path, output: Path, parameters: dict) -> NotebookRun:
         run.error = f"cell In [{e.exec_count}] `{first_line}`: {e.ename}: {e.evalue}"
     run.seconds = round(time.perf_counter() - start, 2)
     if output.exists():
-        _hide_parameter_cells(output)
+        _prepare_page(output, site_name)
     return run
 
 
@@ -143,6 +150,15 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def quarto_version() -> str | None:
+    """The Quarto on this machine, which renders the pages a run writes (None if absent)."""
+    quarto = shutil.which("quarto")
+    if not quarto:
+        return None
+    done = subprocess.run([quarto, "--version"], capture_output=True, text=True)
+    return done.stdout.strip() or None
 
 
 def _shown(path: Path) -> str:
@@ -187,7 +203,7 @@ def run_site(params: SiteParams, pattern: str = "*.ipynb", data_dir: Path | None
     result = RunResult(site=params.site)
     for i, nb in enumerate(notebooks, 1):
         log(f"[{params.site}] {i}/{len(notebooks)} {nb.name} ...")
-        run = execute(nb, out_dir / nb.name, parameters)
+        run = execute(nb, out_dir / nb.name, parameters, params.display_name)
         log(f"[{params.site}] {nb.name}: {run.status} in {run.seconds:.1f} s"
             + (f" ({run.error})" if run.error else ""))
         result.runs.append(run)
@@ -204,6 +220,8 @@ def run_cross_site(sites: list[str], reports_root: Path | str | None = None,
     if missing:
         raise ProjectError(f"run these sites first: {', '.join(missing)}", path=root)
     result = RunResult(site="compare")
+    manifest = {"site": "compare", "sites": list(sites), "git_commit": git_commit(),
+                "quarto_version": quarto_version(), "notebooks": []}
     for nb in cross_site_notebooks():
         log(f"[compare] {nb.name} ...")
         run = execute(nb, root / "compare" / nb.name,
@@ -211,11 +229,16 @@ def run_cross_site(sites: list[str], reports_root: Path | str | None = None,
         log(f"[compare] {nb.name}: {run.status} in {run.seconds:.1f} s"
             + (f" ({run.error})" if run.error else ""))
         result.runs.append(run)
+        # written after each notebook, so the reproducibility page (the last) lists those before it
+        manifest["notebooks"] = [r.__dict__ for r in result.runs]
+        (root / "compare" / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                                       encoding="utf-8")
     return result
 
 
 def read_manifests(sites: list[str], reports_root: Path | None = None) -> dict[str, dict]:
-    """The run manifests of the given sites, for the reproducibility page."""
+    """The run manifests of the given sites (or of "compare", the cross-site run), for the
+    reproducibility page."""
     root = paths.reports_root(reports_root)
     out = {}
     for site in sites:

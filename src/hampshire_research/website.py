@@ -22,16 +22,47 @@ METHODS = ["data_dictionary.qmd", "methods_linkage.qmd", "codebook.qmd", "disclo
 REPRODUCIBILITY = "09_reproducibility.ipynb"
 
 
+def _front_matter(cell) -> dict | None:
+    """The YAML front matter of a notebook's raw first cell, if it has one."""
+    if cell.cell_type != "raw" or not cell.source.startswith("---"):
+        return None
+    return yaml.safe_load(cell.source.split("---")[1])
+
+
+def page_title(nb: nbformat.NotebookNode) -> str:
+    """A notebook page's title as Quarto takes it: the front matter's, else the first # heading."""
+    first = nb.cells[0]
+    front = _front_matter(first)
+    if front is not None:
+        return front["title"]
+    return first.source.splitlines()[0].removeprefix("# ")
+
+
+def name_site_in_title(nb: nbformat.NotebookNode, site_name: str) -> None:
+    """Title a site's page "<Page> — <Site name>": both sites' pages would otherwise share
+    titles in the browser's tabs and history and in the search results."""
+    first = nb.cells[0]
+    title = f"{page_title(nb)} — {site_name}"
+    front = _front_matter(first)
+    if front is not None:
+        front["title"] = title
+        first.source = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---"
+    else:
+        first.source = "\n".join([f"# {title}", *first.source.splitlines()[1:]])
+
+
 def _is_dashboard(path: Path) -> bool:
     first = nbformat.read(path, as_version=4).cells[0]
     return first.cell_type == "raw" and "format: dashboard" in first.source
 
 
 def _menu(folder: str, notebooks: list[Path]) -> list:
-    """Dashboards first (named so), then the other notebooks under their own titles."""
-    dashboards = [{"text": "Dashboard", "href": f"{folder}/{p.name}"}
-                  for p in notebooks if _is_dashboard(p)]
-    return dashboards + [f"{folder}/{p.name}" for p in notebooks if not _is_dashboard(p)]
+    """Dashboards first, then the other notebooks, each under its title without the site's
+    name (the menu names it)."""
+    ordered = [p for p in notebooks if _is_dashboard(p)] + [
+        p for p in notebooks if not _is_dashboard(p)]
+    return [{"text": page_title(nbformat.read(p, as_version=4)), "href": f"{folder}/{p.name}"}
+            for p in ordered]
 
 
 def sites(params_folder: Path) -> list:
