@@ -29,9 +29,6 @@ from hampshire_research.run import site_notebooks
 
 SITE = "hampshire"
 NO_QUARTO = "quarto is not on PATH: the rendered site is checked where Quarto is installed"
-# Notebook 06 stops at the voice map's review table (voicemap_review_codes cannot yet be
-# protected jointly with its family, issue 13), so its page shows the error.
-FAILS_TO_RUN = {"06_information_use_voices"}
 
 
 def _failures(seen, reading: bool = True) -> list[str]:
@@ -126,10 +123,7 @@ def test_notebook_page_offline_and_accessible(notebook_pages, notebook):
     assert failures == []
 
 
-@pytest.mark.parametrize("notebook", [
-    pytest.param(n, marks=pytest.mark.xfail(reason="notebook 06 stops on a disclosure error "
-                                            "(voicemap_review_codes, issue 13)"))
-    if n in FAILS_TO_RUN else n for n in NOTEBOOKS])
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_page_shows_no_raw_output(notebook_pages, notebook):
     with chromium() as driver:
         open_page(driver, (notebook_pages / f"{notebook}.html").as_uri(), "1280x720")
