@@ -115,8 +115,11 @@ def test_same_input_same_output():
 def test_the_word_gate_never_changes_a_code(monkeypatch):
     """The fast skip (a pattern runs only when the sentence has one of its words) is exact."""
     ac = importlib.import_module("hampshire_research.voice.autocode")
-    notes = pd.concat([load_heldout(n)[0] for n in ("heldout_notes.yaml", "heldout_notes_2.yaml")])
+    notes = pd.concat([load_heldout(n)[0] for n in ("heldout_notes.yaml", "heldout_notes_2.yaml")]
+                      + [pd.DataFrame({"note_id": ["hyphen"], "child_first_name": ["Ellie"], "text": [
+                          "Ellie is Pre-Verbal. Ellie did not attend, so I saw Mum only."]})])
     gated = autocode(notes)
+    assert set(gated[gated.note_id == "hyphen"].absence) == {"A.TOOYOUNG", "A.NOTSEEN"}
     monkeypatch.setattr(ac, "_GATE_ON", False)
     pd.testing.assert_frame_equal(gated, autocode(notes))
 
@@ -127,6 +130,8 @@ def test_triggers_read_from_the_pattern():
     assert triggers(r"(?i:\b(?:said|told me|was clear that)\b)") == {"said", "told", "clear"}
     assert triggers(r"\bnot (?:seen|visited)\b") == {"seen", "visited"}  # "not" is common
     assert triggers(r"(?:is|was) (?:happy|sad)") == {"happy", "sad"}  # rarer words preferred
+    assert triggers(r"\b(?:preverbal|pre-verbal)\b") == {"preverbal", "pre"}  # "-" ends a word
+    assert triggers(r"\battend\b(?! school)") == {"attend"}  # a lookahead needs nothing
     assert triggers(r"pre-?verbal|\d+ out") is None  # a branch without a whole word: always run
 
 

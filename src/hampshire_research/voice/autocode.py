@@ -207,7 +207,8 @@ _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|me|my|we)\b")
 # --- absence ---------------------------------------------------------------------------------
 _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
     ("A.TOOYOUNG", re.compile(
-        r"(?i:\b(?:too|so|very) young\b|\bpre-?verbal\b|\bnot old enough\b|\b(?:due to|because of|given) "
+        r"(?i:\b(?:too|so|very) young\b|\b(?:preverbal|pre-verbal)\b|\bnot old enough\b|"
+        r"\b(?:due to|because of|given) "
         r"(?:his|her|their|the child[’']s|[a-z]+[’']s) (?:young )?age\b|\bdue to (?:his|her|their) "
         r"(?:age|developmental stage)\b|\bage and (?:stage of )?development\b[^.]*\b(?:not|unable)\b|"
         r"\b(?:is|was) (?:only )?(?:\d{1,2}|one|two|three)(?: months?| years?)?(?: old)? and (?:is |was )?"
@@ -269,7 +270,7 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"(?:I|we) (?:only )?(?:saw|spoke (?:to|with)|met(?: with)?) (?:\w+[’']?s? ){1,3}(?:only|"
         r"alone|instead)\b|"
         r"\bthe visit was with (?:\w+ ){1,4}only\b|\b(?:was|were) (?:at|in) (?:school|nursery|college)"
-        r"\s*(?:[.;]|$)|\b(?:did not|didn[’']t|failed to) (?:turn up|attend(?! (?:school|nursery|"
+        r"\s*(?:[.;]|$)|\b(?:did not|didn[’']t|failed to) (?:turn up|attend\b(?! (?:school|nursery|"
         r"college))|show|"
         r"come to|come home)\b|\b(?:was|were) (?:not at home|out|away)\b(?! of)|\bwould not let (?:me|us) "
         r"see (?:him|her|them)\b(?! alone)|\bno one answered\b|\bno answer at the door\b|\bnot (?:present|"
@@ -536,6 +537,8 @@ _BY_WORD: dict[str, set[int]] = {}  # compiled pattern hashes its whole program,
 for _p in _GATED:
     for _w in triggers(_p.pattern) or ():
         _BY_WORD.setdefault(_w, set()).add(id(_p))
+_GATE_WORD = re.compile(r"[a-z]+")  # a trigger is a run of letters: "Pre-Verbal" has "verbal"
+_NONE: frozenset[int] = frozenset()
 _QUESTION = re.compile(r"(?i:\b(?:if|whether|asked)\s+(?:\w+\s+){0,2}$)")
 
 
@@ -547,8 +550,8 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
     voice: dict[str, str] = {}
     # the patterns this sentence has the words for; the others cannot match and are skipped
     hits = set(_ALWAYS)
-    for w in {w.lower() for w in _TOKEN.findall(seg)}:
-        hits |= _BY_WORD.get(w, set())
+    for w in set(_GATE_WORD.findall(seg.lower())):
+        hits |= _BY_WORD.get(w, _NONE)
 
     def may(pattern: re.Pattern) -> bool:
         return id(pattern) in hits or not _GATE_ON

@@ -78,10 +78,10 @@ def _words_and_groups(alt: str) -> tuple[list[str], list[str]]:
         elif depth == 0:
             flat += ch
         i += 1
-    flat = re.sub(r"[A-Za-z][?*]", "\x01", flat)  # a letter made optional splits the word
+    flat = re.sub(r"[A-Za-z-][?*]", "\x01", flat)  # a letter or hyphen made optional joins words
     words = [m.group(0).lower() for m in re.finditer(r"[A-Za-z]{2,}", flat)
-             if (m.start() == 0 or flat[m.start() - 1] in " \t")
-             and (m.end() == len(flat) or flat[m.end()] in " \t.,:;")]
+             if (m.start() == 0 or flat[m.start() - 1] in " \t-")
+             and (m.end() == len(flat) or flat[m.end()] in " \t.,:;-")]
     return words, groups
 
 
