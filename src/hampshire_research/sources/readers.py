@@ -141,10 +141,10 @@ def read_school_census(b: Build) -> None:
             if pupils is None:
                 continue
             n_files += 1
-            terms, ident = _pupils(b, pupils, ay, term)
+            terms, ident, aside = _pupils(b, pupils, ay, term)
             attendance = find_file(tdir, "attendance")
             if attendance is not None:
-                terms = _attendance(b, attendance, terms)
+                terms = _attendance(b, attendance, terms, aside)
             terms["district"] = by_value(terms["postcode"], lambda u: district_of(u, b.params))
             b.school_terms.append(typed("school_terms", terms))
             latest = ident if latest is None else (
@@ -174,7 +174,9 @@ def _enrolments(spells: pd.DataFrame | None, terms: pd.DataFrame) -> pd.DataFram
         start=("start", "min"), end=("end", "max"))
 
 
-def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _pupils(b: Build, path: Path, ay: str, term: str
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """(the term's rows, the pupils' identity, why the UPNs set aside were)."""
     df, log = b.open("school_census", path, ["UPN", "DOB", "URN", "NCyearActual"],
                      PUPIL_OPTIONAL, key="UPN")
     df["UPN"] = normalise_id(df["UPN"])
@@ -206,10 +208,11 @@ def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.
         "_upn_key": df["UPN"]})
     log.close(df)
     b.set_aside(log, "school_census:")
-    return terms, ident
+    return terms, ident, log.set_aside()
 
 
-def _attendance(b: Build, path: Path, terms: pd.DataFrame) -> pd.DataFrame:
+def _attendance(b: Build, path: Path, terms: pd.DataFrame, aside: dict[str, str]
+                ) -> pd.DataFrame:
     df, log = b.open("school_census", path, ATTENDANCE)
     df = log.missing(df, ["UPN", "URN"])
     df["UPN"] = normalise_id(df["UPN"])
@@ -218,6 +221,8 @@ def _attendance(b: Build, path: Path, terms: pd.DataFrame) -> pd.DataFrame:
         df = log.quarantine(df, bad, c, "not a whole number of sessions")
     df = log.duplicates(df, ["UPN", "URN"], "UPN")
     # each attendance row belongs to the pupil's census row at the same school, this term
+    df = log.without_parent(df, df["UPN"], terms["_upn_key"], aside, "UPN", "pupil",
+                            "no census row for this pupil at this school this term")
     pos = pc.index_in(pyarrow.array(df["UPN"] + "|" + df["URN"]),
                       value_set=pyarrow.array(terms["_upn_key"] + "|" + terms["urn"]))
     pos = pd.Series(pos.to_numpy(zero_copy_only=False), index=df.index)
@@ -644,7 +649,7 @@ def read_case_notes(b: Build) -> None:
     df = log.duplicates(df, ["NoteID"], "NoteID")
     system = lookup(normalise_id(df["System"]).str.replace(r"[_'\-]+", "", regex=True), _SYSTEMS)
     df = log.quarantine(df, system.isna(), "System", "system not csc or early_help")
-    system = system[df.index]
+    system = system[df.index].astype(TEXT)
     rid = system + ":" + df["PersonID"]
     df = log.without_parent(df, rid, b.known("csc", "early_help"), b.aside, "PersonID", "person",
                             "person not in that system's records")

@@ -112,9 +112,12 @@ def check_kept(report_df: pd.DataFrame, min_kept: float, allow_empty: bool = Fal
     look like a layout the readers misread, and must not pass as a quiet success."""
     read = report_df[report_df["read"] > 0]
     low = read[read["kept"] < min_kept * read["read"]]
-    if len(low):
-        r = low.iloc[0]
-        top = r["quarantine_reasons"].split("; ")[0]
+    if len(low):  # name a file that lost its rows for a reason of its own, if there is one
+        top = low["quarantine_reasons"].str.split("; ").str[0]
+        order = pd.DataFrame({"cascade": top.str.contains(" set aside (", regex=False),
+                              "share": low["kept"] / low["read"]}).sort_values(
+            ["cascade", "share"], kind="stable")
+        r, top = low.loc[order.index[0]], top[order.index[0]]
         raise ProjectError(f"kept {r['kept']:,} of {r['read']:,} rows, under the threshold "
                            f"{min_kept:.0%} (top reason {top}); fix the file or lower the "
                            "threshold with --min-kept", path=r["file"])
