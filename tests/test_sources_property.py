@@ -18,8 +18,8 @@ from hampshire_research.sources.cin_xml import read_cin_census
 PARAMS = load_site("hampshire")
 EH_HEADER = ["EHPersonID", "EpisodeID", "Forename", "Surname", "DOB", "Sex", "Postcode", "UPN",
              "NHSNumber", "StartDate", "EndDate", "Reason", "LeadPractitionerRole", "Outcome"]
-SET_ASIDE = {"missing_person", "missing_episode", "bad_start", "bad_dob", "duplicate"}
-FLAGGED = {"bad_nhs", "bad_upn"}
+SET_ASIDE = {"missing_person", "missing_episode", "bad_start", "duplicate"}
+FLAGGED = {"bad_nhs", "bad_upn", "bad_dob"}  # a bad optional field is flagged, not dropped
 EH_KINDS = sorted(SET_ASIDE | FLAGGED | {"ok"})
 free_text = st.text(alphabet=st.characters(codec="cp1252", exclude_categories=["Cs", "Cc"])
                     | st.sampled_from([",", ";", '"', "\n", "\t"]), max_size=20)
@@ -112,7 +112,7 @@ def test_cin_census_records_are_never_lost(tmp_path_factory, children):
     for log in logs:
         assert log.read == log.kept + len(log.quarantined)
         assert log.quarantined["reason"].str.len().gt(0).all()
-    bad_child = [k != "ok" for k, _ in children]
+    bad_child = [k not in ("ok", "bad_dob") for k, _ in children]  # a bad birth date is flagged
     assert by_part["Child"].kept == len(persons) == sum(not b for b in bad_child)
     cins = [(bad, c) for bad, (_, cs) in zip(bad_child, children) for c in cs]
     kept_cins = sum(not bad and c == "ok" for bad, c in cins)
@@ -152,7 +152,7 @@ def test_school_census_rows_are_never_lost(tmp_path_factory, pupils, attendance)
         rows.append([upn, "Smith", "Amy", dob, "F", "true", "N", "6", "116001", "SO23 8AA"])
     with open(term / "pupils.csv", "w", newline="") as f:
         csv.writer(f).writerows([PUPIL_HEADER, *rows])
-    kept_upns = {r[0] for r, k in zip(rows, pupils) if k not in ("missing_upn", "bad_dob")}
+    kept_upns = {r[0] for r, k in zip(rows, pupils) if k != "missing_upn"}  # bad DOB: flagged
     att = []
     for i, kind in enumerate(attendance):
         upn = _upn(0) if kind == "duplicate" else rows[i % len(rows)][0]

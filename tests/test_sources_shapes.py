@@ -34,9 +34,9 @@ def test_ssms_null_is_blank_and_open_cases_are_kept():
     person = rep.loc["csc/ssd_person.csv"]
     assert (person["read"], person["kept"], person["quarantined"]) == (4, 4, 0)
     assert person["flag_reasons"] == "pers_dob: date out of range (set to null) (1)"
-    assert "pers_common_child_id" in person["missing_columns"]
+    assert person["missing_columns"] == ""  # the NHS number is pers_single_unique_id here
     assert person["identity"] == ("first_name 50%, surname 75%, dob 25%, postcode 25%, upn 25%, "
-                                  "nhs_number 0%")
+                                  "nhs_number 25%")
     episodes = rep.loc["csc/ssd_cin_episodes.csv"]
     assert (episodes["read"], episodes["kept"]) == (5, 3)
     assert episodes["quarantine_reasons"] == ("cine_person_id: person not in ssd_person (1); "
