@@ -168,7 +168,9 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
     if their inputs change. `link=False` stops after the canonical tables (`validate`).
     Validation fails when a file keeps less than `min_kept` of its rows (default: the site's
     `min_kept_share`) and, unless `allow_empty`, validation and linking fail when a source
-    kept nothing; the tables of a failed check are not marked fresh.
+    kept nothing; the tables of a failed check are not marked fresh. The checks run when the
+    tables are built, so tables built when told to go on are reused as they are (the notebooks
+    of `run --allow-empty` read them) until their inputs change.
     """
     from . import sources
     from .linkage.site import link_site
@@ -215,9 +217,9 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
               "truth": files.get(f"{TRUTH}/linkage_key.csv", {}).get("sha256")}
     why = _why(old, linked, {"canonical": "canonical tables rebuilt", "code": "code changed",
                              "backend": "backend changed", "truth": "truth key changed"})
-    if not allow_empty:
-        sources.check_kept(sources.load_report(root), 0.0)
     if why:
+        if not allow_empty:
+            sources.check_kept(sources.load_report(root), 0.0)
         log(f"[{params.site}] linking ({linked['backend']}): {why}")
         save(linked=None)
         shutil.rmtree(root / "linked", ignore_errors=True)

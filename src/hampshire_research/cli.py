@@ -125,7 +125,8 @@ def cmd_run(args) -> int:
 
     params = load_site(args.site)
     result = run_site(params, args.notebooks, args.data, reports_root=args.reports,
-                      derived_root=args.derived, log=log)
+                      derived_root=args.derived, min_kept=args.min_kept,
+                      allow_empty=args.allow_empty, log=log)
     return _report_failures(result)
 
 
@@ -185,11 +186,12 @@ def cmd_all(args) -> int:
             data_dir = project_root() / "data" / "generated" / f"{site}-scale-{args.scale:g}"
             _timed(timings, f"[{site}] generate", synthetic.generate_site, params, args.scale,
                    None, data_dir)
+        checks = {"min_kept": args.min_kept, "allow_empty": args.allow_empty}
         built = _timed(timings, f"[{site}] validate and link", build_tables, params, data_dir,
-                       derived_root=args.derived, log=log)
+                       derived_root=args.derived, log=log, **checks)
         result = _timed(timings, f"[{site}] notebooks", run_site, params, "*.ipynb",
                         built.data_dir, reports_root=args.reports, derived_root=args.derived,
-                        log=log)
+                        log=log, **checks)
         status |= _report_failures(result)
     status |= _report_failures(_timed(timings, "compare", run_cross_site, site_ids(),
                                       args.reports, log))
@@ -266,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="execute the notebooks for a site into REPORTS/SITE/")
     data_and_derived(p)
+    checks(p)
     p.add_argument("--notebooks", default="*.ipynb", help="glob of notebooks to run")
     p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
                    help="default: reports/")
@@ -290,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: reports/")
     p.add_argument("--derived", type=_folder, default=None, metavar="DIR",
                    help="default: data/derived/")
+    checks(p)
     p.set_defaults(func=cmd_all)
     return parser
 
