@@ -175,8 +175,8 @@ def run_site(params: SiteParams, pattern: str = "*.ipynb", data_dir: Path | None
              reports_root: Path | str | None = None, derived_root: Path | str | None = None,
              min_kept: float | None = None, allow_empty: bool = False,
              log=print) -> RunResult:
-    """Build (or reuse) the site's tables (`min_kept`, `allow_empty`: see `build_tables`),
-    then execute its notebooks in order into <reports root>/<site>/ and write the manifest."""
+    """Build (or reuse) the site's tables, then execute its notebooks in order into
+    <reports root>/<site>/ and write the manifest."""
     notebooks = site_notebooks(pattern)
     if not notebooks:
         raise ProjectError(f"no per-site notebook matches {pattern!r}", path=notebooks_dir())
