@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -145,3 +146,40 @@ def test_validate_link_run_validate_and_link_once_and_link_data_links_that_data(
     f1 = float(re.search(r"pairwise precision [\d.]+ recall [\d.]+ F1 ([\d.]+)",
                          done.stdout).group(1))
     assert f1 > 0.9
+
+
+def test_run_takes_the_checks_and_its_notebooks_read_the_tables_it_built(
+        tmp_path, monkeypatch, capsys, notebook_factory):
+    site = tmp_path / "site"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "sources" / "tiny_site", site)
+    notes = site / "case_notes" / "case_notes.csv"
+    notes.write_text(notes.read_text().splitlines()[0] + "\n")  # the header alone
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    notebook_factory(nbs / "01_tables.ipynb",  # as the site's notebooks build their tables
+                     "from hampshire_research.build import build_site\n"
+                     "from hampshire_research.params import load_site\n"
+                     "tables = build_site(load_site(site), data_dir, derived_root=derived_root)\n"
+                     "assert len(tables['persons'])")
+    monkeypatch.setattr(run, "notebooks_dir", lambda: nbs)
+    args = ["run", "--site", "hampshire", "--data", str(site), "--derived",
+            str(tmp_path / "derived"), "--reports", str(tmp_path / "reports")]
+    assert cli.main(args) == 2
+    assert "source case_notes is empty" in capsys.readouterr().err
+    assert cli.main([*args, "--allow-empty"]) == 0
+    manifest = json.loads((tmp_path / "reports" / "hampshire" / "manifest.json").read_text())
+    assert [n["status"] for n in manifest["notebooks"]] == ["ok"]
+
+
+def test_all_passes_the_checks_to_every_build(monkeypatch):
+    from hampshire_research import build
+
+    seen = []
+    monkeypatch.setattr(build, "build_tables", lambda params, data, **kw: seen.append(kw) or
+                        run.Built(params.site, Path(), Path(data), {}, "duckdb"))
+    monkeypatch.setattr(run, "run_site", lambda *a, **kw: seen.append(kw) or run.RunResult("x"))
+    monkeypatch.setattr(run, "run_cross_site", lambda *a, **kw: run.RunResult("compare"))
+    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    assert cli.main(["all", "--min-kept", "0.2", "--allow-empty"]) == 0
+    assert len(seen) == 2 * len(cli.site_ids())
+    assert all(kw["min_kept"] == 0.2 and kw["allow_empty"] for kw in seen)

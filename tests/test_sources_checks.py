@@ -8,7 +8,6 @@ import pytest
 from hampshire_research.errors import ProjectError
 from hampshire_research.sources.checks import (
     nhs_check,
-    parse_dates,
     postcode,
     sex_code,
     upn_check,
@@ -37,15 +36,6 @@ def test_nhs_number_modulus_11():
     assert norm.tolist()[0] == "9990000018"
     assert reason.tolist() == [None, "NHS number fails modulus 11", None, "NHS number malformed",
                                None]
-
-
-def test_dates_both_forms_and_bad_ones():
-    dates, bad = parse_dates(pd.Series(["03/05/2011", "2011-05-03", "2011-05-03T00:00:00",
-                                        "3/5/2011", "31/02/2011", "soon", "", None,
-                                        "2011-05-03 00:00:00"]))
-    may3 = pd.Timestamp("2011-05-03")
-    assert dates.tolist()[:4] == [may3] * 4 and dates.iloc[8] == may3
-    assert bad.tolist() == [False, False, False, False, True, True, False, False, False]
 
 
 def test_codes():

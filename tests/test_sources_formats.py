@@ -103,6 +103,7 @@ CIN_2023 = """<?xml version="1.0" encoding="utf-8"?>
   </Child>
   <Child>
    <ChildIdentifiers><LAchildID>C1</LAchildID><GenderCurrent>1</GenderCurrent></ChildIdentifiers>
+   <CINdetails><CINreferralDate>2022-06-01</CINreferralDate></CINdetails>
   </Child>
  </Children>
 </Message>
@@ -114,17 +115,20 @@ def test_cin_census_older_specification_with_gender_current(tmp_path):
     path.write_text(CIN_2023)
     logs, persons, events = read_cin_census(path, path.name)
     persons = persons.set_index("record_id")
-    assert list(persons.index) == ["cin_census:2023:C1"]
+    # a bad birth date does not lose the child: kept, the date null and flagged
+    assert list(persons.index) == ["cin_census:2023:C1", "cin_census:2023:C2"]
     assert persons.loc["cin_census:2023:C1", ["sex", "upn"]].tolist() == ["F", "G850200115001"]
+    assert pd.isna(persons.loc["cin_census:2023:C2", "dob"])
     child = next(log for log in logs if log.file.endswith("#Child"))
-    assert (child.read, child.kept) == (3, 1)
-    q = child.quarantined.sort_values("row")
-    assert q[["row", "line", "field", "reason"]].values.tolist() == [
-        [2, 19, "PersonBirthDate", "unparseable date"], [3, 25, "LAchildID", "duplicate"]]
+    assert (child.read, child.kept) == (3, 2)
+    assert child.quarantined[["row", "line", "field", "reason"]].values.tolist() == [
+        [3, 25, "LAchildID", "duplicate"]]
+    assert child.flagged[["row", "line", "field", "reason"]].values.tolist() == [
+        [2, 19, "PersonBirthDate", "unparseable date (set to null)"]]
     cin = next(log for log in logs if log.file.endswith("#CINdetails"))
-    assert (cin.read, cin.kept) == (2, 1)
-    assert cin.quarantined["reason"].tolist() == ["child record quarantined"]
-    ev = events.set_index("event_type")
+    assert (cin.read, cin.kept) == (3, 2)
+    assert cin.quarantined["reason"].tolist() == ["child record set aside (LAchildID: duplicate)"]
+    ev = events[events["record_id"].eq("cin_census:2023:C1")].set_index("event_type")
     assert ev.loc["referral", ["referral_source", "primary_need", "reason"]].tolist() == [
         "1A", "N4", "RC7"]
     assert ev.loc["referral", "referral_nfa"] == False  # noqa: E712 (a nullable boolean)
@@ -136,7 +140,7 @@ def test_cin_census_year_from_the_file_name_when_the_header_has_none(tmp_path):
     path.write_text(CIN_2023.replace("<Year>2023</Year>", "").replace(
         "<ReferenceDate>2023-03-31</ReferenceDate>", ""))
     _, persons, _ = read_cin_census(path, path.name)
-    assert persons["record_id"].tolist() == ["cin_census:2024:C1"]
+    assert persons["record_id"].tolist() == ["cin_census:2024:C1", "cin_census:2024:C2"]
 
 
 def test_windows_1252_found_only_late_in_a_big_file(tmp_path):

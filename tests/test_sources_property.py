@@ -1,25 +1,32 @@
-"""No row is silently dropped: files generated with injected faults, in any delimiter and
-encoding, always give read = kept + quarantined, the expected number set aside, and a reason
-for every row set aside."""
+"""No row is silently dropped and no input gives a traceback: files generated with injected
+faults, in any delimiter and encoding, always give read = kept + quarantined, the expected
+number set aside, and a reason for every row set aside; and every reader, fed its fixtures
+with records deleted or repeated and cells blanked or of the wrong type, either stops with
+one line or accounts for every row."""
 
 from __future__ import annotations
 
 import csv
 import io
+import shutil
+from copy import deepcopy
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
+from hampshire_research.errors import ProjectError
 from hampshire_research.params import load_site
 from hampshire_research.sources import readers
 from hampshire_research.sources.cin_xml import read_cin_census
+from hampshire_research.sources.validate import report
 
 PARAMS = load_site("hampshire")
 EH_HEADER = ["EHPersonID", "EpisodeID", "Forename", "Surname", "DOB", "Sex", "Postcode", "UPN",
              "NHSNumber", "StartDate", "EndDate", "Reason", "LeadPractitionerRole", "Outcome"]
-SET_ASIDE = {"missing_person", "missing_episode", "bad_start", "bad_dob", "duplicate"}
-FLAGGED = {"bad_nhs", "bad_upn"}
+SET_ASIDE = {"missing_person", "missing_episode", "bad_start", "duplicate"}
+FLAGGED = {"bad_nhs", "bad_upn", "bad_dob"}  # a bad optional field is flagged, not dropped
 EH_KINDS = sorted(SET_ASIDE | FLAGGED | {"ok"})
 free_text = st.text(alphabet=st.characters(codec="cp1252", exclude_categories=["Cs", "Cc"])
                     | st.sampled_from([",", ";", '"', "\n", "\t"]), max_size=20)
@@ -112,7 +119,7 @@ def test_cin_census_records_are_never_lost(tmp_path_factory, children):
     for log in logs:
         assert log.read == log.kept + len(log.quarantined)
         assert log.quarantined["reason"].str.len().gt(0).all()
-    bad_child = [k != "ok" for k, _ in children]
+    bad_child = [k not in ("ok", "bad_dob") for k, _ in children]  # a bad birth date is flagged
     assert by_part["Child"].kept == len(persons) == sum(not b for b in bad_child)
     cins = [(bad, c) for bad, (_, cs) in zip(bad_child, children) for c in cs]
     kept_cins = sum(not bad and c == "ok" for bad, c in cins)
@@ -152,7 +159,7 @@ def test_school_census_rows_are_never_lost(tmp_path_factory, pupils, attendance)
         rows.append([upn, "Smith", "Amy", dob, "F", "true", "N", "6", "116001", "SO23 8AA"])
     with open(term / "pupils.csv", "w", newline="") as f:
         csv.writer(f).writerows([PUPIL_HEADER, *rows])
-    kept_upns = {r[0] for r, k in zip(rows, pupils) if k not in ("missing_upn", "bad_dob")}
+    kept_upns = {r[0] for r, k in zip(rows, pupils) if k != "missing_upn"}  # bad DOB: flagged
     att = []
     for i, kind in enumerate(attendance):
         upn = _upn(0) if kind == "duplicate" else rows[i % len(rows)][0]
@@ -178,3 +185,141 @@ def test_school_census_rows_are_never_lost(tmp_path_factory, pupils, attendance)
     assert set(terms["record_id"].str.removeprefix("school_census:")) == kept_upns
     assert att_log.read == len(attendance)
     assert terms["sessions_possible"].notna().sum() == att_log.kept
+
+
+# Any reader, any damage: small real-shaped extracts (the fixtures) with records deleted or
+# repeated, cells blanked or holding a value of the wrong type, and whole columns of them (as
+# an export that fills a field with NULL or writes its dates in another form). Whatever comes
+# in, the reader stops with one line naming the problem or accounts for every row it read.
+WRONG = ["", "   ", "NULL", "null", "N/A", "abc", "12.5", "-1", "0", "true", "P001",
+         "1066-04-13", "31/02/2022", "2022-13-45", "06-Oct-2022", "9" * 25, "é€\u00a0", "<x>"]
+SHAPES = {  # name: (fixture site, folder damaged, reader of that folder)
+    "ssd": ("tiny_site", "csc", readers.read_ssd),
+    "ssd_mosaic": ("ssd_mosaic", "csc", readers.read_ssd),
+    "cin_census": ("tiny_site", "cin_census", readers.read_cin),
+    "ssda903": ("tiny_site", "ssda903", readers.read_ssda903),
+    "ssda903_xml": ("ssda903_xml", ".", readers.read_ssda903),
+    "school_census": ("tiny_site", "school_census", readers.read_school_census),
+    "early_help": ("tiny_site", "early_help", readers.read_early_help),
+}
+FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+# (what, which record, which field, value): records and fields are picked modulo their number
+edits = st.lists(st.tuples(st.sampled_from(["delete", "repeat", "blank", "wrong", "column"]),
+                           st.integers(0, 999), st.integers(0, 999), st.sampled_from(WRONG)),
+                 max_size=8)
+
+
+def _damage_csv(path: Path, edits) -> int:
+    """Apply the edits to the data rows of a CSV file; the number of data rows left."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        header, *rows = list(csv.reader(f))
+    for action, i, j, value in edits:
+        j %= len(header)
+        if not rows:
+            break
+        i %= len(rows)
+        if action == "delete":
+            del rows[i]
+        elif action == "repeat":
+            rows.insert(i, list(rows[i]))
+        elif action == "column":
+            for row in rows:
+                row[j] = value
+        else:
+            rows[i][j] = "" if action == "blank" else value
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, *rows])
+    return len(rows)
+
+
+def _name(el) -> str:
+    return etree.QName(el).localname
+
+
+def _body(root) -> list:
+    """The elements of an XML return below the root, leaving its Header alone."""
+    return [el for el in root.iter() if el is not root
+            and "Header" not in [_name(a) for a in [el, *el.iterancestors()]]]
+
+
+def _xml_fields(path: Path) -> list[str]:
+    """The names of the leaf elements of a return, sorted: what a field number picks."""
+    return sorted({_name(el) for el in _body(etree.parse(str(path)).getroot()) if len(el) == 0})
+
+
+def _damage_xml(path: Path, edits) -> dict[str, int]:
+    """Apply the edits to an XML return (delete and repeat take a record: an element with
+    children; the others a leaf); how many elements of each name are left."""
+    tree = etree.parse(str(path))
+    root = tree.getroot()
+    fields = _xml_fields(path)
+    for action, i, j, value in edits:
+        records = [el for el in _body(root) if len(el)]
+        leaves = [el for el in _body(root) if len(el) == 0 and _name(el) == fields[j % len(fields)]]
+        if action in ("delete", "repeat") and records:
+            el = records[i % len(records)]
+            if action == "delete":
+                el.getparent().remove(el)
+            else:
+                el.addnext(deepcopy(el))
+        elif action == "column":
+            for el in leaves:
+                el.text = value
+        elif leaves:
+            leaves[i % len(leaves)].text = "" if action == "blank" else value
+    tree.write(str(path))
+    counts: dict[str, int] = {}
+    for el in root.iter():
+        counts[_name(el)] = counts.get(_name(el), 0) + 1
+    return counts
+
+
+CIN_2022 = FIXTURES / "tiny_site" / "cin_census" / "cin_census_2022.xml"
+with open(FIXTURES / "tiny_site" / "csc" / "ssd_person.csv") as f:
+    PERSON_FIELDS = next(csv.reader(f))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.sampled_from(sorted(SHAPES)), which=st.integers(0, 99), edits=edits)
+# the issue's cases: every CIN referral date unusable (a traceback once); every person's
+# birth date NULL or out of range (every SSD table set aside once)
+@example(shape="cin_census", which=0,
+         edits=[("column", 0, _xml_fields(CIN_2022).index("CINreferralDate"), "1066-04-13")])
+@example(shape="ssd", which=sorted(p.name for p in (FIXTURES / "tiny_site" / "csc").iterdir()
+                                   ).index("ssd_person.csv"),
+         edits=[("column", 0, PERSON_FIELDS.index("pers_dob"), "NULL"),
+                ("wrong", 0, PERSON_FIELDS.index("pers_expected_dob"), "1066-04-13")])
+def test_no_damage_makes_a_reader_crash_or_lose_a_row(tmp_path_factory, shape, which, edits):
+    fixture, folder, reader = SHAPES[shape]
+    site = tmp_path_factory.mktemp("site")
+    if fixture == "ssda903_xml":
+        shutil.copytree(FIXTURES / fixture, site / "ssda903")
+        folder = "ssda903"
+    else:
+        shutil.copytree(FIXTURES / fixture, site, dirs_exist_ok=True)
+    files = sorted(p for p in (site / folder).rglob("*") if p.suffix in (".csv", ".xml"))
+    path = files[which % len(files)]
+    left = (_damage_xml(path, edits) if path.suffix == ".xml"
+            else {"rows": _damage_csv(path, edits)})
+
+    b = readers.Build(data_dir=site, params=PARAMS)
+    try:
+        reader(b)
+    except ProjectError as e:
+        assert "\n" not in str(e)
+        event(f"{shape}: stopped")
+        return
+    event(f"{shape}: read")
+    rep = report(b.logs, site, b.notes)  # raises when read != kept + quarantined
+    assert (rep["read"] == rep["kept"] + rep["quarantined"]).all()
+    for log in b.logs:
+        assert log.kept is not None  # every file read was closed: its rows proved
+        assert log.quarantined["reason"].str.len().gt(0).all()
+        name, _, part = log.file.partition("#")
+        if site / name != path:
+            continue
+        if path.suffix == ".csv":
+            assert log.read == left["rows"]
+        elif part in ("Child", "CINdetails"):  # CIN census: one record per element
+            assert log.read == left.get(part, 0)

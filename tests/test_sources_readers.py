@@ -186,7 +186,7 @@ def test_a_file_no_reader_takes_is_reported(hampshire, tmp_path):
     report = validate_site(hampshire, site, tmp_path / "out")
     row = _row(report, "csc/ssd_cla_placement.csv")
     assert (row["read"], row["note"]) == (0, "not read: no reader for this file")
-    assert "note: not read: no reader for this file" in format_report(report)
+    assert "csc/ssd_cla_placement.csv: not read: no reader for this file" in format_report(report)
     assert report["note"].fillna("").ne("").sum() == 1
 
 

@@ -160,12 +160,18 @@ def _why(old: dict | None, new: dict, labels: dict[str, str]) -> str | None:
 
 def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
                  backend: str | None = None, derived_root: Path | str | None = None,
-                 link: bool = True, log=print) -> Built:
+                 link: bool = True, min_kept: float | None = None, allow_empty: bool = False,
+                 log=print) -> Built:
     """Validate and link a site's data under <derived root>/<site>/, reusing what is fresh.
 
     `backend` None means the backend of the last link (DuckDB when there was none): after
     `link --backend spark` the notebooks read the Spark-linked tables, and relink with Spark
     if their inputs change. `link=False` stops after the canonical tables (`validate`).
+    Validation fails when a file keeps less than `min_kept` of its rows (default: the site's
+    `min_kept_share`) and, unless `allow_empty`, validation and linking fail when a source
+    kept nothing; the tables of a failed check are not marked fresh. The checks run when the
+    tables are built, so tables built when told to go on are reused as they are (the notebooks
+    of `run --allow-empty` read them) until their inputs change.
     """
     from . import sources
     from .linkage.site import link_site
@@ -194,7 +200,9 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
     if why:
         log(f"[{params.site}] validating: {why}")
         save(canonical=None)  # a failed run leaves nothing marked fresh
-        sources.validate_site(params, data, root)
+        rep = sources.validate_site(params, data, root)
+        sources.check_kept(rep, params.min_kept_share if min_kept is None else min_kept,
+                           allow_empty)
         save(canonical=canonical)
     else:
         log(f"[{params.site}] reused canonical tables (inputs, params and code unchanged)")
@@ -211,6 +219,8 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
     why = _why(old, linked, {"canonical": "canonical tables rebuilt", "code": "code changed",
                              "backend": "backend changed", "truth": "truth key changed"})
     if why:
+        if not allow_empty:
+            sources.check_kept(sources.load_report(root), 0.0)
         log(f"[{params.site}] linking ({linked['backend']}): {why}")
         save(linked=None)
         shutil.rmtree(root / "linked", ignore_errors=True)

@@ -4,7 +4,8 @@ audit-disclosure, render, preview, all.
 Exit status: 0 success; 1 a notebook failed (its executed copy keeps the error) or the
 disclosure audit found a cell too narrow; 2 a problem
 with the input or set-up, printed as one line without a traceback (for example a bad params
-file, a missing data folder, or ``render`` without Quarto installed).
+file, a missing data folder, a file that kept less than the threshold share of its rows, a
+source with no rows kept, or ``render`` without Quarto installed).
 """
 
 from __future__ import annotations
@@ -78,16 +79,15 @@ def _built(args, *, link: bool = True, backend: str | None = None):
 
     params = load_site(args.site)
     return build_tables(params, args.data, backend=backend, derived_root=args.derived,
-                        link=link, log=log)
+                        link=link, min_kept=args.min_kept, allow_empty=args.allow_empty,
+                        log=log)
 
 
-def _print_report(built) -> None:
-    import pandas as pd
-
+def _print_report(built, verbose: bool) -> None:
     from . import sources
 
-    print(sources.format_report(pd.read_csv(built.root / "validation_report.csv",
-                                            keep_default_na=False)))
+    print(sources.format_report(sources.load_report(built.root), verbose=verbose))
+    print(f"(every file: {built.root / 'validation_report.csv'})")
 
 
 def _print_summary(built) -> None:
@@ -99,7 +99,7 @@ def _print_summary(built) -> None:
 
 
 def cmd_validate(args) -> int:
-    _print_report(_built(args, link=False))
+    _print_report(_built(args, link=False), args.verbose)
     return 0
 
 
@@ -112,7 +112,7 @@ def cmd_link(args) -> int:
 
 def cmd_build(args) -> int:
     built = _built(args, backend=args.backend)
-    _print_report(built)
+    _print_report(built, args.verbose)
     _print_summary(built)
     return 0
 
@@ -128,7 +128,8 @@ def cmd_run(args) -> int:
 
     params = load_site(args.site)
     result = run_site(params, args.notebooks, args.data, reports_root=args.reports,
-                      derived_root=args.derived, log=log)
+                      derived_root=args.derived, min_kept=args.min_kept,
+                      allow_empty=args.allow_empty, log=log)
     return _report_failures(result)
 
 
@@ -223,11 +224,12 @@ def cmd_all(args) -> int:
             data_dir = project_root() / "data" / "generated" / f"{site}-scale-{args.scale:g}"
             _timed(timings, f"[{site}] generate", synthetic.generate_site, params, args.scale,
                    None, data_dir)
+        checks = {"min_kept": args.min_kept, "allow_empty": args.allow_empty}
         built = _timed(timings, f"[{site}] validate and link", build_tables, params, data_dir,
-                       derived_root=args.derived, log=log)
+                       derived_root=args.derived, log=log, **checks)
         result = _timed(timings, f"[{site}] notebooks", run_site, params, "*.ipynb",
                         built.data_dir, reports_root=args.reports, derived_root=args.derived,
-                        log=log)
+                        log=log, **checks)
         status |= _report_failures(result)
     status |= _report_failures(_timed(timings, "compare", run_cross_site, site_ids(),
                                       args.reports, log))
@@ -269,25 +271,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", type=_folder, help="the data folder's school_census/ to write")
     p.set_defaults(func=cmd_convert)
 
+    def checks(p):
+        p.add_argument("--min-kept", type=float, default=None, metavar="SHARE",
+                       help="fail when a file keeps less than this share of its rows "
+                            "(default: the site's min_kept_share)")
+        p.add_argument("--allow-empty", action="store_true",
+                       help="go on when a source has no rows kept")
+
+    def verbose(p):
+        p.add_argument("--verbose", action="store_true",
+                       help="print every file's counts and reasons, not only each source's")
+
     backends = ["duckdb", "spark"]
     p = sub.add_parser("validate", help="read a site's extracts into canonical tables and report")
     data_and_derived(p)
+    checks(p)
+    verbose(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("link", help="link the records of a site's data into a single view "
                                     "(validating them first if needed)")
     data_and_derived(p)
+    checks(p)
     p.add_argument("--backend", choices=backends, default="duckdb")
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("build", help="validate and link a site's data (what the notebooks use)")
     data_and_derived(p)
+    checks(p)
+    verbose(p)
     p.add_argument("--backend", choices=backends, default=None,
                    help="default: the backend of the last link (duckdb if none)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("run", help="execute the notebooks for a site into REPORTS/SITE/")
     data_and_derived(p)
+    checks(p)
     p.add_argument("--notebooks", default="*.ipynb", help="glob of notebooks to run")
     p.add_argument("--reports", type=_folder, default=None, metavar="DIR",
                    help="default: reports/")
@@ -324,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: reports/")
     p.add_argument("--derived", type=_folder, default=None, metavar="DIR",
                    help="default: data/derived/")
+    checks(p)
     p.set_defaults(func=cmd_all)
     return parser
 

@@ -159,6 +159,7 @@ class SiteParams(_Strict):
     # optional: the LA's term dates (default: a typical county calendar, see school_calendar)
     school_calendar: SchoolCalendar = SchoolCalendar()
     recording_notes: list[str]  # known breaks in recording, for reading comparisons
+    min_kept_share: float = Field(gt=0, le=1)  # validate fails when a file keeps less
     seed: int
     data_dir: Path
 

@@ -189,13 +189,15 @@ def write_manifest(params: SiteParams, result: RunResult, built: Built, out_dir:
 
 def run_site(params: SiteParams, pattern: str = "*.ipynb", data_dir: Path | None = None, *,
              reports_root: Path | str | None = None, derived_root: Path | str | None = None,
+             min_kept: float | None = None, allow_empty: bool = False,
              log=print) -> RunResult:
     """Build (or reuse) the site's tables, then execute its notebooks in order into
     <reports root>/<site>/, write the explore page over what they published, and the manifest."""
     notebooks = site_notebooks(pattern)
     if not notebooks:
         raise ProjectError(f"no per-site notebook matches {pattern!r}", path=notebooks_dir())
-    built = build_tables(params, data_dir, derived_root=derived_root, log=log)
+    built = build_tables(params, data_dir, derived_root=derived_root, min_kept=min_kept,
+                         allow_empty=allow_empty, log=log)
     out_dir = paths.reports_dir(params.site, reports_root)
     parameters = {"site": params.site, "data_dir": _shown(built.data_dir),
                   "reports_root": _shown(paths.reports_root(reports_root)),

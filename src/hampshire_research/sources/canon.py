@@ -32,6 +32,8 @@ def events(df: pd.DataFrame, *, source: str, event_type, event_id: pd.Series,
     return typed("events", out)
 
 
+IDENTITY = ["first_name", "surname", "dob", "postcode", "upn", "nhs_number"]  # what links people
+
 _TEXT_FIELDS = {"episode_id", "referral_source", "primary_need", "factors", "category_of_abuse",
                 "outcome", "reason", "school_urn"}
 
@@ -66,4 +68,6 @@ def identity(df: pd.DataFrame, log: FileLog, *, source: str, record_id: pd.Serie
         out[column] = norm.where(reason.isna() & norm.ne(""), None)
         for r in reason.dropna().unique():
             log.flag(df, reason.eq(r), field, r)
+    given = dict(zip(IDENTITY, [first_name, surname, dob, post, upn, nhs]))
+    log.note_identity(out, [c for c in IDENTITY if given[c]])
     return typed("persons", out)

@@ -1,4 +1,5 @@
-"""Field checks (dates, UPN, NHS number, codes) and the ledger that makes every row count.
+"""Field checks (UPN, NHS number, codes; dates in `dates.py`) and the ledger that makes every
+row count.
 
 Checks run on the distinct values of a column and are mapped back, so a column of millions of
 rows with a few thousand distinct dates costs a few thousand parses. Every row that leaves a
@@ -16,11 +17,10 @@ import pyarrow
 import pyarrow.compute as pc
 
 from ..errors import ProjectError
+from .dates import parse_dates
 from .tabular import TEXT
 
 UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"  # I, O and S are not used in check letters
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
-_DATE_CORE = r"^(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})(?:[ T][0-9:.]*)?$"
 
 
 def by_value(s: pd.Series, func) -> pd.Series:
@@ -60,27 +60,6 @@ def _ascii_grid(s: pd.Series, width: int) -> np.ndarray:
                             np.dtype(kind).itemsize)
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
     return data.reshape(-1, width)
-
-
-def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Dates from text in dd/mm/YYYY or ISO form (a time part is ignored); and the bad mask.
-
-    Blank is a missing date, not a bad one. Bad = not blank and not a real date in 1900-2100.
-    """
-    def parse(u: pd.Series) -> pd.Series:
-        core = u.str.strip().str.extract(_DATE_CORE)[0]
-        out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
-        for fmt in _DATE_FORMATS:
-            todo = out.isna() & core.notna()
-            if not todo.any():
-                break
-            out[todo] = pd.to_datetime(core[todo], format=fmt, errors="coerce")
-        out[(out.dt.year < 1900) | (out.dt.year > 2100)] = pd.NaT
-        return out
-
-    dates = by_value(s, parse).astype("datetime64[ns]")
-    blank = s.fillna("").str.strip().eq("").astype(bool)
-    return dates, dates.isna() & ~blank
 
 
 def normalise_id(s: pd.Series) -> pd.Series:
@@ -189,6 +168,11 @@ def among(values: pd.Series, pool) -> pd.Series:
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index)
 
 
+def _as_text(s: pd.Series) -> pd.Series:
+    """Keys as text, so ids read as text and row numbers compare alike."""
+    return s if s.dtype == TEXT else s.astype(str).astype(TEXT)
+
+
 def blank_to_na(s: pd.Series) -> pd.Series:
     """Text with blanks as nulls (so 'missing' means one thing in the canonical tables)."""
     s = s.astype(TEXT)
@@ -198,12 +182,17 @@ def blank_to_na(s: pd.Series) -> pd.Series:
 class FileLog:
     """Everything that happened to the rows of one file (or one record type of an XML file)."""
 
-    def __init__(self, source: str, file: str, frame: pd.DataFrame, path=None):
-        self.source, self.file, self.path = source, file, path
+    def __init__(self, source: str, file: str, frame: pd.DataFrame, path=None,
+                 key: str | None = None):
+        self.source, self.file, self.path, self.key = source, file, path, key
         self.read = len(frame)
         self.kept: int | None = None
+        self.kept_keys = pd.Series(dtype=TEXT)  # the `key` column of the rows kept
+        self.missing_columns: list[str] = []  # optional columns the file does not have
+        self.completeness: dict[str, float] = {}  # identity field -> share of records with it
         self._quarantined: list[pd.DataFrame] = []
         self._flagged: list[pd.DataFrame] = []
+        self._aside: list[pd.DataFrame] = []  # key value, reason: for the rows pointing at it
 
     def _rows(self, df: pd.DataFrame, mask: pd.Series, field: str, reason: str) -> pd.DataFrame:
         rows = df.loc[mask]
@@ -220,7 +209,30 @@ class FileLog:
         if not mask.any():
             return df
         self._quarantined.append(self._rows(df, mask, field, reason))
+        if self.key:
+            self._aside.append(pd.DataFrame({"key": _as_text(df.loc[mask, self.key]),
+                                             "reason": f"{field}: {reason}"}))
         return df.loc[~mask].copy()
+
+    def set_aside(self) -> dict[str, str]:
+        """Why each key value not kept was set aside (its first reason)."""
+        if not self._aside:
+            return {}
+        aside = pd.concat(self._aside).drop_duplicates("key")
+        aside = aside[~among(aside["key"], self.kept_keys)]
+        return dict(zip(aside["key"], aside["reason"]))
+
+    def without_parent(self, df: pd.DataFrame, ids: pd.Series, kept, aside: dict[str, str],
+                       field: str, parent: str, not_found: str) -> pd.DataFrame:
+        """Set aside the rows whose `ids` are not among `kept`: "<parent> set aside (<why>)"
+        where the parent row was read and set aside, else `not_found`."""
+        ids = _as_text(ids)
+        orphan = ~among(ids, _as_text(pd.Series(np.asarray(kept))))
+        why = lookup(ids.where(orphan), aside) if aside else \
+            pd.Series(None, index=ids.index, dtype=object)
+        for reason in sorted(why.dropna().unique()):
+            df = self.quarantine(df, why.eq(reason), field, f"{parent} set aside ({reason})")
+        return self.quarantine(df, orphan & why.isna(), field, not_found)
 
     def flag(self, df: pd.DataFrame, mask, field: str, reason: str) -> None:
         """Keep the rows under `mask` but record why a field of theirs was set to null."""
@@ -240,14 +252,30 @@ class FileLog:
         return df
 
     def dates(self, df: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
-        """Parse date fields in place (as datetimes); quarantine rows with an unparseable date."""
+        """Parse date fields in place (as datetimes); a bad date is set to null and flagged with
+        its reason (unparseable, out of range): a record is never lost for a date it can do
+        without."""
         for f in fields:
-            parsed, bad = parse_dates(df[f])
-            if bad.any():
-                df = self.quarantine(df, bad, f, "unparseable date")
-                parsed = parsed[~bad]
+            parsed, reason = parse_dates(df[f])
+            for r in sorted(reason.dropna().unique()):
+                self.flag(df, reason.eq(r), f, f"{r} (set to null)")
             df[f] = parsed.to_numpy()
         return df
+
+    def key_dates(self, df: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+        """Parse dates a row cannot be without (an event's start); a row whose date is bad is
+        set aside with the reason."""
+        for f in fields:
+            parsed, reason = parse_dates(df[f])
+            for r in sorted(reason.dropna().unique()):
+                df = self.quarantine(df, reason.eq(r), f, r)
+            df[f] = parsed[df.index].to_numpy()
+        return df
+
+    def note_identity(self, persons: pd.DataFrame, columns: list[str]) -> None:
+        """Share of the kept records with each identity field (the report lists them)."""
+        self.completeness = {c: float(persons[c].notna().mean()) if len(persons) else 0.0
+                             for c in columns}
 
     @property
     def quarantined(self) -> pd.DataFrame:
@@ -267,6 +295,8 @@ class FileLog:
                 f"row accounting failed: read {self.read}, kept {len(kept)}, quarantined "
                 f"{len(q)} (a row was lost or counted twice; this is a bug)", path=self.path)
         self.kept = len(kept)
+        if self.key:
+            self.kept_keys = _as_text(kept[self.key])
 
 
 def issues_frame(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -4,7 +4,9 @@ Reads the 2022-23 to 2026-27 specifications: GenderCurrent (1/2/0/9) before 2024
 (M/F/U) from then; the PreProceedingsandFGDM block new in 2026-27. Namespaces are ignored, as
 councils' software writes the file with and without one. Each record type (Child, CINdetails,
 Assessments, ...) is counted as its own "file" in the validation report, with the element's
-line number. A record whose parent was set aside is set aside with it.
+line number. A record whose parent was set aside is set aside with it, saying why the parent
+went. A bad date the record can do without (a birth date, an end date) is set to null and
+flagged; only a record without its key or its start date is set aside.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from lxml import etree
 from ..errors import ProjectError
 from .canon import events, identity
 from .checks import FileLog, yes_no
-from .tabular import TEXT
+from .tabular import TEXT, blank_markers
 
 BLOCKS = ["Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans",
           "PreProceedingsandFGDM"]
@@ -102,15 +104,15 @@ def _frame(records: list[dict], cols: list[str]) -> pd.DataFrame:
     if df.empty:
         df = pd.DataFrame(columns=["_row", "_line", "_child", "_cin"], dtype="int64")
     for c in df.columns:
-        df[c] = df[c].astype("int64") if c.startswith("_") else df[c].fillna("").astype(TEXT)
+        df[c] = df[c].astype("int64") if c.startswith("_") else blank_markers(df[c].fillna(""))
     for c in cols:
         if c not in df:
             df[c] = pd.Series("", index=df.index, dtype=TEXT)
     return df
 
 
-def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, pd.DataFrame]:
-    """(logs, persons, events) from one CIN census XML file."""
+def _check_start(path: Path) -> None:
+    """An error for a file that is missing, empty or not XML at all."""
     if not path.is_file():
         raise ProjectError("file not found", path=path)
     with open(path, "rb") as f:
@@ -119,21 +121,51 @@ def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, 
         raise ProjectError("file is empty", path=path)
     if not raw_head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
         raise ProjectError("not an XML file (it does not start with '<')", path=path)
-    header, rows = _parse(path)
+
+
+def read_header(path: Path) -> dict[str, str]:
+    """The fields of Header/CollectionDetails and Header/Source (Year, ReferenceDate, LEA,
+    DateTime, ...), read from the start of the file only."""
+    _check_start(path)
+    header: dict[str, str] = {}
+    try:
+        for kind, el in etree.iterparse(str(path), events=("start", "end"), huge_tree=True,
+                                        resolve_entities=False, no_network=True):
+            name = _local(el.tag)
+            if kind == "start" and name in ("Children", "Child"):
+                break
+            if kind == "end" and name in ("CollectionDetails", "Source"):
+                header.update(_leaves(el))
+    except etree.XMLSyntaxError as e:
+        line = e.lineno if getattr(e, "lineno", None) else None
+        raise ProjectError(f"malformed or truncated XML: {e.msg}", path=path, row=line) from None
+    return header
+
+
+def collection_year(header: dict[str, str], path: Path) -> str:
+    """Header Year, else the year of ReferenceDate, else a year in the file name."""
     year = header.get("Year", "")
-    if not re.fullmatch(r"\d{4}", year):
-        ref = header.get("ReferenceDate", "")
-        m = re.match(r"(\d{4})", ref) or re.search(r"(20\d{2})", path.stem)
-        if not m:
-            raise ProjectError("no collection year (Header/CollectionDetails/Year)", path=path,
-                               field="Year")
-        year = m.group(1)
+    if re.fullmatch(r"\d{4}", year):
+        return year
+    m = re.match(r"(\d{4})", header.get("ReferenceDate", "")) or re.search(r"(20\d{2})",
+                                                                          path.stem)
+    if not m:
+        raise ProjectError("no collection year (Header/CollectionDetails/Year)", path=path,
+                           field="Year")
+    return m.group(1)
+
+
+def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, pd.DataFrame]:
+    """(logs, persons, events) from one CIN census XML file."""
+    _check_start(path)
+    header, rows = _parse(path)
+    year = collection_year(header, path)
     logs: list[FileLog] = []
     out_events: list[pd.DataFrame] = []
 
     child = _frame(rows["Child"], ["LAchildID", "UPN", "PersonBirthDate", "PersonDeathDate",
                                    "ExpectedPersonBirthDate", "Sex", "GenderCurrent"])
-    log = FileLog("cin_census", f"{rel}#Child", child, path)
+    log = FileLog("cin_census", f"{rel}#Child", child, path, key="_row")
     logs.append(log)
     child = log.missing(child, ["LAchildID"])
     child = log.duplicates(child, ["LAchildID"], "LAchildID")
@@ -143,23 +175,25 @@ def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, 
     persons = identity(child, log, source="cin_census", record_id=record_id,
                        dob="PersonBirthDate", sex="sex_raw", upn="UPN")
     log.close(child)
-    rid_by_child = pd.Series(record_id.to_numpy(), index=child["_row"].to_numpy())
+    rid_by_child = pd.Series(record_id.to_numpy(), index=child["_row"].to_numpy(), dtype=TEXT)
+    child_aside = log.set_aside()
 
     cin = _frame(rows["CINdetails"], ["CINreferralDate", "ReferralSource", "PrimaryNeedCode",
                                       "CINclosureDate", "ReasonForClosure", "DateOfInitialCPC",
                                       "ReferralNFA"])
     if len(cin):
-        log = FileLog("cin_census", f"{rel}#CINdetails", cin, path)
+        log = FileLog("cin_census", f"{rel}#CINdetails", cin, path, key="_row")
         logs.append(log)
-        cin = log.quarantine(cin, ~cin["_child"].isin(rid_by_child.index), "LAchildID",
-                             "child record quarantined")
+        cin = log.without_parent(cin, cin["_child"], rid_by_child.index, child_aside, "LAchildID",
+                                 "child record", "no child record")
         cin = log.missing(cin, ["CINreferralDate"])
-        cin = log.dates(cin, ["CINreferralDate", "CINclosureDate", "DateOfInitialCPC"])
+        cin = log.key_dates(cin, ["CINreferralDate"])
+        cin = log.dates(cin, ["CINclosureDate", "DateOfInitialCPC"])
         nfa, bad = yes_no(cin["ReferralNFA"])
         log.flag(cin, bad, "ReferralNFA", "not a yes/no value (set to null)")
-        rid = cin["_child"].map(rid_by_child)
+        rid = cin["_child"].map(rid_by_child).astype(TEXT)
         n = cin.groupby("_child").cumcount() + 1
-        episode = rid + ":" + n.astype(str)
+        episode = rid + ":" + n.astype(str).astype(TEXT)
         out_events.append(events(
             cin, source="cin_census", event_type="referral", event_id=episode + ":referral",
             record_id=rid, start_date=cin["CINreferralDate"], end_date=cin["CINclosureDate"],
@@ -171,9 +205,10 @@ def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, 
             event_id=episode[icpc.index] + ":icpc", record_id=rid[icpc.index],
             start_date=icpc["DateOfInitialCPC"], episode_id=episode[icpc.index]))
         log.close(cin)
-        episode_by_cin = pd.Series(episode.to_numpy(), index=cin["_row"].to_numpy())
+        episode_by_cin = pd.Series(episode.to_numpy(), index=cin["_row"].to_numpy(), dtype=TEXT)
+        cin_aside = log.set_aside()
     else:
-        episode_by_cin = pd.Series(dtype=object)
+        episode_by_cin, cin_aside = pd.Series(dtype=TEXT), {}
 
     specs = {
         "Assessments": ("assessment", "AssessmentActualStartDate",
@@ -195,17 +230,18 @@ def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, 
             continue
         log = FileLog("cin_census", f"{rel}#{block}", df, path)
         logs.append(log)
-        df = log.quarantine(df, ~df["_cin"].isin(episode_by_cin.index), "CINdetails",
-                            "CIN episode quarantined")
+        df = log.without_parent(df, df["_cin"], episode_by_cin.index, cin_aside, "CINdetails",
+                                "CIN episode", "no CIN episode")
         df = log.missing(df, [start])
-        df = log.dates(df, date_cols)
-        episode = df["_cin"].map(episode_by_cin)
-        rid = df["_child"].map(rid_by_child)
+        df = log.key_dates(df, [start])
+        df = log.dates(df, [c for c in date_cols if c != start])
+        episode = df["_cin"].map(episode_by_cin).astype(TEXT)
+        rid = df["_child"].map(rid_by_child).astype(TEXT)
         end = {"assessment": "AssessmentAuthorisationDate", "cin_plan": "CINPlanEndDate",
                "cp_plan": "CPPendDate"}.get(etype)
         out_events.append(events(
             df, source="cin_census", event_type=etype,
-            event_id=episode + f":{etype}:" + df["_row"].astype(str), record_id=rid,
+            event_id=episode + f":{etype}:" + df["_row"].astype(str).astype(TEXT), record_id=rid,
             start_date=df[start], end_date=df[end] if end else None, episode_id=episode,
             factors=df["factors"] if etype == "assessment" else None,
             category_of_abuse=df["InitialCategoryOfAbuse"] if etype == "cp_plan" else None,
@@ -214,7 +250,7 @@ def read_cin_census(path: Path, rel: str) -> tuple[list[FileLog], pd.DataFrame, 
             icpc = df[df["DateOfInitialCPC"].notna()]
             out_events.append(events(
                 icpc, source="cin_census", event_type="icpc",
-                event_id=episode[icpc.index] + ":icpc:" + icpc["_row"].astype(str),
+                event_id=episode[icpc.index] + ":icpc:" + icpc["_row"].astype(str).astype(TEXT),
                 record_id=rid[icpc.index], start_date=icpc["DateOfInitialCPC"],
                 episode_id=episode[icpc.index]))
         log.close(df)

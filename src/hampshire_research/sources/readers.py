@@ -22,7 +22,7 @@ from ..errors import ProjectError
 from ..params import SiteParams
 from ..school_calendar import census_day
 from ..vocabulary import TERMS
-from .canon import events, identity
+from .canon import IDENTITY, events, identity
 from .checks import (
     FileLog,
     among,
@@ -34,7 +34,7 @@ from .checks import (
     whole_number,
     yes_no,
 )
-from .cin_xml import read_cin_census
+from .cin_xml import collection_year, read_cin_census, read_header
 from .districts import district_of
 from .schemas import REVIEW_CODES, TRANSCRIPT_TURNS, VOICE_OF_CHILD, typed
 from .ssd_deployed import open_ssd
@@ -55,13 +55,21 @@ class Build:
     school_terms: list[pd.DataFrame] = field(default_factory=list)
     texts: list[pd.DataFrame] = field(default_factory=list)
     extras: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    aside: dict[str, str] = field(default_factory=dict)  # record_id set aside -> why
+    notes: dict[str, str] = field(default_factory=dict)  # file -> what the report says of it
 
-    def open(self, source: str, path: Path, required: list[str], optional: list[str] = ()
-             ) -> tuple[pd.DataFrame, FileLog]:
+    def open(self, source: str, path: Path, required: list[str], optional: list[str] = (),
+             key: str | None = None) -> tuple[pd.DataFrame, FileLog]:
         df = read_table(path, required, optional)
-        log = FileLog(source, self.rel(path), df, path)
+        log = FileLog(source, self.rel(path), df, path, key=key)
+        log.missing_columns = df.attrs.get("missing_columns", [])
         self.logs.append(log)
         return df, log
+
+    def set_aside(self, log: FileLog, prefix: str) -> None:
+        """Remember the records of a person file that were set aside (record_id = prefix + key),
+        so the rows that point at them say why they go too."""
+        self.aside.update({prefix + k: f"{log.file}, {why}" for k, why in log.set_aside().items()})
 
     def rel(self, path: Path) -> str:
         try:
@@ -133,10 +141,10 @@ def read_school_census(b: Build) -> None:
             if pupils is None:
                 continue
             n_files += 1
-            terms, ident = _pupils(b, pupils, ay, term)
+            terms, ident, aside = _pupils(b, pupils, ay, term)
             attendance = find_file(tdir, "attendance")
             if attendance is not None:
-                terms = _attendance(b, attendance, terms)
+                terms = _attendance(b, attendance, terms, aside)
             terms["district"] = by_value(terms["postcode"], lambda u: district_of(u, b.params))
             b.school_terms.append(typed("school_terms", terms))
             latest = ident if latest is None else (
@@ -166,11 +174,13 @@ def _enrolments(spells: pd.DataFrame | None, terms: pd.DataFrame) -> pd.DataFram
         start=("start", "min"), end=("end", "max"))
 
 
-def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _pupils(b: Build, path: Path, ay: str, term: str
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """(the term's rows, the pupils' identity, why the UPNs set aside were)."""
     df, log = b.open("school_census", path, ["UPN", "DOB", "URN", "NCyearActual"],
-                     PUPIL_OPTIONAL)
-    df = log.missing(df, ["UPN", "URN"])
+                     PUPIL_OPTIONAL, key="UPN")
     df["UPN"] = normalise_id(df["UPN"])
+    df = log.missing(df, ["UPN", "URN"])
     df = log.duplicates(df, ["UPN", "URN"], "UPN")
     df = log.dates(df, ["DOB"])
     ident = identity(df, log, source="school_census", record_id="school_census:" + df["UPN"],
@@ -197,10 +207,12 @@ def _pupils(b: Build, path: Path, ay: str, term: str) -> tuple[pd.DataFrame, pd.
         "postcode": ident["postcode"], "_row": df["_row"],
         "_upn_key": df["UPN"]})
     log.close(df)
-    return terms, ident
+    b.set_aside(log, "school_census:")
+    return terms, ident, log.set_aside()
 
 
-def _attendance(b: Build, path: Path, terms: pd.DataFrame) -> pd.DataFrame:
+def _attendance(b: Build, path: Path, terms: pd.DataFrame, aside: dict[str, str]
+                ) -> pd.DataFrame:
     df, log = b.open("school_census", path, ATTENDANCE)
     df = log.missing(df, ["UPN", "URN"])
     df["UPN"] = normalise_id(df["UPN"])
@@ -209,6 +221,8 @@ def _attendance(b: Build, path: Path, terms: pd.DataFrame) -> pd.DataFrame:
         df = log.quarantine(df, bad, c, "not a whole number of sessions")
     df = log.duplicates(df, ["UPN", "URN"], "UPN")
     # each attendance row belongs to the pupil's census row at the same school, this term
+    df = log.without_parent(df, df["UPN"], terms["_upn_key"], aside, "UPN", "pupil",
+                            "no census row for this pupil at this school this term")
     pos = pc.index_in(pyarrow.array(df["UPN"] + "|" + df["URN"]),
                       value_set=pyarrow.array(terms["_upn_key"] + "|" + terms["urn"]))
     pos = pd.Series(pos.to_numpy(zero_copy_only=False), index=df.index)
@@ -237,10 +251,10 @@ def _exclusions(b: Build, path: Path, ay: str, pupils: pd.DataFrame | None) -> p
     df["UPN"] = normalise_id(df["UPN"])
     kind = lookup(normalise_id(df["Category"]), _EXCLUSION)
     df = log.quarantine(df, kind.isna(), "Category", "exclusion category not FIXD/PERM/LNCH")
-    df = log.dates(df, ["StartDate"])
-    rid = "school_census:" + df["UPN"]
+    df = log.key_dates(df, ["StartDate"])
     known = pupils["record_id"] if pupils is not None else []
-    df = log.quarantine(df, ~among(rid, known), "UPN", "pupil not in any school census so far")
+    df = log.without_parent(df, "school_census:" + df["UPN"], known, b.aside, "UPN", "pupil",
+                            "pupil not in any school census so far")
     df = log.duplicates(df, ["UPN", "URN", "StartDate", "Category"], "UPN")
     sessions, bad = whole_number(df["Sessions"])
     log.flag(df, bad, "Sessions", "not a whole number of sessions (set to null)")
@@ -260,15 +274,17 @@ def read_early_help(b: Build) -> None:
     path = _need(find_file(folder, "early_help_episodes"), folder, "early_help_episodes")
     df, log = b.open("early_help", path, ["EHPersonID", "EpisodeID", "StartDate"],
                      ["Forename", "Surname", "DOB", "Sex", "Postcode", "UPN", "NHSNumber",
-                      "EndDate", "Reason", "LeadPractitionerRole", "Outcome"])
+                      "EndDate", "Reason", "LeadPractitionerRole", "Outcome"], key="EHPersonID")
     df = log.missing(df, ["EHPersonID", "EpisodeID", "StartDate"])
     df = log.duplicates(df, ["EpisodeID"], "EpisodeID")
-    df = log.dates(df, ["StartDate", "EndDate", "DOB"])
+    df = log.key_dates(df, ["StartDate"])
+    df = log.dates(df, ["EndDate", "DOB"])
     rid = "early_help:" + df["EHPersonID"]
     ident = identity(df, log, source="early_help", record_id=rid, first_name="Forename",
                      surname="Surname", dob="DOB", sex="Sex", post="Postcode", upn="UPN",
                      nhs="NHSNumber")
     log.close(df)
+    b.set_aside(log, "early_help:")
     order = df.sort_values(["StartDate", "_row"], kind="stable").index
     b.persons.append(ident.loc[order].drop_duplicates("record_id", keep="last"))
     b.events.append(events(df, source="early_help", event_type="early_help",
@@ -336,7 +352,7 @@ def read_ssd(b: Build) -> None:
     df, log = b.open("csc", path, ["pers_person_id"],
                      ["pers_forename", "pers_surname", "pers_dob", "pers_sex",
                       "pers_common_child_id", "pers_upn", "pers_expected_dob",
-                      "pers_death_date", "pers_ethnicity"])
+                      "pers_death_date", "pers_ethnicity"], key="pers_person_id")
     df = log.missing(df, ["pers_person_id"])
     df = log.duplicates(df, ["pers_person_id"], "pers_person_id")
     df = log.dates(df, ["pers_dob", "pers_expected_dob", "pers_death_date"])
@@ -348,8 +364,10 @@ def read_ssd(b: Build) -> None:
                       first_name="pers_forename", surname="pers_surname", dob="pers_dob",
                       sex="pers_sex", upn="pers_upn", nhs="pers_common_child_id")
     log.close(df)
+    b.set_aside(log, "csc:")
     known = people["record_id"]
     people["postcode"] = people["record_id"].map(_addresses(b, folder, known))
+    log.note_identity(people, IDENTITY)
     b.persons.append(people)
     for table, (etype, id_col, person, start, end, cols) in SSD_EVENTS.items():
         path = find_file(folder, table)
@@ -358,12 +376,13 @@ def read_ssd(b: Build) -> None:
         seen_cols = [c for c in SSD_SEEN.get(table, ()) if c]
         wanted = [c for c in {end, *cols.values(), *seen_cols}
                   if c and c not in (id_col, person, start)]
-        df, log = open_ssd(b, table, path, [id_col, person, start], wanted)
+        df, log = open_ssd(b, table, path, [id_col, person, start], wanted, key=id_col)
         df = log.missing(df, [id_col, person, start])
         df = log.duplicates(df, [id_col], id_col)
-        rid = "csc:" + df[person]
-        df = log.quarantine(df, ~among(rid, known), person, "person not in ssd_person")
-        df = log.dates(df, [start, *([end] if end else [])])
+        df = log.without_parent(df, "csc:" + df[person], known, b.aside, person, "person",
+                                "person not in ssd_person")
+        df = log.key_dates(df, [start])
+        df = log.dates(df, [end] if end else [])
         extra = {k: df[v] for k, v in cols.items()}
         if "referral_nfa" in extra:
             extra["referral_nfa"], bad = yes_no(extra["referral_nfa"])
@@ -372,7 +391,7 @@ def read_ssd(b: Build) -> None:
             seen, _ = yes_no(df["cinv_cin_visit_seen_alone"])
             extra["outcome"] = seen.map({True: "seen alone", False: "not seen alone"})
         if etype == "assessment":
-            extra["factors"] = df[id_col].map(_factors(b, folder, df[id_col]))
+            extra["factors"] = df[id_col].map(_factors(b, folder, df[id_col], log.set_aside()))
         seen_flags = {}
         for col, name in zip(SSD_SEEN.get(table, ()), ("child_seen", "seen_alone")):
             seen_flags[name] = pd.Series(pd.NA, index=df.index, dtype="boolean")  # no field
@@ -395,7 +414,8 @@ def read_ssd(b: Build) -> None:
                          ["voch_table_id", *VOICE_OF_CHILD, "voch_method"])
         df = log.missing(df, ["voch_person_id"])
         rid = "csc:" + df["voch_person_id"]
-        df = log.quarantine(df, ~among(rid, known), "voch_person_id", "person not in ssd_person")
+        df = log.without_parent(df, rid, known, b.aside, "voch_person_id", "person",
+                                "person not in ssd_person")
         log.close(df)
         b.extra("csc_voice_of_child", df.drop(columns="_row").assign(record_id=rid[df.index]))
 
@@ -413,8 +433,9 @@ def _linked(b: Build, people: pd.DataFrame) -> dict[str, pd.Series]:
     df, log = b.open("csc", path, ["link_person_id", "link_identifier_type",
                                    "link_identifier_value"])
     df = log.missing(df, ["link_person_id", "link_identifier_value"])
-    df = log.quarantine(df, ~among(df["link_person_id"], people["pers_person_id"]),
-                        "link_person_id", "person not in ssd_person")
+    df = log.without_parent(df, "csc:" + df["link_person_id"],
+                            "csc:" + people["pers_person_id"], b.aside, "link_person_id",
+                            "person", "person not in ssd_person")
     log.close(df)
     kind = lookup(normalise_id(df["link_identifier_type"]), _LINKED_TYPES)
     out = {}
@@ -433,8 +454,8 @@ def _addresses(b: Build, folder: Path, known: pd.Series) -> pd.Series:
     df, log = b.open("csc", path, ["addr_person_id", "addr_address_postcode"],
                      ["addr_address_start_date", "addr_address_end_date", "addr_address_type"])
     df = log.missing(df, ["addr_person_id"])
-    rid = "csc:" + df["addr_person_id"]
-    df = log.quarantine(df, ~among(rid, known), "addr_person_id", "person not in ssd_person")
+    df = log.without_parent(df, "csc:" + df["addr_person_id"], known, b.aside, "addr_person_id",
+                            "person", "person not in ssd_person")
     df = log.dates(df, ["addr_address_start_date", "addr_address_end_date"])
     ident = identity(df, log, source="csc", record_id="csc:" + df["addr_person_id"],
                      post="addr_address_postcode")
@@ -465,16 +486,19 @@ def _factor_codes(value: str) -> str | None:
     return ",".join(codes) or None
 
 
-def _factors(b: Build, folder: Path, assessments: pd.Series) -> pd.Series:
-    """Factor codes by assessment id, for the assessments kept (ssd_assessment_factors)."""
+def _factors(b: Build, folder: Path, assessments: pd.Series, aside: dict[str, str]
+             ) -> pd.Series:
+    """Factor codes by assessment id, for the assessments kept (ssd_assessment_factors);
+    `aside`: why the assessments set aside were."""
     path = find_file(folder, "ssd_assessment_factors")
     if path is None:
         return pd.Series(dtype=object)
     df, log = b.open("csc", path, ["cinf_assessment_id", "cinf_assessment_factors_json"],
                      ["cinf_table_id"])
     df = log.missing(df, ["cinf_assessment_id"])
-    df = log.quarantine(df, ~among(df["cinf_assessment_id"], assessments), "cinf_assessment_id",
-                        "assessment not kept from ssd_cin_assessments")
+    df = log.without_parent(df, df["cinf_assessment_id"], assessments, aside,
+                            "cinf_assessment_id", "assessment",
+                            "assessment not in ssd_cin_assessments")
     log.close(df)
     codes = by_value(df["cinf_assessment_factors_json"], lambda u: u.map(_factor_codes))
     joined = codes.dropna().groupby(df.loc[codes.notna(), "cinf_assessment_id"]).agg(",".join)
@@ -484,17 +508,56 @@ def _factors(b: Build, folder: Path, assessments: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- CIN census
 
 def read_cin(b: Build) -> None:
+    """Every CIN census file, one per collection year: of two files for the same Year (a
+    resubmission), the one made last (Header/Source/DateTime; the last by file name where the
+    times are equal or absent) is read and the other is listed as not read, saying why."""
     folder = b.data_dir / "cin_census"
     files = sorted(p for p in (folder.iterdir() if folder.is_dir() else [])
                    if p.is_file() and p.suffix.lower() == ".xml")
     if not files:
         raise ProjectError("no CIN census files (expected cin_census_<YYYY>.xml)", path=folder)
-    for path in files:
+    headers = {p: read_header(p) for p in files}
+    by_year: dict[str, list[Path]] = {}
+    for p in files:
+        by_year.setdefault(collection_year(headers[p], p), []).append(p)
+    for year, paths in sorted(by_year.items()):
+        path = max(paths, key=lambda p: (_made(headers[p]), p.name))
+        notes = _cin_header_notes(b, headers[path], year)
+        if len(paths) > 1:
+            notes.insert(0, f"chosen of {len(paths)} files for Year {year}: made last "
+                            f"(Header/Source/DateTime {headers[path].get('DateTime') or 'none'})")
+        for other in paths:
+            if other != path:
+                b.notes[b.rel(other)] = (
+                    f"not read: a resubmission of Year {year}; {b.rel(path)} was read instead "
+                    f"(made later, or the last by name: DateTime "
+                    f"{headers[other].get('DateTime') or 'none'})")
         logs, persons, ev = read_cin_census(path, b.rel(path))
+        if notes:
+            b.notes[logs[0].file] = "; ".join(notes)
         b.logs += logs
         b.persons.append(persons)
         if ev is not None:
             b.events.append(ev)
+
+
+def _made(header: dict[str, str]) -> str:
+    """When the file was made (Header/Source/DateTime) as UTC ISO text; "" when unknown."""
+    made = pd.to_datetime(header.get("DateTime", ""), utc=True, errors="coerce")
+    return "" if pd.isna(made) else made.isoformat()
+
+
+def _cin_header_notes(b: Build, header: dict[str, str], year: str) -> list[str]:
+    """What the report says of a CIN file's header: a ReferenceDate in another year than Year,
+    an LEA other than the site's LA number."""
+    notes = []
+    ref = header.get("ReferenceDate", "")
+    if ref and not ref.startswith(year):
+        notes.append(f"Year {year} but ReferenceDate {ref} (record ids use Year)")
+    lea = header.get("LEA", "")
+    if lea and lea != str(b.params.la_number):
+        notes.append(f"LEA {lea} is not this site's LA number {b.params.la_number}")
+    return notes
 
 
 # ---------------------------------------------------------------- SSDA903
@@ -526,20 +589,23 @@ def read_ssda903(b: Build) -> None:
     for ret in ssda903_returns(b.data_dir / "ssda903", ["header", "episodes",
                                                          *SSDA903_MODULES]):
         year = ret.year
-        df, log = ret.open(b, "header", ["CHILD", "SEX", "DOB"], ["ETHNIC", "UPN"])
+        df, log = ret.open(b, "header", ["CHILD", "SEX", "DOB"], ["ETHNIC", "UPN"], key="CHILD")
         df = log.missing(df, ["CHILD"])
         df = log.duplicates(df, ["CHILD"], "CHILD")
         df = log.dates(df, ["DOB"])
         people = identity(df, log, source="ssda903", record_id=f"ssda903:{year}:" + df["CHILD"],
                           dob="DOB", sex="SEX", upn="UPN")
         log.close(df)
+        b.set_aside(log, f"ssda903:{year}:")
         b.persons.append(people)
-        known = df["CHILD"]
+        known = people["record_id"]
 
         df, log = ret.open(b, "episodes", ["CHILD", "DECOM"], EPISODE_COLUMNS)
         df = log.missing(df, ["CHILD", "DECOM"])
-        df = log.quarantine(df, ~among(df["CHILD"], known), "CHILD", "child not in header.csv")
-        df = log.dates(df, ["DECOM", "DEC"])
+        df = log.without_parent(df, f"ssda903:{year}:" + df["CHILD"], known, b.aside, "CHILD",
+                                "child", "child not in header.csv")
+        df = log.key_dates(df, ["DECOM"])
+        df = log.dates(df, ["DEC"])
         df = log.duplicates(df, ["CHILD", "DECOM"], "DECOM")
         log.close(df)
         b.events.append(events(
@@ -555,7 +621,8 @@ def read_ssda903(b: Build) -> None:
                 continue
             df, log = ret.open(b, stem, ["CHILD"], cols)
             df = log.missing(df, ["CHILD"])
-            df = log.quarantine(df, ~among(df["CHILD"], known), "CHILD", "child not in header.csv")
+            df = log.without_parent(df, f"ssda903:{year}:" + df["CHILD"], known, b.aside,
+                                    "CHILD", "child", "child not in header.csv")
             df = log.dates(df, dates)
             if stem == "reviews":
                 code = normalise_id(df["REVIEW_CODE"])
@@ -582,10 +649,10 @@ def read_case_notes(b: Build) -> None:
     df = log.duplicates(df, ["NoteID"], "NoteID")
     system = lookup(normalise_id(df["System"]).str.replace(r"[_'\-]+", "", regex=True), _SYSTEMS)
     df = log.quarantine(df, system.isna(), "System", "system not csc or early_help")
-    system = system[df.index]
+    system = system[df.index].astype(TEXT)
     rid = system + ":" + df["PersonID"]
-    known = b.known("csc", "early_help")
-    df = log.quarantine(df, ~among(rid, known), "PersonID", "person not in that system's records")
+    df = log.without_parent(df, rid, b.known("csc", "early_help"), b.aside, "PersonID", "person",
+                            "person not in that system's records")
     df = log.dates(df, ["NoteDate"])
     log.close(df)
     b.texts.append(pd.DataFrame({

@@ -3,7 +3,9 @@
 Councils export from different systems: UTF-8 with or without a byte-order mark, Windows-1252
 from Excel "Save as CSV", commas or semicolons or tabs, or an .xlsx workbook. Everything is
 read as text (so leading zeros and codes survive) and typed later, where each bad value can be
-counted. The `_row` column numbers the data rows: 1 is the first row after the header.
+counted. A blank cell is "": empty, spaces only, or the text NULL in any case (what SQL Server
+Management Studio writes for a missing value). The `_row` column numbers the data rows: 1 is
+the first row after the header.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .aliases import resolve_columns
 
 TEXT = pd.StringDtype("pyarrow")  # Arrow-backed text: vectorised string work, a tenth the memory
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+BLANK_MARKERS = ("NULL",)  # compared in upper case, after stripping spaces
 HEAD_BYTES = 1 << 20  # the part of a file read to detect its encoding and delimiter
 DELIMITERS = (",", ";", "\t", "|")
 _MAGIC = {
@@ -72,10 +75,17 @@ def read_table(path: Path, required: list[str], optional: list[str] = ()) -> pd.
                            field=missing[0])
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for c in [*required, *optional]:  # one column at a time: a big file is not held twice
-        out[c] = (frame.pop(cols[c]).astype(TEXT).str.strip().array if c in cols else
+        out[c] = (blank_markers(frame.pop(cols[c])).array if c in cols else
                   pd.Series("", index=out.index, dtype=TEXT).array)
     out["_row"] = np.arange(1, len(out) + 1)
+    out.attrs["missing_columns"] = [c for c in optional if c not in cols]
     return out
+
+
+def blank_markers(s: pd.Series) -> pd.Series:
+    """Text stripped of spaces, with the blank markers (NULL) as ""."""
+    s = s.astype(TEXT).str.strip()
+    return s.where(~s.str.upper().isin(BLANK_MARKERS), "")
 
 
 def _read_excel(path: Path, raw: bytes) -> tuple[list[str], pd.DataFrame]:
