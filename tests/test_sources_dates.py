@@ -12,9 +12,10 @@ OCT6 = pd.Timestamp("2022-10-06")
 
 
 def test_the_forms_systems_write():
-    # ISO, SSMS/Excel text, the relational school-census export, a US-style time on a UK date,
-    # ISO date-times with a zone, an xs:date with an offset (XML Schema part 2, 3.2.9)
-    forms = ["2022-10-06", "06-Oct-2022", "2022-Oct-06 00:00:00", "06/10/2022 12:00:00 AM",
+    # ISO, SSMS/Excel text, the relational school-census export, the en-US date-time (month
+    # first with a 12-hour clock), ISO date-times with a zone, an xs:date with an offset
+    # (XML Schema part 2, 3.2.9)
+    forms = ["2022-10-06", "06-Oct-2022", "2022-Oct-06 00:00:00", "10/06/2022 12:00:00 AM",
              "2022-10-06T00:00:00Z", "2022-10-06+01:00", "2022-10-06-05:00", "06/10/2022",
              "6/10/2022", "06-10-2022", "06.10.2022", "2022/10/06", "6 October 2022",
              "2022-10-06T10:15:30.123+01:00", "06OCT2022"]
@@ -25,10 +26,17 @@ def test_the_forms_systems_write():
 
 
 def test_numbers_are_day_first_and_two_digit_years_follow_posix():
-    dates, _ = parse_dates(pd.Series(["10/06/2022 12:00:00 AM", "06/10/22", "06-Oct-68",
-                                      "06/10/69", "01/01/00"]))
-    assert dates.tolist() == [pd.Timestamp("2022-06-10"), OCT6, pd.Timestamp("2068-10-06"),
+    dates, _ = parse_dates(pd.Series(["10/06/2022", "10/06/2022 00:00:00", "06/10/22",
+                                      "06-Oct-68", "06/10/69", "01/01/00"]))
+    june10 = pd.Timestamp("2022-06-10")
+    assert dates.tolist() == [june10, june10, OCT6, pd.Timestamp("2068-10-06"),
                               pd.Timestamp("1969-10-06"), pd.Timestamp("2000-01-01")]
+
+
+def test_a_twelve_hour_clock_means_the_us_order_unless_it_cannot_be():
+    dates, _ = parse_dates(pd.Series(["10/06/2022 12:00:00 AM", "6/10/2022 1:05 PM",
+                                      "25/06/2022 12:00:00 AM"]))
+    assert dates.tolist() == [OCT6, pd.Timestamp("2022-06-10"), pd.Timestamp("2022-06-25")]
 
 
 def test_blanks_are_missing_not_bad():

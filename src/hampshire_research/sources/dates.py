@@ -3,7 +3,10 @@
 Each distinct value is matched against a few shapes (a time and a time zone are dropped
 first), its day, month and year are taken out as numbers and the date is built from them, so a
 column of 700,000 rows costs a parse of its few thousand distinct values. Numbers are UK
-order: `10/06/2022` is 10 June. A two-digit year follows the POSIX `%y` rule that C, Python
+order: `10/06/2022` is 10 June, except with a 12-hour clock: `10/06/2022 12:00:00 AM` is the
+US form that SQL Server, Excel and .NET write under en-US settings (`M/d/yyyy h:mm:ss tt`; the
+UK form has a 24-hour clock), so it is 6 October, unless its first number cannot be a month.
+A two-digit year follows the POSIX `%y` rule that C, Python
 and pandas use: 00-68 are 2000-2068, 69-99 are 1969-1999. A date is one of:
 
 - a date: the value
@@ -50,6 +53,7 @@ def _parse_distinct(u: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = u.str.strip().str.upper()
     blank = text.eq("") | text.eq("NULL")
     core = text.str.replace(_TIME, "", regex=True)
+    us_clock = text.str.contains(r"^\d{1,2}/\d{1,2}/\d{2,4} \d{1,2}:\d{2}(?::\d{2})? ?[AP]M$")
     day = pd.Series(np.nan, index=u.index)
     month, year = day.copy(), day.copy()
     for pattern, order in _SHAPES:
@@ -67,6 +71,8 @@ def _parse_distinct(u: pd.Series) -> tuple[pd.Series, pd.Series]:
                 short = col.str.len() == 2
                 values = values.where(~short, values + np.where(values <= 68, 2000, 1900))
             {"d": day, "m": month, "y": year}[part][hit] = values
+    swap = us_clock & day.le(12)
+    day[swap], month[swap] = month[swap], day[swap]
     shaped = day.notna() & month.notna() & year.notna()
     in_range = shaped & year.between(FIRST_YEAR, LAST_YEAR)
     dates = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
