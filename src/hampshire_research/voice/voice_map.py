@@ -355,15 +355,20 @@ def _voice_map(t: dict[str, pd.DataFrame]) -> list:
         files = read.assign(year=read["file"].str.extract(r"ssda903/(\d{4})/reviews\.csv")[0])
         eqs += same_sums(("voicemap_review_codes", codes, "reviews"),
                          ("voicemap_rows_read", files.dropna(subset=["year"]), "read"), ["year"])
-    if by_year is not None:
-        for measure, col, pick in (("review_views_conveyed", "records", codes["code"] != "PN0"),
-                                   ("review_views_conveyed", "with_voice",
-                                    codes["code"].isin(PN_CONVEYED)),
-                                   ("review_spoke_for_self", "records", codes["code"] != "PN0"),
-                                   ("review_spoke_for_self", "with_voice", codes["code"] == "PN1")):
+    for measure, col, pick in (("review_views_conveyed", "records", codes["code"] != "PN0"),
+                               ("review_views_conveyed", "with_voice",
+                                codes["code"].isin(PN_CONVEYED)),
+                               ("review_spoke_for_self", "records", codes["code"] != "PN0"),
+                               ("review_spoke_for_self", "with_voice", codes["code"] == "PN1")):
+        if by_year is not None:
             eqs += same_sums(("voicemap_review_codes", codes[pick], "reviews"),
                              ("voicemap_coverage_by_year", by_year[by_year["measure"] == measure],
                               col), ["year"])
+        # and over all years, the stage's total: this holds whether or not the years are out,
+        # so the codes are protected against the totals before the years are published
+        if stages is not None:
+            eqs += same_sums(("voicemap_review_codes", codes[pick], "reviews"),
+                             ("voicemap_coverage", stages[stages["measure"] == measure], col))
     return eqs
 
 
