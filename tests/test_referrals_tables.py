@@ -45,6 +45,10 @@ def test_sankey_labels_a_node_only_when_all_its_bands_are_published():
     labels = {t.get_text() for t in fig.axes[0].texts}
     # a hidden band leaves Assessment: 40 beside the visible 37 would show it is 3
     assert labels == {"Referral (52)", "Assessment", "No further action (12)", "No plan (37)"}
+    # the band into Assessment hidden too: Assessment keeps its column, its visible band is drawn
+    fig = rf.plot_sankey(flows.assign(referrals=["c", 12, 37, "c"]), "routes")
+    labels = {t.get_text() for t in fig.axes[0].texts}
+    assert labels == {"Referral", "Assessment", "No further action (12)", "No plan (37)"}
 
 
 def test_a_cumulative_curve_is_published_only_where_every_step_is_none_or_more_than_five():

@@ -118,9 +118,15 @@ def plot_sankey(flows: pd.DataFrame, title: str):
     partial = set(hidden["source"]) | set(hidden["target"])
     f = flows.assign(n=numbers(flows["referrals"])).dropna(subset=["n"])
     f = f[f["n"] > 0]
+    # a node's column from every band, hidden ones too: a node reached only through a hidden
+    # band still has its place (and its visible bands out of it)
     depth = {S["referral"]: 0}
-    for r in f.itertuples():
-        depth[r.target] = max(depth.get(r.target, 0), depth[r.source] + 1)
+    for _ in range(len(flows)):
+        for r in flows.itertuples():
+            if r.source in depth:
+                depth[r.target] = max(depth.get(r.target, 0), depth[r.source] + 1)
+    drawn = {S["referral"], *f["source"], *f["target"]}
+    depth = {k: d for k, d in depth.items() if k in drawn}
     size = {k: max(f.loc[f["target"] == k, "n"].sum(), f.loc[f["source"] == k, "n"].sum())
             for k in depth}
     total = size[S["referral"]] or 1.0
