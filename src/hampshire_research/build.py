@@ -63,8 +63,8 @@ def _sha256(path: Path) -> str:
 def _decisions_key(root: Path) -> str | None:
     from .linkage.review import DECISIONS_FILE
 
-    path = root / REVIEW / DECISIONS_FILE
-    return _sha256(path) if path.is_file() else None
+    path = root / REVIEW / DECISIONS_FILE  # a small file: read whole, not as an input file
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def _digest(value) -> str:
