@@ -3,7 +3,9 @@ decisions change the next run's links and measure the model."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +58,32 @@ def test_dashboards_are_self_contained(first_run):
         assert "vega" in html and "<script" in html  # Splink's JS, inlined
         assert not re.search(r'<script[^>]*\bsrc=', html)
         assert not re.search(r'<link[^>]*href="https?:', html)
+
+
+def test_dashboards_open_offline_in_a_browser(first_run):
+    """Headless Chromium with no outside host resolvable: each page draws its charts with no
+    request leaving the file and no console error."""
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("needs chromium and chromium-driver (apt-get install chromium "
+                    "chromium-driver)")
+    from browser import LOCAL, chromium, open_page
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    root, _ = first_run
+    with chromium() as driver:
+        for name in ("comparison_viewer.html", "cluster_studio.html"):
+            open_page(driver, (root / "review" / name).as_uri(), "1440x900")
+            WebDriverWait(driver, 30).until(
+                lambda d: d.execute_script("return document.querySelectorAll('svg').length"))
+            assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+            requests = [json.loads(e["message"])["message"] for e in
+                        driver.get_log("performance")]
+            outside = [m["params"]["request"]["url"] for m in requests
+                       if m["method"] == "Network.requestWillBeSent"
+                       and not m["params"]["request"]["url"].startswith(LOCAL)]
+            assert outside == []
+            assert driver.execute_script("return document.body.innerText").startswith(
+                "Splink " + name.split(".")[0].replace("_", " "))
 
 
 def test_decisions_change_the_next_run_and_measure_the_model(first_run, tmp_path):

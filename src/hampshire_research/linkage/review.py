@@ -19,7 +19,7 @@ from splink import DuckDBAPI, Linker
 from statsmodels.stats.proportion import proportion_confint
 
 from ..errors import ProjectError
-from .model import prepare_records, quiet
+from .model import _clean_name, prepare_records, quiet
 from .quality import cluster
 
 # Kept small so the dashboards open quickly: the closest pairs and the clusters they fall in.
@@ -190,22 +190,25 @@ def write_dashboards(persons: pd.DataFrame, model: dict, review: pd.DataFrame,
     clusters = list(near[:REVIEW_CLUSTERS])
     members = record_map.loc[record_map["child_id"].isin(clusters), "record_id"]
     shown = set(sample["record_id_l"]) | set(sample["record_id_r"]) | set(members)
-    frame = prepare_records(persons)
+    frame = prepare_records(persons[persons["record_id"].astype(str).isin(shown)])
     con = duckdb.connect()
     quiet(con)
     # one thread and a seed for the examples Splink draws at random: same run, same bytes
     con.execute("SET threads = 1")
     con.execute("SELECT setseed(0.5)").fetchall()
     db_api = DuckDBAPI(connection=con)
-    linker = Linker(db_api.register(frame[frame["unique_id"].isin(shown)],
-                                    dataset_display_name="persons"),
+    linker = Linker(db_api.register(frame, dataset_display_name="persons"),
                     {**model, "sql_dialect": "duckdb", "linker_uid": "review"}, log_level=logging.WARNING)
     logging.getLogger("splink").setLevel(logging.ERROR)  # as in `score`
     for comp in model["comparisons"]:
         for col in {lv.get("tf_adjustment_column") for lv in comp["comparison_levels"]} - {None}:
-            tf = frame[col].value_counts(normalize=True).rename(f"tf_{col}").reset_index()
+            # the share of every record holding each cleaned name (the adjusted fields are
+            # names), counted once per name as the sources hold it: quick on a county
+            held = persons[col].value_counts()
+            held = held.groupby(held.index.map(_clean_name)).sum()
+            tf = (held / held.sum()).rename(f"tf_{col}").rename_axis(col).reset_index()
             linker.table_management.register_term_frequency_lookup(
-                db_api.register(tf.sort_values(col), table_name=f"tf_{col}"), col)
+                db_api.register(tf, table_name=f"tf_{col}"), col)
     pred = linker.inference.predict().as_pandas_dataframe()
     pred["_pair"] = [tuple(sorted(p)) for p in zip(pred["unique_id_l"], pred["unique_id_r"],
                                                    strict=True)]
