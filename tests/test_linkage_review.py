@@ -16,7 +16,14 @@ from test_linkage import _events, make_records
 from hampshire_research.errors import ProjectError
 from hampshire_research.linkage import link_site, load_linked
 from hampshire_research.linkage.quality import child_id_for
-from hampshire_research.linkage.review import DECISIONS_FILE, REVIEW_PAIRS, apply_decisions, read_decisions
+from hampshire_research.linkage.review import (
+    DECISIONS_FILE,
+    REVIEW_PAIRS,
+    apply_decisions,
+    read_decisions,
+    write_dashboards,
+)
+from hampshire_research.linkage.site import read_persons
 from hampshire_research.params import load_site
 
 
@@ -58,6 +65,30 @@ def test_dashboards_are_self_contained(first_run):
         assert "vega" in html and "<script" in html  # Splink's JS, inlined
         assert not re.search(r'<script[^>]*\bsrc=', html)
         assert not re.search(r'<link[^>]*href="https?:', html)
+
+
+def test_the_comparison_viewer_shows_the_runs_weights(first_run):
+    """The dashboards score their records again: the weights they show are the run's."""
+    root, _ = first_run
+    review = load_linked(root / "linked")["clerical_review"]
+    run = {tuple(sorted(p)): w for *p, w in
+           review[["record_id_l", "record_id_r", "match_weight"]].itertuples(index=False)}
+    html = (root / "review" / "comparison_viewer.html").read_text(encoding="utf-8")
+    shown = re.findall(r'\{"match_weight": ([-0-9.e]+), "match_probability"[^{}]*?'
+                       r'"unique_id_l": "([^"]+)"[^{}]*?"unique_id_r": "([^"]+)"', html)
+    assert len(shown) >= 20
+    for w, left, right in shown:
+        assert float(w) == pytest.approx(run[tuple(sorted((left, right)))], abs=1e-4)
+
+
+def test_same_run_same_dashboard_bytes(first_run, tmp_path):
+    root, _ = first_run
+    tables = load_linked(root / "linked")
+    model = json.loads((root / "linked" / "model.json").read_text())
+    write_dashboards(read_persons(root / "canonical"), model, tables["clerical_review"],
+                     tables["record_map"], tmp_path)
+    for name in ("comparison_viewer.html", "cluster_studio.html"):
+        assert (tmp_path / name).read_bytes() == (root / "review" / name).read_bytes(), name
 
 
 def test_dashboards_open_offline_in_a_browser(first_run):

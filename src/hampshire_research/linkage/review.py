@@ -198,7 +198,8 @@ def write_dashboards(persons: pd.DataFrame, model: dict, review: pd.DataFrame,
     con.execute("SELECT setseed(0.5)").fetchall()
     db_api = DuckDBAPI(connection=con)
     linker = Linker(db_api.register(frame, dataset_display_name="persons"),
-                    {**model, "sql_dialect": "duckdb", "linker_uid": "review"}, log_level=logging.WARNING)
+                    {**model, "sql_dialect": "duckdb", "linker_uid": "review"},
+                    log_level=logging.WARNING)
     logging.getLogger("splink").setLevel(logging.ERROR)  # as in `score`
     for comp in model["comparisons"]:
         for col in {lv.get("tf_adjustment_column") for lv in comp["comparison_levels"]} - {None}:
