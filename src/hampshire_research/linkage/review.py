@@ -19,7 +19,7 @@ from splink import DuckDBAPI, Linker
 from statsmodels.stats.proportion import proportion_confint
 
 from ..errors import ProjectError
-from .model import _clean_name, prepare_records, quiet
+from .model import _clean_name, prepare_records, quiet, settings
 from .quality import cluster
 
 # Kept small so the dashboards open quickly: the closest pairs and the clusters they fall in.
@@ -175,13 +175,28 @@ def review_quality(decisions: pd.DataFrame, model_map: pd.DataFrame) -> pd.DataF
     return pd.DataFrame([row])
 
 
+def _on_duckdb(model: dict) -> dict:
+    """The fitted model in DuckDB's SQL, whichever engine fitted it: the same comparisons
+    built afresh with the fitted m, u and prior, every pair of the records shown compared."""
+    fields = {c["output_column_name"] for c in model["comparisons"]}
+    fresh = settings(fields, model["link_type"] != "dedupe_only", ["1=1"]
+                     ).create_settings_dict("duckdb")
+    for comp, fitted in zip(fresh["comparisons"], model["comparisons"], strict=True):
+        for level, lv in zip(comp["comparison_levels"], fitted["comparison_levels"],
+                             strict=True):
+            level.update({k: lv[k] for k in ("m_probability", "u_probability") if k in lv})
+    return {**fresh, "linker_uid": "review",
+            "probability_two_random_records_match": model[
+                "probability_two_random_records_match"]}
+
+
 def write_dashboards(persons: pd.DataFrame, model: dict, review: pd.DataFrame,
                      record_map: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Splink's comparison viewer for the REVIEW_PAIRS closest pairs and its cluster studio for
     the REVIEW_CLUSTERS clusters they fall in, as self-contained HTML files.
 
-    The fitted model scores again just the records shown, on a small DuckDB of their own, with
-    name frequencies from every record so the weights are the run's.
+    The fitted model scores again just the records shown, on a small DuckDB of their own (also
+    after a Spark run), with name frequencies from every record so the weights are the run's.
     """
     sample = review.head(REVIEW_PAIRS)
     child = record_map.set_index("record_id")["child_id"]
@@ -198,8 +213,7 @@ def write_dashboards(persons: pd.DataFrame, model: dict, review: pd.DataFrame,
     con.execute("SELECT setseed(0.5)").fetchall()
     db_api = DuckDBAPI(connection=con)
     linker = Linker(db_api.register(frame, dataset_display_name="persons"),
-                    {**model, "sql_dialect": "duckdb", "linker_uid": "review"},
-                    log_level=logging.WARNING)
+                    _on_duckdb(model), log_level=logging.WARNING)
     logging.getLogger("splink").setLevel(logging.ERROR)  # as in `score`
     for comp in model["comparisons"]:
         for col in {lv.get("tf_adjustment_column") for lv in comp["comparison_levels"]} - {None}:
