@@ -91,6 +91,15 @@ def test_same_run_same_dashboard_bytes(first_run, tmp_path):
         assert (tmp_path / name).read_bytes() == (root / "review" / name).read_bytes(), name
 
 
+def test_no_pair_near_the_threshold_leaves_no_dashboards(first_run, tmp_path):
+    root, _ = first_run
+    tables = load_linked(root / "linked")
+    (tmp_path / "cluster_studio.html").write_text("from an earlier run")
+    assert write_dashboards(read_persons(root / "canonical"), {}, tables["clerical_review"].head(0),
+                            tables["record_map"], tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_dashboards_open_offline_in_a_browser(first_run):
     """Headless Chromium with no outside host resolvable: each page draws its charts with no
     request leaving the file and no console error."""

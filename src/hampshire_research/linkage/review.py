@@ -193,12 +193,19 @@ def _on_duckdb(model: dict) -> dict:
 def write_dashboards(persons: pd.DataFrame, model: dict, review: pd.DataFrame,
                      record_map: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Splink's comparison viewer for the REVIEW_PAIRS closest pairs and its cluster studio for
-    the REVIEW_CLUSTERS clusters they fall in, as self-contained HTML files.
+    the REVIEW_CLUSTERS clusters they fall in, as self-contained HTML files (none when no pair
+    is near the threshold).
 
     The fitted model scores again just the records shown, on a small DuckDB of their own (also
     after a Spark run), with name frequencies from every record so the weights are the run's.
     """
+    out_dir = Path(out_dir)
+    paths = [out_dir / "comparison_viewer.html", out_dir / "cluster_studio.html"]
     sample = review.head(REVIEW_PAIRS)
+    if sample.empty:  # nothing near the threshold: no dashboards, none left from a past run
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return []
     child = record_map.set_index("record_id")["child_id"]
     near = pd.unique(np.ravel(np.column_stack([sample["record_id_l"].map(child),
                                                sample["record_id_r"].map(child)])))
@@ -240,9 +247,7 @@ def write_dashboards(persons: pd.DataFrame, model: dict, review: pd.DataFrame,
 
     viewer = linker.table_management.register_table_predict(
         table(pred[pred["_pair"].isin(wanted)].drop(columns="_pair"), "review_pairs"))
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "comparison_viewer.html", out_dir / "cluster_studio.html"]
     linker.visualisations.comparison_viewer_dashboard(viewer, str(paths[0]), overwrite=True,
                                                       num_example_rows=5)
     nodes = frame[frame["unique_id"].isin(set(members))].assign(
