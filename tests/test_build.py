@@ -124,7 +124,7 @@ def test_the_last_backend_is_reused_unless_another_is_asked_for(tmp_path, monkey
 
     linked_with = []
 
-    def fake_link_site(params, canonical, out, backend="duckdb", *, truth=None):
+    def fake_link_site(params, canonical, out, backend="duckdb", *, truth=None, review=None):
         linked_with.append(backend)
         Path(out).mkdir(parents=True)
         return {}

@@ -39,6 +39,8 @@ TRUTH = "truth"  # the generator's keys: never an input to the canonical tables
 CANONICAL_CODE = ["sources/validate.py"]
 LINKED_CODE = ["linkage/site.py"]
 DEFAULT_BACKEND = "duckdb"
+# the clerical review folder, beside linked/ so a relink keeps the reviewer's decisions
+REVIEW = "review"
 
 
 @dataclass
@@ -56,6 +58,13 @@ class Built:
 def _sha256(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _decisions_key(root: Path) -> str | None:
+    from .linkage.review import DECISIONS_FILE
+
+    path = root / REVIEW / DECISIONS_FILE  # a small file: read whole, not as an input file
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def _digest(value) -> str:
@@ -215,17 +224,21 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
     truth = data / TRUTH / "linkage_key.csv"
     linked = {"canonical": _digest(canonical), "code": _code_key(LINKED_CODE, PACKAGE),
               "backend": backend or old.get("backend") or DEFAULT_BACKEND,
-              "truth": files.get(f"{TRUTH}/linkage_key.csv", {}).get("sha256")}
+              "truth": files.get(f"{TRUTH}/linkage_key.csv", {}).get("sha256"),
+              "decisions": _decisions_key(root)}
     why = _why(old, linked, {"canonical": "canonical tables rebuilt", "code": "code changed",
-                             "backend": "backend changed", "truth": "truth key changed"})
+                             "backend": "backend changed", "truth": "truth key changed",
+                             "decisions": "reviewer's decisions changed"})
     if why:
         if not allow_empty:
             sources.check_kept(sources.load_report(root), 0.0)
         log(f"[{params.site}] linking ({linked['backend']}): {why}")
         save(linked=None)
         shutil.rmtree(root / "linked", ignore_errors=True)
-        link_site(params, root / "canonical", root / "linked", linked["backend"], truth=truth)
-        save(linked=linked)
+        link_site(params, root / "canonical", root / "linked", linked["backend"], truth=truth,
+                  review=root / REVIEW)
+        # the run may have written the blank template: it decides nothing, so no relink
+        save(linked={**linked, "decisions": _decisions_key(root)})
     else:
         log(f"[{params.site}] reused linked tables ({linked['backend']}; canonical tables, "
             "code and backend unchanged)")

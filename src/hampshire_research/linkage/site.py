@@ -21,6 +21,14 @@ from ..params import SiteParams
 from ..sources.schemas import EVENT_TYPES, read_parquet
 from .model import DUCKDB_MEMORY, IDENTITY, quiet, score
 from .quality import cluster, evaluate, tradeoff
+from .review import (
+    DECISIONS_FILE,
+    apply_decisions,
+    read_decisions,
+    review_quality,
+    write_dashboards,
+    write_template,
+)
 
 # Pairs whose match weight is within this many bits of the threshold go to clerical review.
 REVIEW_BAND_BITS = 4.0
@@ -33,7 +41,7 @@ IDENTITY_PRIORITY = {"school_census": 0, "csc": 1, "cin_census": 2, "ssda903": 3
 # repeat them for the returns, so counting them too would double count.
 RETURN_SOURCES = ("cin_census", "ssda903")
 TABLES = ["record_map", "single_view", "timeline", "clerical_review", "pairs", "match_weights",
-          "tradeoff", "linkage_rates", "comparison_levels", "blocking"]
+          "tradeoff", "linkage_rates", "comparison_levels", "blocking", "review_quality"]
 
 
 def read_persons(canonical_dir: Path) -> pd.DataFrame:
@@ -62,8 +70,14 @@ def _read_truth(path: Path | None) -> pd.DataFrame | None:
 
 
 def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: str = "duckdb",
-              *, truth: Path | None = None, threshold: float | None = None) -> dict:
+              *, truth: Path | None = None, threshold: float | None = None,
+              review: Path | None = None) -> dict:
     """Link a site's canonical persons and write the linked tables under `out_dir`.
+
+    `review` is the clerical review folder (see `review`): its decisions file, when there is
+    one, is applied to the clusters and measures the model; the dashboards and, when absent,
+    the decisions template are written there. It lies outside `out_dir`, which a relink
+    replaces, so the reviewer's work outlives it. Without it nothing is reviewed.
 
     `truth` (a synthetic data folder's truth/linkage_key.csv, when given) is read only to
     measure quality after the model is fitted; it is never an input to the model. It is not
@@ -77,7 +91,13 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
     t1 = time.perf_counter()
     if threshold is None:
         threshold = scored.threshold
-    clusters = cluster(persons["record_id"], scored.pairs, threshold)
+    model_map = cluster(persons["record_id"], scored.pairs, threshold)
+    decisions = pd.DataFrame(columns=["record_id_l", "record_id_r", "decision", "row"])
+    decisions_path = Path(review) / DECISIONS_FILE if review else None
+    if decisions_path and decisions_path.is_file():
+        decisions = read_decisions(decisions_path, persons["record_id"])
+    clusters = (apply_decisions(persons["record_id"], scored.pairs, threshold, decisions,
+                                decisions_path) if len(decisions) else model_map)
     record_map = persons[["source", "record_id"]].merge(clusters, on="record_id")
     record_map = record_map.sort_values("record_id", kind="stable").reset_index(drop=True)
 
@@ -98,6 +118,7 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
         "linkage_rates": linkage_rates(record_map),
         "comparison_levels": pd.DataFrame(scored.comparisons),
         "blocking": scored.blocking,
+        "review_quality": review_quality(decisions, model_map),
     }
     summary = {
         "site": params.site, "backend": backend, "threshold": threshold,
@@ -108,6 +129,7 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
         "links": int((scored.pairs["match_probability"] >= threshold).sum()),
         "children": int(record_map["child_id"].nunique()),
         "clerical_review_pairs": int(len(tables["clerical_review"])),
+        "reviewer_decisions": int(len(decisions)),
         "events": n_events,
         "events_without_person": orphans,
         "quality": evaluate(record_map, truth_df) if truth_df is not None else None,
@@ -116,6 +138,10 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
     for name, df in tables.items():
         df.to_parquet(out_dir / f"{name}.parquet", index=False)
     tables["clerical_review"].to_csv(out_dir / "clerical_review.csv", index=False)
+    if review:
+        write_dashboards(persons, scored.model, tables["clerical_review"], record_map, review)
+        if not decisions_path.is_file():
+            write_template(decisions_path, tables["clerical_review"])
     (out_dir / "model.json").write_text(json.dumps(scored.model, indent=1, sort_keys=True,
                                                    default=str))
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
