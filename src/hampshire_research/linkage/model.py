@@ -68,7 +68,7 @@ def _name_variants() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v - {k})) for k, v in out.items()}
 
 
-def _clean_name(value: object) -> str | None:
+def clean_name(value: object) -> str | None:
     """Lower case ASCII letters, hyphens and apostrophes dropped to spaces, single spaced."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return None
@@ -141,8 +141,8 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
 
     out = pd.DataFrame({"unique_id": ids.astype(str).to_numpy()})
     out["source"] = column("source").astype(str).to_numpy() if "source" in records else "records"
-    out["first_name"] = _per_value(column("first_name"), _clean_name)
-    out["surname"] = _per_value(column("surname"), _clean_name)
+    out["first_name"] = _per_value(column("first_name"), clean_name)
+    out["surname"] = _per_value(column("surname"), clean_name)
     out["first_name_variants"] = _per_value(out["first_name"], _first_name_variants)
     out["surname_parts"] = _per_value(out["surname"],
                                       lambda n: sorted(set(n.split())) if n else None)

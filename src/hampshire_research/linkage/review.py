@@ -19,7 +19,7 @@ from splink import DuckDBAPI, Linker
 from statsmodels.stats.proportion import proportion_confint
 
 from ..errors import ProjectError
-from .model import _clean_name, prepare_records, quiet, settings
+from .model import clean_name, prepare_records, quiet, settings
 from .quality import cluster
 
 # Kept small so the dashboards open quickly: the closest pairs and the clusters they fall in.
@@ -227,7 +227,7 @@ def write_dashboards(persons: pd.DataFrame, model: dict, review: pd.DataFrame,
             # the share of every record holding each cleaned name (the adjusted fields are
             # names), counted once per name as the sources hold it: quick on a county
             held = persons[col].value_counts()
-            held = held.groupby(held.index.map(_clean_name)).sum()
+            held = held.groupby(held.index.map(clean_name)).sum()
             tf = (held / held.sum()).rename(f"tf_{col}").rename_axis(col).reset_index()
             linker.table_management.register_term_frequency_lookup(
                 db_api.register(tf, table_name=f"tf_{col}"), col)
