@@ -182,12 +182,20 @@ def test_source_mix_and_5d_with_la_services(world):
 
 
 def test_first_referrals_from_schools_in_first_term(world):
-    t = rf.first_referral_school_share(world["refs"]).set_index("term")
-    y7 = t.loc["Year 7 autumn term (first term of secondary school)"]
+    label = "Year 7 autumn term (first term of secondary school)"
+    t = rf.first_referral_school_share(world["refs"], world["refs_all"]).set_index("term")
+    y7 = t.loc[label]
     assert (y7["first_referrals"], y7["from_schools"]) == (3, 2)
     assert y7["pct"] == pytest.approx(200 / 3)
     lo, hi = stats.beta.ppf(0.025, 2, 2), stats.beta.ppf(0.975, 3, 1)
     assert (y7["ci_lower"], y7["ci_upper"]) == pytest.approx((100 * lo, 100 * hi))
+    # C was referred once before follow-up began (in Year 4): its October 2023
+    # referral is not its first, as in the Kaplan-Meier, so it leaves the table
+    earlier = world["refs_all"][world["refs_all"]["child_id"] == "C"].assign(
+        event_id="ev99", start_date=pd.Timestamp("2021-03-01"))
+    t = rf.first_referral_school_share(world["refs"], pd.concat([world["refs_all"], earlier])
+                                       ).set_index("term")
+    assert (t.loc[label, "first_referrals"], t.loc[label, "from_schools"]) == (2, 1)
 
 
 def test_kaplan_meier_with_delayed_entry(world):
@@ -269,10 +277,10 @@ def test_open_case_months_leave_the_regression(world):
     assert months["C"] == [2023 * 12 + 10]  # November 2023; closed in December
     assert months["B"][:2] == [2019 * 12 + 11, 2020 * 12] and months["B"][-1] == 2025 * 12 + 7
     assert "D" not in months  # closed the day it was made
-    cells = rf.monthly_counts(world["cohort"], world["refs"], oc)
+    rows = rf.child_months(world["cohort"], world["refs"], oc)
     # B's case never closes: Dec 2019 to Dec 2020, 13 of B's months, leave too
-    assert cells["person_months"].sum() == 96 - 5 - 13 - 1
-    assert cells["referrals"].sum() == 4
+    assert len(rows) == 96 - 5 - 13 - 1
+    assert rows["referrals"].sum() == 4
 
 
 def test_undated_event_is_an_error(world):
@@ -326,13 +334,50 @@ def test_rate_ratio_recovery_on_simulated_months(params):
     for key, truth in [(("period", "Year 7 first term"), 1.4), (("fsm", "FSM"), 2.0),
                        (("school holidays", "month all holiday vs all term"), 0.6)]:
         assert t.loc[key, "ci_lower"] < truth < t.loc[key, "ci_upper"], (key, t.loc[key])
-    assert fit.model == "Poisson"  # the counts are Poisson, so no overdispersion is found
+    assert fit.model == rf.MODEL
+    assert 0.8 < fit.pearson_dispersion < 1.25  # the counts are Poisson: no overdispersion
     # no closure effect was drawn: its ratio covers 1; 2021/22, the first school year open
     # throughout, is the reference, so it has no row of its own
-    closed = t.loc[("school closures", "month schools were closed vs open")]
+    closed = t.loc[("school_closures", "Closed to most pupils")]
     assert closed["ci_lower"] < 1 < closed["ci_upper"] and closed["events"] > 0
     years = set(fit.table.loc[fit.table["term"] == "academic_year", "level"])
     assert "2021/22" not in years and {"2019/20", "2020/21"} <= years
+
+
+def _clustered_world(seed, n=400):
+    """Child-months with a child-level covariate and a frailty per child (gamma, variance 1),
+    so one child's referrals are related and a model-based interval is too narrow."""
+    rng = np.random.default_rng(seed)
+    child = np.repeat(np.arange(n), 24)
+    x = rng.random(n)[child] < 0.4
+    season = np.tile(np.arange(24) % 3, n)
+    frailty = rng.gamma(1.0, 1.0, n)[child]
+    y = rng.poisson(0.05 * frailty * np.where(x, 2.0, 1.0) * (1 + 0.3 * (season == 0)))
+    return pd.DataFrame({"child": child, "x": x.astype(int), "season": season, "y": y})
+
+
+def test_child_clustered_intervals_match_statsmodels_on_child_months():
+    """The sandwich from cells equals statsmodels' cluster covariance on the child-month rows
+    (whose small-sample factor is G/(G-1) x (N-1)/(N-K); ours keeps G/(G-1)), and under
+    frailty it is wider than the Poisson model's own."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    rows = _clustered_world(3)
+    grouped = rows.groupby(["x", "season"])
+    cells = grouped.agg(n=("y", "size"), y=("y", "sum")).reset_index()
+    fit = smf.glm("y ~ x + C(season)", cells, family=sm.families.Poisson(),
+                  offset=np.log(cells["n"] / 12)).fit()
+    ours = rf.child_clustered_cov(fit, grouped.ngroup().to_numpy(), rows["child"].to_numpy(),
+                                  rows["y"].to_numpy())
+    full = smf.glm("y ~ x + C(season)", rows, family=sm.families.Poisson(),
+                   offset=np.full(len(rows), np.log(1 / 12))).fit(
+        cov_type="cluster", cov_kwds={"groups": rows["child"]})
+    n, k = len(rows), len(fit.params)
+    assert np.allclose(fit.params, full.params, rtol=1e-8)
+    assert np.allclose(ours, np.asarray(full.cov_params()) * (n - k) / (n - 1), rtol=1e-6)
+    x = list(fit.params.index).index("x")
+    assert np.sqrt(ours[x, x]) > 1.3 * fit.bse["x"]
 
 
 def test_a_group_with_no_referrals_is_shown_as_not_estimated(params):

@@ -113,6 +113,14 @@ SEN_PROVISION = {"E": "EHC plan", "K": "SEN support", "N": "No SEN"}
 # 2020, Years 5, 7 and 8 not back before September 2020 and Year 6 only in part from 1 June;
 # closed again from 5 January to 8 March 2021). School referrals fell then and rose after.
 SCHOOL_CLOSURE_MONTHS = ["2020-04", "2020-05", "2020-06", "2020-07", "2021-01", "2021-02"]
+# The first two months back after each closure (September-October 2020, March-April 2021),
+# when referrals rose above their usual level as children were seen again.
+SCHOOL_REOPENING_MONTHS = ["2020-09", "2020-10", "2021-03", "2021-04"]
+
+
+def month_numbers(year_months: list[str]) -> list[int]:
+    """'YYYY-MM' as months since year 0 (year * 12 + month - 1), the month index used throughout."""
+    return [int(y) * 12 + int(m) - 1 for y, m in (c.split("-") for c in year_months)]
 ETHNICITY_GROUPS = ["White", "Mixed", "Asian", "Black", "Other", "Unknown"]
 
 

@@ -10,7 +10,8 @@ and the ``single_view``) so tests can pass small hand-built frames. One concern 
 - ``cohort``: the inputs, the cohort followed month by month around transfer, its events;
 - ``rates``: events per 10,000 person-years by school year, month, term, season, subgroup;
 - ``sources``: where referrals come from (DfE source groups);
-- ``regression``: rate ratios from a Poisson / negative binomial model of monthly counts;
+- ``regression``: rate ratios from a Poisson model of monthly counts, intervals clustered by
+  child;
 - ``survival``: time to first referral (Kaplan-Meier, log-rank);
 - ``markers``: what came in the months before a referral;
 - ``routes``: what came after (furthest stage reached, re-referrals, early help stepping up);
@@ -35,8 +36,12 @@ Decisions where the issue was silent:
   referred. It adjusts for
   persistent absence in the previous term but not for early help or suspensions, which are described
   instead (early help often follows social care; both share unrecorded causes with referral);
-- rates by month and source mix use all referrals in follow-up; KM, "what came before" and
-  the first-referral school share use each child's first referral in follow-up.
+- rates by month and source mix use all referrals in follow-up; "what came before" uses each
+  child's first referral in follow-up; the Kaplan-Meier and the first-referral school share use
+  each child's first referral in the data (children first referred before follow-up are left
+  out of both);
+- repeated referrals of one child are not independent: the regression's intervals are
+  clustered by child (Poisson point estimates, sandwich covariance).
 """
 
 from .cohort import (
@@ -57,12 +62,14 @@ from .markers import MARKERS, before_referral, marker_months
 from .needs import needs_profile, plot_needs
 from .rates import plot_rates, rates, rates_by_subgroup, rates_by_term, rates_table, seasonality
 from .regression import (
+    KEYS,
+    MODEL,
     RateRatios,
+    child_clustered_cov,
+    child_months,
     describe_rate_ratio,
     fit_rate_ratios,
-    monthly_counts,
     open_case_months,
-    overdispersion_test,
     plot_rate_ratios,
 )
 from .routes import (
@@ -87,15 +94,15 @@ from .survival import first_referral_times, km_first_referral, logrank_tests, pl
 from .tables import TABLES, publish
 
 __all__ = [
-    "MARKERS", "PERIODS", "ROUTE_ORDER", "SUBGROUPS", "TABLES", "Cohort", "RateRatios",
-    "attach_child_id", "before_referral", "build_cohort", "cohort_events", "cohort_profile",
-    "describe_rate_ratio", "early_help_escalation", "first_referral_school_share",
-    "first_referral_times", "fit_rate_ratios", "km_first_referral", "load_tables",
-    "logrank_tests", "marker_months", "measure_events", "month_index", "monthly_counts",
-    "needs_profile", "open_case_months", "overdispersion_test", "plot_km", "plot_needs",
-    "plot_rate_ratios", "plot_rates", "plot_sankey", "plot_source_mix", "poisson_rate_ci",
-    "proportion_ci", "publish", "rates", "rates_by_subgroup", "rates_by_term", "rates_table",
-    "re_referrals", "referral_stages", "route_flows", "routes_table", "seasonality",
-    "select_events", "source_codes_by_period", "source_group", "source_mix",
-    "source_mix_by_period", "source_mix_by_school_month",
+    "Cohort", "KEYS", "MARKERS", "MODEL", "PERIODS", "ROUTE_ORDER", "RateRatios", "SUBGROUPS",
+    "TABLES", "attach_child_id", "before_referral", "build_cohort", "child_clustered_cov",
+    "child_months", "cohort_events", "cohort_profile", "describe_rate_ratio",
+    "early_help_escalation", "first_referral_school_share", "first_referral_times",
+    "fit_rate_ratios", "km_first_referral", "load_tables", "logrank_tests", "marker_months",
+    "measure_events", "month_index", "needs_profile", "open_case_months", "plot_km",
+    "plot_needs", "plot_rate_ratios", "plot_rates", "plot_sankey", "plot_source_mix",
+    "poisson_rate_ci", "proportion_ci", "publish", "rates", "rates_by_subgroup",
+    "rates_by_term", "rates_table", "re_referrals", "referral_stages", "route_flows",
+    "routes_table", "seasonality", "select_events", "source_codes_by_period", "source_group",
+    "source_mix", "source_mix_by_period", "source_mix_by_school_month",
 ]

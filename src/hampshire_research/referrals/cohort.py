@@ -20,16 +20,21 @@ from ..params import SiteParams
 from ..school_calendar import holiday_share
 from ..vocabulary import (
     SCHOOL_CLOSURE_MONTHS,
+    SCHOOL_REOPENING_MONTHS,
     SEN_PROVISION,
     TERM_FIRST_MONTH,
     academic_year_start,
     age_band,
     age_in_years,
     ethnicity_group,
+    month_numbers,
 )
 
 SUBGROUPS = ["sex", "fsm", "sen_provision", "ethnicity_group", "district"]
 PERIODS = ["Before transfer (Years 5-6)", "After transfer (Years 7-8)"]
+
+
+CLOSURE_LEVELS = ["Open", "Closed to most pupils", "First two months back"]
 
 
 def month_index(dates) -> pd.Series:
@@ -146,8 +151,9 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     m["calendar_month"] = m["month"] % 12 + 1
     m["school_month"] = (m["calendar_month"] - 9) % 12 + 1  # 1 = September
     m["holiday_share"] = m["calendar_month"].map(holiday_share(params.school_calendar))
-    closed = {int(y) * 12 + int(mo) - 1 for y, mo in (c.split("-") for c in SCHOOL_CLOSURE_MONTHS)}
-    m["schools_closed"] = m["month"].isin(closed).astype(int)
+    m["school_closures"] = np.select(
+        [m["month"].isin(month_numbers(SCHOOL_CLOSURE_MONTHS)),
+         m["month"].isin(month_numbers(SCHOOL_REOPENING_MONTHS))], CLOSURE_LEVELS[1:], CLOSURE_LEVELS[0])
     m["fsm"] = m["fsm"].map({True: "FSM", False: "Not FSM"}).fillna("Unknown")
     m["sen_provision"] = m["sen_provision"].map(SEN_PROVISION).fillna("Unknown")
     m["district"] = m["district"].fillna("Unknown")
@@ -167,7 +173,7 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
         [m["rel_month"].between(0, 3), m["rel_month"].between(-4, -1)],
         ["Year 7 first term", "Year 6 summer term"], "Other months")
     cols = ["child_id", "month", "rel_month", "ncy", "academic_year", "term", "calendar_month",
-            "school_month", "holiday_share", "schools_closed", "period", "sex", "fsm", "sen_provision",
+            "school_month", "holiday_share", "school_closures", "period", "sex", "fsm", "sen_provision",
             "ethnicity_group", "district", "age_band", "absence_last_term", "urn", "transfer_year"]
     m = m[cols].sort_values(["child_id", "month"]).reset_index(drop=True)
     m["ncy"] = m["ncy"].astype(int)

@@ -1,5 +1,5 @@
-"""What changes at transfer: rate ratios from a Poisson (or negative binomial) regression of
-monthly referral counts. Associations, not causes; nothing is predicted for a child."""
+"""What changes at transfer: rate ratios from a Poisson regression of monthly referral counts,
+with intervals clustered by child. Associations, not causes; nothing is predicted for a child."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
-from scipy import stats
+from scipy import sparse, stats
 
 from .cohort import SUBGROUPS, Cohort, month_index
 from .tables import numbers
@@ -30,24 +30,49 @@ def open_case_months(referrals_all: pd.DataFrame, last_month: int) -> pd.DataFra
     return out.astype({"month": int}).drop_duplicates().reset_index(drop=True)
 
 
-def monthly_counts(cohort: Cohort, events: pd.DataFrame, open_cases: pd.DataFrame | None = None
-                   ) -> pd.DataFrame:
-    """Referral counts and person-months in cells of every model term (the regression's data).
+KEYS = ["academic_year", "term", "calendar_month", "holiday_share", "school_closures", "ncy",
+        "period", *SUBGROUPS, "age_band", "absence_last_term"]
+MODEL = "Poisson, 95% intervals clustered by child"
 
-    With ``open_cases`` (from ``open_case_months``) those child-months are left out.
+
+def child_months(cohort: Cohort, events: pd.DataFrame, open_cases: pd.DataFrame | None = None
+                 ) -> pd.DataFrame:
+    """One row per child-month at risk: every model term (``KEYS``) and its referral count.
+
+    With ``open_cases`` (from ``open_case_months``) those child-months are left out. Grouped
+    by ``KEYS`` these are the regression's cells; kept per child they give the clustering.
     """
     m = cohort.months
     if open_cases is not None:
         shut = m.merge(open_cases.assign(shut=True), on=["child_id", "month"], how="left")["shut"]
         m = m[shut.isna().to_numpy()]
-    keys = ["academic_year", "term", "calendar_month", "holiday_share", "schools_closed", "ncy",
-            "period", *SUBGROUPS,
-            "age_band", "absence_last_term"]
     k = events.groupby(["child_id", "month"]).size().rename("referrals")
-    m = m.merge(k.reset_index(), on=["child_id", "month"], how="left")
+    m = m[["child_id", "month", *KEYS]].merge(k.reset_index(), on=["child_id", "month"],
+                                             how="left")
     m["referrals"] = m["referrals"].fillna(0).astype(int)
-    return (m.groupby(keys).agg(person_months=("month", "size"), referrals=("referrals", "sum"))
-            .reset_index())
+    return m
+
+
+def child_clustered_cov(fit, cell: np.ndarray, child: np.ndarray, referrals: np.ndarray
+                        ) -> np.ndarray:
+    """Covariance of a Poisson fit on cells, robust to referrals of one child being related.
+
+    The fit is on cells of child-months; ``cell``, ``child`` and ``referrals`` give each
+    child-month's cell (row of the fit), child (codes) and count. A child's score is the sum of
+    its months' scores; the Liang-Zeger sandwich of those scores, with the small-sample factor
+    G/(G-1) for G children, is what statsmodels' ``cov_type="cluster"`` gives on the
+    child-month rows themselves, without building that N-row design.
+    """
+    x = np.asarray(fit.model.exog)
+    rate = np.asarray(fit.fittedvalues) / np.exp(np.asarray(fit.model.offset)) / 12
+    resid = referrals - rate[cell]  # per child-month: count minus its cell's monthly rate
+    groups, child_code = np.unique(child, return_inverse=True)
+    per_child = sparse.coo_matrix((resid, (child_code, cell)),
+                                  shape=(len(groups), len(x))).tocsr()
+    scores = np.asarray(per_child @ x)
+    bread = np.asarray(fit.normalized_cov_params)
+    g = len(groups)
+    return bread @ (scores.T @ scores) @ bread * g / (g - 1)
 
 
 def _reference(levels: pd.Series, preferred: str) -> str:
@@ -55,27 +80,17 @@ def _reference(levels: pd.Series, preferred: str) -> str:
     return preferred if preferred in counts.index else counts.index[0]
 
 
-def overdispersion_test(y: np.ndarray, mu: np.ndarray) -> tuple[float, float]:
-    """Cameron-Trivedi test: regress ((y-mu)^2 - y)/mu on mu; returns (alpha, one-sided p)."""
-    aux = ((y - mu) ** 2 - y) / mu
-    fit = sm.OLS(aux, mu).fit()
-    alpha, t = float(fit.params[0]), float(fit.tvalues[0])
-    return alpha, float(stats.t.sf(t, fit.df_resid))
-
-
 @dataclass(frozen=True)
 class RateRatios:
     table: pd.DataFrame
-    model: str  # "Poisson" or "negative binomial"
-    alpha: float  # estimated overdispersion (Cameron-Trivedi)
-    overdispersion_p: float
-    pearson_dispersion: float  # Pearson chi2 / df of the Poisson fit
+    model: str  # MODEL
+    pearson_dispersion: float  # Pearson chi2 / df of the Poisson fit on cells
+    children_referred_again: int  # children with two or more referrals in the model's months
     referrals_left_out: int  # referrals in months a case was already open throughout
 
 
 def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
-                    open_cases: pd.DataFrame | None = None, alpha_level: float = 0.05
-                    ) -> RateRatios:
+                    open_cases: pd.DataFrame | None = None) -> RateRatios:
     """Rate ratios for referrals: transfer months, school holidays and subgroups.
 
     Monthly counts with log person-time offset. Terms: Year 7 first term and Year 6 summer
@@ -86,7 +101,8 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     share of the month, sex, FSM, SEN provision, ethnicity group, district, age band and
     persistent absence in the previous term (this term's could follow a referral, or carry
     the move to secondary school itself); the months England's schools were closed
-    (``SCHOOL_CLOSURE_MONTHS``), with the first school year open throughout as the reference
+    (``SCHOOL_CLOSURE_MONTHS``) and the first two months back (``SCHOOL_REOPENING_MONTHS``)
+    against months open as usual, with the first school year open throughout as the reference
     year. With ``open_cases``, months a case was open throughout
     are left out of the person-time: a child with an open case is not at risk of a new
     referral (referrals in them are counted in ``referrals_left_out``).
@@ -95,14 +111,21 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     help often follows social care (step-down) and both share causes with referral that the
     data do not hold, so as terms they would distort the other ratios.
 
-    Poisson first; if the Cameron-Trivedi test finds overdispersion (p < alpha_level), a
-    negative binomial GLM with that alpha. Associations, not causes.
+    Point estimates from the Poisson model; intervals and p-values from the sandwich clustered
+    by child (``child_clustered_cov``), as one child's referrals are not independent. That
+    holds the intervals honest under overdispersion from children's differing rates without
+    choosing a negative binomial's form for it. Associations, not causes.
     """
-    cells = monthly_counts(cohort, referrals, open_cases)
+    rows = child_months(cohort, referrals, open_cases)
+    grouped = rows.groupby(KEYS)
+    cells = grouped.agg(person_months=("month", "size"), referrals=("referrals", "sum")
+                        ).reset_index()
+    row_cell = grouped.ngroup().to_numpy()
     left_out = len(referrals) - int(cells["referrals"].sum())
     refs = {"period": "Other months", "sex": "F", "fsm": "Not FSM", "sen_provision": "No SEN",
             "ethnicity_group": "White", "district": None, "age_band": "10-15", "ncy": None,
-            "term": "autumn", "absence_last_term": "Not persistent", "academic_year": None}
+            "term": "autumn", "absence_last_term": "Not persistent", "academic_year": None,
+            "school_closures": "Open"}
     # A group with no referrals has no finite rate ratio (the fit drives it to 0 with an
     # interval to infinity): its months are set aside from the fit and shown as not estimated.
     unestimated, empty = [], pd.Series(False, index=cells.index)
@@ -115,63 +138,63 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
             unestimated.append({"term": col, "level": level, "events": 0,
                                 "person_years_at_risk": cells.loc[mask, "person_months"].sum() / 12,
                                 "model": "not estimated: no referrals in this group"})
-    cells = cells[~empty]
+    position = np.cumsum(~empty.to_numpy()) - 1  # a kept cell's row in the fit
+    kept = ~empty.to_numpy()[row_cell]
+    if (row_cell < 0).any():  # groupby leaves out a missing key; the cohort fills them all
+        raise ValueError("child-months with a missing model term")
+    cells = cells[~empty].reset_index(drop=True)
     terms = []
     for col, pref in refs.items():
         levels = cells[col].astype(str)
         if levels.nunique() < 2:
             continue
         if col == "academic_year":  # the first year the schools were open throughout
-            open_years = cells.groupby(levels)["schools_closed"].max().eq(0)
+            open_years = cells.groupby(levels)["school_closures"].agg(lambda v: v.eq("Open").all())
             ref = (open_years[open_years].index.min() if open_years.any()
                    else sorted(levels.unique())[0])
         else:
             ref = _reference(levels, pref) if pref else sorted(levels.unique())[0]
         cells[col] = levels
         terms.append(f"C({col}, Treatment(reference={ref!r}))")
-    closures = ["schools_closed"] if cells["schools_closed"].nunique() > 1 else []
-    formula = "referrals ~ " + " + ".join(terms + ["holiday_share"] + closures)
+    formula = "referrals ~ " + " + ".join(terms + ["holiday_share"])
     offset = np.log(cells["person_months"] / 12)
-    pois = smf.glm(formula, cells, family=sm.families.Poisson(), offset=offset).fit()
-    mu = pois.fittedvalues.to_numpy()
-    alpha, p = overdispersion_test(cells["referrals"].to_numpy(float), mu)
-    dispersion = float(pois.pearson_chi2 / pois.df_resid)
-    fit, model = pois, "Poisson"
-    if p < alpha_level and alpha > 0:
-        fit = smf.glm(formula, cells, family=sm.families.NegativeBinomial(alpha=alpha),
-                      offset=offset).fit()
-        model = "negative binomial"
-    ci = fit.conf_int()
-    rows = []
+    fit = smf.glm(formula, cells, family=sm.families.Poisson(), offset=offset).fit()
+    dispersion = float(fit.pearson_chi2 / fit.df_resid)
+    counts = rows["referrals"].to_numpy()[kept]
+    cov = child_clustered_cov(fit, position[row_cell[kept]], rows["child_id"].to_numpy()[kept],
+                              counts)
+    se = pd.Series(np.sqrt(np.diag(cov)), index=fit.params.index)
+    z = stats.norm.ppf(0.975)
+    again = int((rows[kept].groupby("child_id")["referrals"].sum() >= 2).sum())
+    out = []
     for name in fit.params.index:
         if name == "Intercept":
             continue
         if name == "holiday_share":
             term, level, mask = "school holidays", "month all holiday vs all term", None
-        elif name == "schools_closed":
-            term, level = "school closures", "month schools were closed vs open"
-            mask = cells[name] == 1
         else:
             col = name.split("(", 1)[1].split(",", 1)[0]
             term, level = col, name.rsplit("[T.", 1)[1].rstrip("]")
             mask = cells[col] == level
         sub = cells if mask is None else cells[mask]
         events = int(sub["referrals"].sum())
+        b, s = fit.params[name], se[name]
         # a level with no events has no estimate (its coefficient runs off to minus infinity)
-        est = (np.exp([fit.params[name], ci.loc[name, 0], ci.loc[name, 1]]) if events
-               else [np.nan] * 3)
-        rows.append({"term": term, "level": level, "rate_ratio": est[0],
-                     "ci_lower": est[1], "ci_upper": est[2],
-                     "p_value": fit.pvalues[name] if events else np.nan, "events": events,
-                     "person_years_at_risk": sub["person_months"].sum() / 12, "model": model})
-    return RateRatios(pd.DataFrame(rows + unestimated), model, alpha, p, dispersion, left_out)
+        est = np.exp([b, b - z * s, b + z * s]) if events else [np.nan] * 3
+        out.append({"term": term, "level": level, "rate_ratio": est[0],
+                    "ci_lower": est[1], "ci_upper": est[2],
+                    "p_value": 2 * stats.norm.sf(abs(b / s)) if events else np.nan,
+                    "events": events, "person_years_at_risk": sub["person_months"].sum() / 12,
+                    "model": MODEL})
+    return RateRatios(pd.DataFrame(out + unestimated), MODEL, dispersion, again, left_out)
 
 
 TERM_LABELS = {"period": "Transfer (vs rest of school year)", "sex": "Sex (vs F)",
                "fsm": "FSM (vs not FSM)", "sen_provision": "SEN (vs no SEN)",
                "ethnicity_group": "Ethnicity (vs White)", "district": "District",
                "age_band": "Age band (vs 10-15)", "ncy": "Year group (vs Year 5)",
-               "term": "School term (vs autumn)", "school closures": "School closures (2020, 2021)",
+               "term": "School term (vs autumn)",
+               "school_closures": "Schools closed in 2020 and 2021, and reopening (vs open)",
                "academic_year": "Academic year", "school holidays": "School holidays",
                "absence_last_term": "Persistent absence last term (vs not)"}
 

@@ -55,13 +55,17 @@ def source_mix_by_school_month(referrals: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def first_referral_school_share(referrals: pd.DataFrame) -> pd.DataFrame:
-    """Of children whose first referral in follow-up falls in an autumn term, share from schools.
+def first_referral_school_share(referrals: pd.DataFrame, referrals_all: pd.DataFrame
+                                ) -> pd.DataFrame:
+    """Of children whose first referral falls in an autumn term of follow-up, share from schools.
 
-    Year 7's autumn term is the first term at the new secondary school; the other autumn
-    terms set it in context.
+    First means the child's first referral in the data (``referrals_all``), as in the
+    Kaplan-Meier: a child referred before follow-up began is not counted. Year 7's autumn term
+    is the first term at the new secondary school; the other autumn terms set it in context.
     """
-    first = referrals.sort_values(["child_id", "start_date", "event_id"]).groupby("child_id").head(1)
+    order = ["child_id", "start_date", "event_id"]
+    firsts = referrals_all.dropna(subset=["child_id"]).sort_values(order).groupby("child_id").head(1)
+    first = referrals[referrals["event_id"].isin(firsts["event_id"])]
     first = first[first["term"] == "autumn"]
     labels = {5: "Year 5 autumn term", 6: "Year 6 autumn term",
               7: "Year 7 autumn term (first term of secondary school)", 8: "Year 8 autumn term"}
