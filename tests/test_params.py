@@ -34,7 +34,7 @@ def test_every_figure_has_a_source_comment():
             # direct children of calibration with a value on the line (blocks carry `source:`)
             if line.startswith("  ") and not line.startswith("   ") and line.partition(":")[2].strip():
                 assert "#" in line, f"{site}: no source comment on {line.strip()!r}"
-        assert block.count("source: >-") == 2  # referral rates and referral sources
+        assert block.count("source: >-") == 3  # referral rates, referral sources, ever in need
         assert "SYNTHETIC" in block.split("effects:")[0][-400:]  # the effects are labelled
 
 

@@ -113,6 +113,10 @@ class ReferralSources(Sourced):
     shares: dict[Literal[tuple(REFERRAL_SOURCE_GROUPS)], float]
 
 
+class SourcedShare(Sourced):
+    share: float = Field(gt=0, lt=1)
+
+
 class Effects(_Strict):
     year7_first_term_rr: float
     fsm_rr: float
@@ -132,6 +136,7 @@ class Calibration(_Strict):
     cin_per_10k: float
     cp_per_10k: float
     cla_per_10k: float
+    ever_in_need_6y: SourcedShare  # children ever 0-17 in six years who were in need at some point
     early_help_per_10k: float
     fsm: float
     ehcp: float

@@ -35,6 +35,7 @@ CODE_SHARES = {
 SUBCODES = {g: ([c for c, (_, group) in REFERRAL_SOURCES.items() if group == g], p)
             for g, p in CODE_SHARES.items()}
 HEADROOM = 1.6
+CHAIN = 6  # a referral and up to five re-referrals it leads to
 
 
 def age_years(pop: Population, child: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -230,58 +231,69 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     h = h * mix
     u = rng.random(child.size)
 
-    # Routes are drawn for every candidate (and a spare for a re-referral), then the walk keeps
-    # referrals that arrive while no case is open.
+    # Routes are drawn for every candidate (and spares for the re-referrals it leads to), then
+    # the walk keeps referrals that arrive while no case is open.
     dur = durations(params, routes)
     p0 = h / lam
     # Only candidates that could be accepted (even after the correction below) get a route;
-    # each gets a spare route for a re-referral (index + n_pre).
+    # each gets spare routes for a chain of re-referrals (index + n_pre, + 2 n_pre, ...).
     pre = np.flatnonzero(u < np.minimum(p0 * 1.6, 1.0))
     pos = np.full(child.size, -1, dtype=np.int64)
     pos[pre] = np.arange(pre.size)
-    R = _draw_routes(rng, pre.size * 2, cal.referral_nfa_share, routes, dur)
+    R = _draw_routes(rng, pre.size * CHAIN, cal.referral_nfa_share, routes, dur)
 
-    def walk(p_accept: np.ndarray, q_spawn: float):
+    def walk(p_accept: np.ndarray, q_spawn: float, q_later: float):
         acc = np.flatnonzero(u < p_accept)
         c_acc, t_acc, r_acc = child[acc], t[acc], pos[acc]
         length = R["length"]
         spawn_u = R["spawn_u"]
         gap_u = R["gap_u"]
+        later_u = R["later_u"]
         leave = pop.leave
         kept, spawned_t, spawned_src = [], [], []
-        last_child, last_end, last_t, pending = -1, -BIG, -BIG, None
         n_cand = pre.size
-        def flush(pend, end):
-            if pend is not None and pend[1] > end:
-                kept.append(pend[0])
-                spawned_t.append(pend[1])
-                spawned_src.append(pend[2])
-                return pend[1] + length[pend[0]]
-            return end
 
-        for i, c, tt, ri in zip(acc.tolist(), c_acc.tolist(), t_acc.tolist(), r_acc.tolist()):
-            if c != last_child:
-                flush(pending, last_end)
-                last_child, last_end, pending = c, -BIG, None
-            if pending is not None and pending[1] <= tt:
-                last_end = flush(pending, last_end)
-                pending = None
-            if tt <= last_end:
-                continue
-            kept.append(ri)
+        def refer(r, tt, i, c):
+            """Keep referral r on day tt; return its case's end and the re-referral it leads to:
+            within 12 months (share q_spawn) or later (q_later of the rest)."""
+            kept.append(r)
             spawned_t.append(tt)
             spawned_src.append(i)
-            last_end = tt + length[ri]
-            last_t = tt
-            if spawn_u[ri] < q_spawn and length[ri] < 330:
-                t2 = last_end + 7 + int(gap_u[ri] * (358 - length[ri]))
-                if t2 - last_t < 365 and t2 <= leave[c]:
-                    pending = (n_cand + ri, t2, i)
-        flush(pending, last_end)
+            end = tt + length[r]
+            nxt, t2 = r + n_cand, BIG
+            if nxt >= length.size:
+                return end, None
+            if spawn_u[r] < q_spawn and length[r] < 330:
+                t2 = end + 7 + int(gap_u[r] * (358 - length[r]))
+                t2 = t2 if t2 - tt < 365 else BIG
+            elif later_u[r] < q_later:
+                t2 = max(end + 7, tt + 366) + int(-np.log1p(-gap_u[r]) * routes.re_referral_later_days)
+            return end, ((nxt, t2, i) if t2 <= leave[c] else None)
+
+        def flush(pend, end, c):
+            """The pending re-referral, unless a case is still open on its day."""
+            if pend[1] > end:
+                return refer(pend[0], pend[1], pend[2], c)
+            return end, None
+
+        last_child, last_end, pending = -1, -BIG, None
+        for i, c, tt, ri in zip(acc.tolist(), c_acc.tolist(), t_acc.tolist(), r_acc.tolist()):
+            if c != last_child:
+                while pending is not None:
+                    last_end, pending = flush(pending, last_end, last_child)
+                last_child, last_end = c, -BIG
+            while pending is not None and pending[1] <= tt:
+                last_end, pending = flush(pending, last_end, c)
+            if tt <= last_end:
+                continue
+            last_end, nxt = refer(ri, tt, i, c)
+            pending = nxt or pending
+        while pending is not None:
+            last_end, pending = flush(pending, last_end, last_child)
         return np.array(kept), np.array(spawned_t, dtype=np.int64), np.array(spawned_src)
 
     # Pass 1: natural re-referral share and the loss from cases already open.
-    k1, t1, s1 = walk(p0, 0.0)
+    k1, t1, s1 = walk(p0, 0.0, 0.0)
     c1 = child[s1]
     in_win = t1 >= win.start
     rr1 = _re_referral_share(c1, t1, in_win)
@@ -293,22 +305,27 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     got = in_win.sum()
     corr = expected / max(got, 1) / (1 + q * 0.85)
     corr = min(corr, 1.6)
-    k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0))
-    # one more step: match each age band's rate now that re-referrals are in
-    kept_band = band_of(((t2 - pop.dob[child[s2]]) / YEAR).astype(np.int64))
+    k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0), routes.re_referral_later)
+    # Three more steps: match each age band's rate and the re-referral share now that
+    # re-referrals are in (chains of them make the counts far from proportional to corr and q).
     in_w = t >= win.start
-    corr_b = np.array([min(corr * p0[in_w & (band == b)].sum()
-                           / max(((t2 >= win.start) & (kept_band == b)).sum(), 1), 1.6)
-                       for b in range(len(AGE_BANDS))])
-    corr = corr_b[band]
-    k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0))
+    expected_b = np.array([p0[in_w & (band == b)].sum() for b in range(len(AGE_BANDS))])
+    corr = np.full(child.size, corr)
+    for _ in range(3):
+        kept_band = band_of(((t2 - pop.dob[child[s2]]) / YEAR).astype(np.int64))
+        got_b = np.bincount(kept_band[t2 >= win.start], minlength=len(AGE_BANDS))
+        corr = np.minimum(corr * (expected_b / np.maximum(got_b, 1))[band], 1.6)
+        rr = _re_referral_share(child[s2], t2, t2 >= win.start)
+        q = max(0.0, q + (target_rr - rr) / max(1 - target_rr, 1e-9) / feasible)
+        k2, t2, s2 = walk(np.minimum(p0 * corr, 1.0), min(q, 1.0), routes.re_referral_later)
 
     src_child = child[s2]
     spawned = k2 >= pre.size
     # Source: school (2A) with the term-time share for pupils, else the other groups' shares.
     cand = s2
     s_ref = season[np.clip(t2 - win.sim_start, 0, season.size - 1)]  # on the referral's own day
-    p_school = np.where(pupil[cand], sigma * s_ref / (1 - sigma + sigma * s_ref), 0.0)
+    pupil_then = sch.pupil[src_child, sch.col(t2)]  # on the referral's own day (re-referrals come later)
+    p_school = np.where(pupil_then, sigma * s_ref / (1 - sigma + sigma * s_ref), 0.0)
     shares = cal.referral_sources.shares
     other_groups = [g for g in REFERRAL_SOURCE_GROUPS if g != "schools"]
     other_p = np.array([shares[g] for g in other_groups])
@@ -327,7 +344,7 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     eh_now = in_eh[cand]
     sub = np.where(eh_now & (grp == "la_services"), "5D", sub)
     return _materialise(R, k2, src_child, t2, sub, spawned, eh_now, pop, win, rng, child, t,
-                        u, p0 * corr)
+                        u, p0)
 
 
 def _re_referral_share(c: np.ndarray, t: np.ndarray, in_win: np.ndarray) -> float:
@@ -393,7 +410,7 @@ def _draw_routes(rng, n: int, nfa_share: float, r, dur: dict) -> dict:
             "cp": cp, "cp_start": cp_start, "cp_end": cp_end, "cp_next": cp_next,
             "cin_start": cin_start, "cin_end": cin_end, "care_start": care_start,
             "care_end": care_end, "close_off": close_off, "length": close_off,
-            "spawn_u": rng.random(n), "gap_u": rng.random(n)}
+            "spawn_u": rng.random(n), "gap_u": rng.random(n), "later_u": rng.random(n)}
 
 
 def _materialise(R, k, c, t, source, spawned, eh_now, pop, win, rng, cand_child, cand_t, u, p):
@@ -443,8 +460,10 @@ def _materialise(R, k, c, t, source, spawned, eh_now, pop, win, rng, cand_child,
     no_cin = (cin_s < BIG) & (cin_e <= cin_s)
     care_s = clip_start(at("care_start"))
     no_care = (care_s < BIG) & (clip(care_end) <= care_s)
-    # extra contacts that did not become referrals: candidates not accepted, a share of them
-    extra = (u >= p) & (u < np.minimum(p * 3.2, 1.0)) & (cand_t >= win.sim_start)
+    # extra contacts that did not become referrals: candidates never accepted (corr <= 1.6), in
+    # proportion to the base hazard p so they stay about 1.9 per referral however the
+    # re-referrals thin the first referrals
+    extra = (u >= p * 1.6) & (u < np.minimum(p * 3.5, 1.0)) & (cand_t >= win.sim_start)
     return Referrals(
         child=c, date=t, source=source, spawned=spawned, nfa=R["nfa"][k],
         assess_start=clip_start(np.where(R["nfa"][k], BIG, at("a_start"))),

@@ -70,6 +70,11 @@ class Routes:
     cp_end_to_cin_plan: float = 0.45
     cp_end_to_care: float = 0.25
     assessment_days_mean: float = 27.0
+    # A closed case not re-referred within 12 months is referred again later with this
+    # probability (a chain, up to casework.CHAIN referrals): need recurs in the same families, so
+    # about 1 child in 10 is in need over six years (params calibration.ever_in_need_6y), not 1 in 7.
+    re_referral_later: float = 0.75
+    re_referral_later_days: float = 240.0    # mean days beyond the 12 months to that referral
     family_event_rr: float = 3.0        # referral hazard for 6 months after a family event
     family_event_eh_rr: float = 2.0     # early help hazard likewise
     early_help_days_mean: float = 190.0
