@@ -1,4 +1,5 @@
-"""Parameter recovery: the rate ratios the generator embeds lie inside the analysis' 95% intervals.
+"""Parameter recovery: the rate ratios the generator embeds lie inside the analysis' 95% intervals,
+for three seeds (none of them the site's own), at a scale where the intervals are informative.
 
 Generated data is read through the real readers; children are joined through the generator's
 truth key (tests may read truth, analyses never do) so linkage errors are kept out of this check.
@@ -13,16 +14,17 @@ from hampshire_research import referrals as rf
 from hampshire_research.params import load_site
 
 SCALE = 0.12
+SEEDS = [1, 2, 3]
 
 
-@pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
+@pytest.fixture(scope="module", params=SEEDS)
+def fitted(request, tmp_path_factory):
     from hampshire_research.sources import build_canonical
     from hampshire_research.synthetic import generate_site
 
     params = load_site("hampshire")
-    out = tmp_path_factory.mktemp("recovery") / params.site
-    generate_site(params, SCALE, params.seed, out)
+    out = tmp_path_factory.mktemp(f"recovery{request.param}") / params.site
+    generate_site(params, SCALE, request.param, out)
     tables, _ = build_canonical(params, out)
     key = pd.read_csv(out / "truth" / "linkage_key.csv", dtype=str)[["record_id", "child_id"]]
     timeline = tables["events"].merge(key, on="record_id", how="inner")
@@ -40,56 +42,73 @@ def fitted(tmp_path_factory):
     return params, cohort, referrals, fit, open_cases, markers
 
 
-def _direct_fsm_ratio(cohort, referrals, open_cases, markers):
-    """FSM rate ratio adjusted also for what the generator's hazard holds besides FSM:
-    recent early help and a suspension in the last 12 months. The analysis leaves these out
-    on purpose (they are described, not modelled), so its FSM ratio is the total association
-    and sits above the generator's direct effect; with them the direct effect is recovered."""
+def _direct_ratios(cohort, referrals, open_cases, markers) -> pd.DataFrame:
+    """Rate ratios adjusted also for what the generator's hazard holds and the analysis leaves
+    out on purpose (described, not modelled): recent early help and a suspension in the last
+    12 months. Without them the published FSM ratio is the total association, above the
+    generator's direct effect; with them it is recovered. Intervals clustered by child."""
     import numpy as np
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
-    m = cohort.months.merge(open_cases.assign(shut=True), on=["child_id", "month"], how="left")
-    m = m[m["shut"].isna()].drop(columns="shut")
+    m = rf.child_months(cohort, referrals, open_cases)
     for name, marker, window in [("early_help", "early help", 6), ("suspended", "suspension", 12)]:
         mk = markers[markers.marker == marker][["child_id", "month"]]
         spread = pd.concat([mk.assign(month=mk["month"] + k) for k in range(window + 1)])
         m = m.merge(spread.drop_duplicates().assign(**{name: 1}), on=["child_id", "month"],
                     how="left")
         m[name] = m[name].fillna(0).astype(int)
-    k = referrals.groupby(["child_id", "month"]).size().rename("referrals").reset_index()
-    m = m.merge(k, on=["child_id", "month"], how="left").fillna({"referrals": 0})
     keys = ["ncy", "term", "period", "fsm", "sen_provision", "age_band", "absence_last_term",
-            "early_help", "suspended"]
-    cells = m.groupby(keys).agg(n=("month", "size"), referrals=("referrals", "sum")).reset_index()
-    cells = cells.astype({c: str for c in keys})
+            "academic_year", "school_closures", "holiday_share", "early_help", "suspended"]
+    grouped = m.groupby(keys)
+    cells = grouped.agg(n=("month", "size"), referrals=("referrals", "sum")).reset_index()
     fit = smf.glm("referrals ~ C(ncy) + C(term) + C(period, Treatment('Other months')) + "
                   "C(fsm, Treatment('Not FSM')) + C(sen_provision, Treatment('No SEN')) + "
-                  "C(age_band) + C(absence_last_term) + C(early_help) + C(suspended)", cells,
-                  family=sm.families.Poisson(), offset=np.log(cells["n"] / 12)).fit()
-    name = [p for p in fit.params.index if p.startswith("C(fsm")][0]
-    lo, hi = np.exp(fit.conf_int().loc[name])
-    return float(np.exp(fit.params[name])), float(lo), float(hi)
+                  "C(age_band) + C(absence_last_term) + C(academic_year, Treatment('2021/22')) + "
+                  "C(school_closures, Treatment('Open')) + holiday_share + C(early_help) + "
+                  "C(suspended)", cells, family=sm.families.Poisson(),
+                  offset=np.log(cells["n"] / 12)).fit()
+    cov = rf.child_clustered_cov(fit, grouped.ngroup().to_numpy(), m["child_id"].to_numpy(),
+                                 m["referrals"].to_numpy())
+    se = np.sqrt(np.diag(cov))
+    names = {"C(fsm, Treatment('Not FSM'))[T.FSM]": ("fsm", "FSM"),
+             "C(term)[T.spring]": ("term", "spring"), "C(term)[T.summer]": ("term", "summer"),
+             "C(school_closures, Treatment('Open'))[T.Closed to most pupils]":
+                 ("school_closures", "Closed to most pupils")}
+    rows = [(*names[n], *np.exp([b, b - 1.96 * e, b + 1.96 * e]))
+            for n, b, e in zip(fit.params.index, fit.params, se, strict=True) if n in names]
+    return pd.DataFrame(rows, columns=["term", "level", "rate_ratio", "ci_lower", "ci_upper"]
+                        ).set_index(["term", "level"])
 
 
 @pytest.mark.slow
-def test_transfer_and_fsm_rate_ratios_recovered(fitted):
+def test_transfer_fsm_and_closures_recovered_autumn_found(fitted):
     params, cohort, referrals, fit, open_cases, markers = fitted
     eff = params.calibration.effects
     t = fit.table.set_index(["term", "level"])
-    y7 = t.loc[("period", "Year 7 first term")]
-    fsm = t.loc[("fsm", "FSM")]
-    print(f"\nreferrals {len(referrals)}, model {fit.model}, alpha {fit.alpha:.3f}")
+    print(f"\nreferrals {len(referrals)}, {fit.model}, Pearson dispersion "
+          f"{fit.pearson_dispersion:.2f}, children referred again {fit.children_referred_again}")
     print(fit.table.to_string())
-    assert y7["ci_lower"] < eff.year7_first_term_rr < y7["ci_upper"]
+    y7 = t.loc[("period", "Year 7 first term")]
+    assert y7["ci_lower"] < eff.year7_first_term_rr < y7["ci_upper"], y7
+    # informative: the transfer interval excludes no difference and is not wide
+    assert y7["ci_lower"] > 1 and y7["ci_upper"] / y7["ci_lower"] < 1.8
     # the published FSM ratio is the total association: at least the direct effect
+    fsm = t.loc[("fsm", "FSM")]
     assert fsm["ci_upper"] > eff.fsm_rr and fsm["rate_ratio"] > 1
-    rr, lo, hi = _direct_fsm_ratio(cohort, referrals, open_cases, markers)
-    print(f"FSM adjusted also for recent early help and suspension: {rr:.2f} ({lo:.2f}-{hi:.2f})")
-    assert lo < eff.fsm_rr < hi
-    # informative: the intervals exclude no difference and are not wide
-    assert y7["ci_lower"] > 1 and lo > 1
-    assert y7["ci_upper"] / y7["ci_lower"] < 1.8
+    # the generator's own effects, recovered once its other time-varying factors are held
+    direct = _direct_ratios(cohort, referrals, open_cases, markers)
+    print("adjusted also for recent early help and suspension:\n" + direct.round(3).to_string())
+    for key, truth in {("fsm", "FSM"): eff.fsm_rr,
+                       ("school_closures", "Closed to most pupils"): eff.school_closure_rr}.items():
+        assert direct.loc[key, "ci_lower"] < truth < direct.loc[key, "ci_upper"], (key, truth)
+    closed = t.loc[("school_closures", "Closed to most pupils")]
+    assert closed["ci_upper"] < 1
+    # The autumn rise is found by both models on every seed, but comes out smaller than the
+    # generator's (autumn 1.2-1.45 against 1.5 on these seeds; issue 16 keeps this open), so
+    # only its direction is asserted.
+    for key in [("term", "spring"), ("term", "summer")]:
+        assert t.loc[key, "ci_upper"] < 1 and direct.loc[key, "ci_upper"] < 1, key
 
 
 @pytest.mark.slow

@@ -126,6 +126,9 @@ class Effects(_Strict):
     suspension_rr: float
     early_help_rr: float
     school_holiday_rr: float
+    autumn_term_rr: float
+    school_closure_rr: float
+    school_reopening_rr: float
 
 
 class Calibration(_Strict):

@@ -3,7 +3,9 @@
 A referral hazard per child: a base rate by age band times the rate ratios of
 params.calibration.effects for FSM, SEN support, EHC plan, persistent absence, a recent
 suspension, early help (during and for a while after an episode), the first term of Year 7,
-and a family event; school referrals (2A) fall in holidays by school_holiday_rr. The base rate
+and a family event; for pupils, the autumn term, the months schools were closed in 2020 and
+2021 and the first months back (autumn_term_rr, school_closure_rr, school_reopening_rr);
+school referrals (2A) fall in holidays by school_holiday_rr. The base rate
 per age band is solved so the population rate matches params.calibration.referrals_per_10k.
 Events are drawn by thinning a Poisson process bounded per child, so the whole population is
 handled as arrays; only referred children are walked one by one (a child cannot be referred
@@ -17,8 +19,15 @@ import numpy as np
 
 from ..params import SiteParams
 from ..school_calendar import in_term
-from ..vocabulary import AGE_BANDS, REFERRAL_SOURCE_GROUPS, REFERRAL_SOURCES
-from .calendar import YEAR, add_years, months_of
+from ..vocabulary import (
+    AGE_BANDS,
+    REFERRAL_SOURCE_GROUPS,
+    REFERRAL_SOURCES,
+    SCHOOL_CLOSURE_MONTHS,
+    SCHOOL_REOPENING_MONTHS,
+    month_numbers,
+)
+from .calendar import YEAR, add_years, months_of, years_of
 from .population import Population, Window
 from .schooling import BIG, Schooling
 
@@ -71,6 +80,17 @@ def _school_season(win: Window, holiday_rr: float):
     mask = in_term(np.arange(win.sim_start, win.end + 1), win.calendar)
     season = np.where(mask, 1.0, holiday_rr)
     return season / season.mean()
+
+
+def _pupil_period_rr(t: np.ndarray, eff) -> tuple[np.ndarray, np.ndarray]:
+    """Per day: the pupils' rate ratio for its school period (autumn term, schools closed,
+    first months back) and whether schools were closed that month."""
+    month = years_of(t) * 12 + months_of(t) - 1
+    closed = np.isin(month, month_numbers(SCHOOL_CLOSURE_MONTHS))
+    rr = (np.where(months_of(t) >= 9, eff.autumn_term_rr, 1.0)
+          * np.where(closed, eff.school_closure_rr, 1.0)
+          * np.where(np.isin(month, month_numbers(SCHOOL_REOPENING_MONTHS)), eff.school_reopening_rr, 1.0))
+    return rr, closed
 
 
 def _fam_event_active(pop: Population, child: np.ndarray, t: np.ndarray, days: int = 183):
@@ -194,28 +214,36 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
                * np.where(ever_susp, eff.suspension_rr, 1.0)
                * np.where(ever_eh, eff.early_help_rr, 1.0)
                * np.where(ever_fe, routes.family_event_rr, 1.0)
-               * max(eff.year7_first_term_rr, 1.0) * season.max())
+               * max(eff.year7_first_term_rr, 1.0) * season.max()
+               * max(eff.autumn_term_rr, 1.0) * max(eff.school_reopening_rr, 1.0))
     bound = rates.max() * bound_m * HEADROOM
     child, t = _candidates(rng, pop, win, bound)
     lam = bound[child]
 
-    col = sch.col(t)
+    def multiplier(ch: np.ndarray, tt: np.ndarray) -> np.ndarray:
+        """The hazard's rate ratios for children ch on days tt (all but the school holidays)."""
+        tt = np.minimum(tt, win.end)
+        col = sch.col(tt)
+        pupil = sch.pupil[ch, col]
+        sen = sch.sen[ch, col]
+        susp = (sch.susp_first[ch, col] <= tt) | (
+            sch.susp_last[ch, np.maximum(col - 1, 0)] >= tt - routes.suspension_after_days)
+        y7 = pupil & (sch.ncy[ch, col] == params.cohort.transfer_ncy) & (months_of(tt) >= 9)
+        return (np.where(sch.fsm[ch, col], eff.fsm_rr, 1.0)
+                * np.where(sen == 2, eff.ehcp_rr, np.where(sen == 1, eff.sen_support_rr, 1.0))
+                * np.where(sch.pa[ch, col], eff.persistent_absence_rr, 1.0)
+                * np.where(susp & pupil, eff.suspension_rr, 1.0)
+                * np.where(_eh_active(eh, pop.n, ch, tt, routes.early_help_after_days),
+                           eff.early_help_rr, 1.0)
+                * np.where(_fam_event_active(pop, ch, tt), routes.family_event_rr, 1.0)
+                * np.where(y7, eff.year7_first_term_rr, 1.0)
+                * np.where(pupil, _pupil_period_rr(tt, eff)[0], 1.0))
+
     age = age_years(pop, child, t)
     band = band_of(age)
-    pupil = sch.pupil[child, col]
-    sen = sch.sen[child, col]
-    ncy = sch.ncy[child, col]
-    susp = (sch.susp_first[child, col] <= t) | (
-        sch.susp_last[child, np.maximum(col - 1, 0)] >= t - routes.suspension_after_days)
+    pupil = sch.pupil[child, sch.col(t)]
     in_eh = _eh_active(eh, pop.n, child, t, routes.early_help_after_days)
-    y7 = pupil & (ncy == params.cohort.transfer_ncy) & (months_of(t) >= 9)
-    m = (np.where(sch.fsm[child, col], eff.fsm_rr, 1.0)
-         * np.where(sen == 2, eff.ehcp_rr, np.where(sen == 1, eff.sen_support_rr, 1.0))
-         * np.where(sch.pa[child, col], eff.persistent_absence_rr, 1.0)
-         * np.where(susp & pupil, eff.suspension_rr, 1.0)
-         * np.where(in_eh, eff.early_help_rr, 1.0)
-         * np.where(_fam_event_active(pop, child, t), routes.family_event_rr, 1.0)
-         * np.where(y7, eff.year7_first_term_rr, 1.0))
+    m = multiplier(child, t)
     # Solve the base rate per band from importance weights (candidates arrive at rate lam).
     w_pt = 1.0 / lam
     base = np.empty(len(AGE_BANDS))
@@ -241,34 +269,46 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     pos = np.full(child.size, -1, dtype=np.int64)
     pos[pre] = np.arange(pre.size)
     R = _draw_routes(rng, pre.size * CHAIN, cal.referral_nfa_share, routes, dur)
+    length, gap_u = R["length"], R["gap_u"]
+
+    def chains(q_spawn: float, q_later: float) -> np.ndarray:
+        """Day of the re-referral each referral leads to (BIG: none), for every slot of every
+        chain: within 12 months (chance q_spawn) or later (q_later of the rest), each chance
+        scaled by how the child's hazard on that day compares with the referral's, so that
+        re-referrals follow FSM, the school periods, Year 7 and the rest as first referrals do."""
+        n = pre.size
+        out = np.full(n * CHAIN, BIG, dtype=np.int64)
+        ch, day, m_day = child[pre], t[pre], m[pre]
+        for k in range(CHAIN - 1):
+            r = np.arange(k * n, (k + 1) * n)
+            end = day + length[r]
+            soon = end + 7 + (gap_u[r] * (358 - length[r])).astype(np.int64)
+            later = (np.maximum(end + 7, day + 366)
+                     + (-np.log1p(-gap_u[r]) * routes.re_referral_later_days).astype(np.int64))
+            m_soon, m_later = multiplier(ch, soon), multiplier(ch, later)
+            alive = day < BIG
+            take_soon = alive & (length[r] < 330) & (R["spawn_u"][r] < q_spawn * m_soon / m_day)
+            take_later = alive & ~take_soon & (R["later_u"][r] < q_later * m_later / m_day)
+            nxt = np.where(take_soon, np.where(soon - day < 365, soon, BIG),
+                           np.where(take_later, later, BIG))
+            out[r] = np.where(nxt <= pop.leave[ch], nxt, BIG)
+            day, m_day = out[r], np.where(take_soon, m_soon, m_later)
+        return out
 
     def walk(p_accept: np.ndarray, q_spawn: float, q_later: float):
         acc = np.flatnonzero(u < p_accept)
         c_acc, t_acc, r_acc = child[acc], t[acc], pos[acc]
-        length = R["length"]
-        spawn_u = R["spawn_u"]
-        gap_u = R["gap_u"]
-        later_u = R["later_u"]
-        leave = pop.leave
+        next_day = chains(q_spawn, q_later).tolist()
         kept, spawned_t, spawned_src = [], [], []
         n_cand = pre.size
 
         def refer(r, tt, i, c):
-            """Keep referral r on day tt; return its case's end and the re-referral it leads to:
-            within 12 months (share q_spawn) or later (q_later of the rest)."""
+            """Keep referral r on day tt; return its case's end and the re-referral it leads to."""
             kept.append(r)
             spawned_t.append(tt)
             spawned_src.append(i)
-            end = tt + length[r]
-            nxt, t2 = r + n_cand, BIG
-            if nxt >= length.size:
-                return end, None
-            if spawn_u[r] < q_spawn and length[r] < 330:
-                t2 = end + 7 + int(gap_u[r] * (358 - length[r]))
-                t2 = t2 if t2 - tt < 365 else BIG
-            elif later_u[r] < q_later:
-                t2 = max(end + 7, tt + 366) + int(-np.log1p(-gap_u[r]) * routes.re_referral_later_days)
-            return end, ((nxt, t2, i) if t2 <= leave[c] else None)
+            t2 = next_day[r]
+            return tt + length[r], ((r + n_cand, t2, i) if t2 < BIG else None)
 
         def flush(pend, end, c):
             """The pending re-referral, unless a case is still open on its day."""
@@ -326,6 +366,8 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     s_ref = season[np.clip(t2 - win.sim_start, 0, season.size - 1)]  # on the referral's own day
     pupil_then = sch.pupil[src_child, sch.col(t2)]  # on the referral's own day (re-referrals come later)
     p_school = np.where(pupil_then, sigma * s_ref / (1 - sigma + sigma * s_ref), 0.0)
+    p_school = np.where(_pupil_period_rr(t2, eff)[1], p_school * eff.school_closure_rr,
+                        p_school)  # fewer from schools while they were closed
     shares = cal.referral_sources.shares
     other_groups = [g for g in REFERRAL_SOURCE_GROUPS if g != "schools"]
     other_p = np.array([shares[g] for g in other_groups])
