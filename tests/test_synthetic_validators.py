@@ -7,16 +7,11 @@ writes today (so this is a check of the generator, without generating again)."""
 from __future__ import annotations
 
 import pytest
-from validators_env import validate_903, validate_cin
+from validators_env import CANNOT_RUN, validate_903, validate_cin
 
 from hampshire_research.params import load_site
 
 pytestmark = [pytest.mark.validators, pytest.mark.slow]
-
-# csc-validator-be-903 0.1.17: rule 231 (2024-25) reads a header column, UASC_STATUS, that the
-# validator's own file reader does not accept, so the rule cannot run on any valid upload.
-CANNOT_RUN = {"231"}
-
 
 @pytest.fixture(scope="module", params=["hampshire", "north_yorkshire"])
 def site_data(request):

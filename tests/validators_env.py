@@ -15,6 +15,10 @@ from hampshire_research.paths import project_root
 
 PACKAGES = ["csc-validator-be-cin", "csc-validator-be-903"]
 
+# csc-validator-be-903 0.1.17: rule 231 (2024-25) reads a header column, UASC_STATUS, that the
+# validator's own file reader does not accept, so the rule cannot run on any valid upload.
+CANNOT_RUN = {"231"}
+
 
 def venv_python() -> Path:
     """The validators' interpreter, creating the venv and installing them if needed."""
@@ -79,10 +83,15 @@ LAC_SCRIPT = textwrap.dedent("""
         files = process_uploaded_files({"This year": paths})
         v = LacValidator(metadata={"collectionYear": str(year), "localAuthority": la},
                          files=files, registry=registry, selected_rules=None)
-        report = Report(v.ds_results, registry).error_report
+        report = Report(v.ds_results, registry)
+        rows = report.report
         out = [{"rule": str(r["Code"]), "count": int(r["Count"]),
-                "message": str(r["Description"])} for _, r in report.iterrows() if r["Count"] > 0]
-        out += [{"rule": str(code), "count": -1, "message": "rule failed to run"}
+                "message": str(r["Description"]),
+                "where": sorted({f"{t}:{c}" for t, c in
+                                 rows.loc[rows["ERR_" + r["Code"]] == True, ["Table", "CHILD"]]
+                                 .itertuples(index=False)})}
+               for _, r in report.error_report.iterrows() if r["Count"] > 0]
+        out += [{"rule": str(code), "count": -1, "message": "rule failed to run", "where": []}
                 for code in v.fails]
         results.append(out)
     print(json.dumps(results))
@@ -100,13 +109,35 @@ def _run(script: str, jobs: list) -> list[list[dict]]:
 def validate_cin(files: dict[int, Path]) -> dict[int, list[dict]]:
     """Issues (errors and queries; query codes end in Q) the CIN validator reports for each
     collection year's census file, in one run of the validators' interpreter."""
-    years = sorted(files)
-    jobs = [[str(files[y]), f"cin{ruleset_year(y) - 1}_{str(ruleset_year(y))[2:]}"] for y in years]
-    return dict(zip(years, _run(CIN_SCRIPT, jobs)))
+    return validate_cin_runs({"": files})[""]
+
+
+def validate_cin_runs(runs: dict) -> dict:
+    """validate_cin for many runs (say sites and seeds) at once, {run: {year: file}} to
+    {run: {year: issues}}: one start of the validators' interpreter, which takes longer than
+    checking a small file, serves them all."""
+    keys = [(run, y) for run in runs for y in sorted(runs[run])]
+    jobs = [[str(runs[run][y]), f"cin{ruleset_year(y) - 1}_{str(ruleset_year(y))[2:]}"]
+            for run, y in keys]
+    return _by_run(runs, keys, _run(CIN_SCRIPT, jobs))
 
 
 def validate_903(folders: dict[int, Path], la_code: str) -> dict[int, list[dict]]:
-    """Rules the 903 validator reports broken (rule, count, message) for each year's CSVs."""
-    years = sorted(folders)
-    jobs = [[str(folders[y]), y, ruleset_year(y), la_code] for y in years]
-    return dict(zip(years, _run(LAC_SCRIPT, jobs)))
+    """Rules the 903 validator reports broken (rule, count, message, where: table:child) for
+    each year's CSVs."""
+    return validate_903_runs({"": (folders, la_code)})[""]
+
+
+def validate_903_runs(runs: dict) -> dict:
+    """validate_903 for many runs at once, {run: (folders by year, LA code)} to
+    {run: {year: broken rules}}, in one start of the validators' interpreter."""
+    keys = [(run, y) for run in runs for y in sorted(runs[run][0])]
+    jobs = [[str(runs[run][0][y]), y, ruleset_year(y), runs[run][1]] for run, y in keys]
+    return _by_run(runs, keys, _run(LAC_SCRIPT, jobs))
+
+
+def _by_run(runs: dict, keys: list, results: list) -> dict:
+    out = {run: {} for run in runs}
+    for (run, year), issues in zip(keys, results):
+        out[run][year] = issues
+    return out

@@ -154,9 +154,11 @@ def build_care(ref: Referrals, pop: Population, win: Window, rng: np.random.Gene
                 if m0 > last_end and m1 + 1 < stop:
                     miss.append((k, c, "M" if (ri[k, j] % 3) else "A", m0, m1))
                     last_end = m1
-        # social worker episodes; a child back in care keeps the worker allocated since the
-        # last spell (the 903 expects each episode to follow the previous within 7 days)
-        t = min(s, last_sw_end.get(c, s))
+        # social worker episodes; a child back in care within a week keeps the worker allocated
+        # since the last spell (the 903 expects each episode to follow the previous within 7
+        # days); after a longer time out of care the episodes begin again with the care, as the
+        # 903 wants every worker of a child starting care in the year to start with it (SW12)
+        t = last_sw_end[c] if s - last_sw_end.get(c, -BIG) <= 7 else s
         first_t = t
         sw = 1000 + (ri[k, 0] % 8000)
         while t < stop:

@@ -447,8 +447,11 @@ def _draw_routes(rng, n: int, nfa_share: float, r, dur: dict) -> dict:
                               np.where(cp, cp_end, 0), np.where(cin_after, cin_end, 0),
                               np.where(care, care_end, 0)])
     close_off = np.where(nfa, rng.integers(0, 3, n), last + rng.integers(1, 15, n))
+    # an enquiry that leads to a conference ends by it: the census reads a S47 open after its
+    # conference as one with no conference outcome (rule 8868)
+    s47_end = np.where(icpc, np.minimum(s47_off + s47_len, icpc_off), s47_off + s47_len)
     return {"nfa": nfa, "a_start": a_start, "a_auth": a_auth, "outcome": outcome,
-            "s47_off": s47_off, "s47_end": s47_off + s47_len, "icpc": icpc, "icpc_off": icpc_off,
+            "s47_off": s47_off, "s47_end": s47_end, "icpc": icpc, "icpc_off": icpc_off,
             "cp": cp, "cp_start": cp_start, "cp_end": cp_end, "cp_next": cp_next,
             "cin_start": cin_start, "cin_end": cin_end, "care_start": care_start,
             "care_end": care_end, "close_off": close_off, "length": close_off,
