@@ -121,6 +121,8 @@ SCHOOL_REOPENING_MONTHS = ["2020-09", "2020-10", "2021-03", "2021-04"]
 def month_numbers(year_months: list[str]) -> list[int]:
     """'YYYY-MM' as months since year 0 (year * 12 + month - 1), the month index used throughout."""
     return [int(y) * 12 + int(m) - 1 for y, m in (c.split("-") for c in year_months)]
+
+
 ETHNICITY_GROUPS = ["White", "Mixed", "Asian", "Black", "Other", "Unknown"]
 
 

@@ -121,6 +121,8 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     cells = grouped.agg(person_months=("month", "size"), referrals=("referrals", "sum")
                         ).reset_index()
     row_cell = grouped.ngroup().to_numpy()
+    if (row_cell < 0).any():  # groupby leaves out a missing key; the cohort fills them all
+        raise ValueError("child-months with a missing model term")
     left_out = len(referrals) - int(cells["referrals"].sum())
     refs = {"period": "Other months", "sex": "F", "fsm": "Not FSM", "sen_provision": "No SEN",
             "ethnicity_group": "White", "district": None, "age_band": "10-15", "ncy": None,
@@ -140,8 +142,6 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
                                 "model": "not estimated: no referrals in this group"})
     position = np.cumsum(~empty.to_numpy()) - 1  # a kept cell's row in the fit
     kept = ~empty.to_numpy()[row_cell]
-    if (row_cell < 0).any():  # groupby leaves out a missing key; the cohort fills them all
-        raise ValueError("child-months with a missing model term")
     cells = cells[~empty].reset_index(drop=True)
     terms = []
     for col, pref in refs.items():

@@ -278,21 +278,22 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
         re-referrals follow FSM, the school periods, Year 7 and the rest as first referrals do."""
         n = pre.size
         out = np.full(n * CHAIN, BIG, dtype=np.int64)
-        ch, day, m_day = child[pre], t[pre], m[pre]
-        for k in range(CHAIN - 1):
-            r = np.arange(k * n, (k + 1) * n)
-            end = day + length[r]
-            soon = end + 7 + (gap_u[r] * (358 - length[r])).astype(np.int64)
+        slot, ch, day, m_day = np.arange(n), child[pre], t[pre], m[pre]
+        for _ in range(CHAIN - 1):  # each step keeps only the chains still going
+            end = day + length[slot]
+            soon = end + 7 + (gap_u[slot] * (358 - length[slot])).astype(np.int64)
             later = (np.maximum(end + 7, day + 366)
-                     + (-np.log1p(-gap_u[r]) * routes.re_referral_later_days).astype(np.int64))
+                     + (-np.log1p(-gap_u[slot]) * routes.re_referral_later_days).astype(np.int64))
             m_soon, m_later = multiplier(ch, soon), multiplier(ch, later)
-            alive = day < BIG
-            take_soon = alive & (length[r] < 330) & (R["spawn_u"][r] < q_spawn * m_soon / m_day)
-            take_later = alive & ~take_soon & (R["later_u"][r] < q_later * m_later / m_day)
+            take_soon = (length[slot] < 330) & (R["spawn_u"][slot] < q_spawn * m_soon / m_day)
+            take_later = ~take_soon & (R["later_u"][slot] < q_later * m_later / m_day)
             nxt = np.where(take_soon, np.where(soon - day < 365, soon, BIG),
                            np.where(take_later, later, BIG))
-            out[r] = np.where(nxt <= pop.leave[ch], nxt, BIG)
-            day, m_day = out[r], np.where(take_soon, m_soon, m_later)
+            nxt = np.where(nxt <= pop.leave[ch], nxt, BIG)
+            out[slot] = nxt
+            going = nxt < BIG
+            slot, ch, day = slot[going] + n, ch[going], nxt[going]
+            m_day = np.where(take_soon, m_soon, m_later)[going]
         return out
 
     def walk(p_accept: np.ndarray, q_spawn: float, q_later: float):
@@ -302,7 +303,7 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
         kept, spawned_t, spawned_src = [], [], []
         n_cand = pre.size
 
-        def refer(r, tt, i, c):
+        def refer(r, tt, i):
             """Keep referral r on day tt; return its case's end and the re-referral it leads to."""
             kept.append(r)
             spawned_t.append(tt)
@@ -310,26 +311,26 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
             t2 = next_day[r]
             return tt + length[r], ((r + n_cand, t2, i) if t2 < BIG else None)
 
-        def flush(pend, end, c):
+        def flush(pend, end):
             """The pending re-referral, unless a case is still open on its day."""
             if pend[1] > end:
-                return refer(pend[0], pend[1], pend[2], c)
+                return refer(*pend)
             return end, None
 
         last_child, last_end, pending = -1, -BIG, None
         for i, c, tt, ri in zip(acc.tolist(), c_acc.tolist(), t_acc.tolist(), r_acc.tolist()):
             if c != last_child:
                 while pending is not None:
-                    last_end, pending = flush(pending, last_end, last_child)
+                    last_end, pending = flush(pending, last_end)
                 last_child, last_end = c, -BIG
             while pending is not None and pending[1] <= tt:
-                last_end, pending = flush(pending, last_end, c)
+                last_end, pending = flush(pending, last_end)
             if tt <= last_end:
                 continue
-            last_end, nxt = refer(ri, tt, i, c)
+            last_end, nxt = refer(ri, tt, i)
             pending = nxt or pending
         while pending is not None:
-            last_end, pending = flush(pending, last_end, last_child)
+            last_end, pending = flush(pending, last_end)
         return np.array(kept), np.array(spawned_t, dtype=np.int64), np.array(spawned_src)
 
     # Pass 1: natural re-referral share and the loss from cases already open.
