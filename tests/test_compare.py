@@ -44,6 +44,15 @@ def test_with_interval_shows_only_the_symbol_when_suppressed():
     assert compare.with_interval(t, "pct", unit="%").tolist() == ["12.5% (10.0 to 15.0)", "c"]
 
 
+def test_with_interval_gives_the_decimals_a_page_table_would():
+    rr = pd.DataFrame({"rate_ratio": ["1.226", "0.8"], "ci_lower": ["0.642", "0.55"],
+                       "ci_upper": ["2.339", "1.2"]})
+    assert compare.with_interval(rr, "rate_ratio").tolist() == ["1.23 (0.64 to 2.34)",
+                                                                "0.80 (0.55 to 1.20)"]
+    rates = pd.DataFrame({"rate": ["1512.3"], "ci_lower": ["1400.2"], "ci_upper": ["1630.9"]})
+    assert compare.with_interval(rates, "rate").tolist() == ["1,512 (1,400 to 1,631)"]
+
+
 def test_a_site_that_has_not_run_is_a_clear_error(tmp_path):
     with pytest.raises(ProjectError, match="run the site first"):
         compare.site_table(["hampshire"], "referrals_rates_by_ncy", tmp_path)

@@ -45,6 +45,14 @@ def test_numbers_are_formatted_and_symbols_kept():
     assert all(numeric)
 
 
+def test_a_suppressed_cell_in_a_column_of_text_keeps_its_symbol():
+    # the cross-site page shows "1.23 (0.64 to 2.34)" beside a suppressed site's "c" or "u"
+    frame, numeric = reader_frame(pd.DataFrame({"shown": ["1.23 (0.64 to 2.34)", "c", "u"],
+                                                "level": ["sen_support", "c", "x"]}))
+    assert frame["shown"].tolist() == ["1.23 (0.64 to 2.34)", "c", "u"]
+    assert frame["level"].tolist() == ["SEN support", "c", "x"] and numeric == [False, False]
+
+
 def test_numbers_read_back_as_text_are_formatted_too():
     df = pd.DataFrame({"measure": ["a", "b"], "count": ["7017", "c"], "pct": ["63.8", "1.25"]})
     frame, numeric = reader_frame(df)

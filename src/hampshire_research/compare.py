@@ -17,6 +17,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from . import disclosure
 from .disclosure import SUPPRESSED
 from .errors import ProjectError
+from .page_tables import decimals
 
 
 def site_table(sites: list[str], name: str, root: Path) -> pd.DataFrame:
@@ -156,8 +157,14 @@ def side_by_side(table: pd.DataFrame, keys: list[str], value: str, names: dict[s
 
 def with_interval(table: pd.DataFrame, value: str, lower: str = "ci_lower",
                   upper: str = "ci_upper", unit: str = "") -> pd.Series:
-    """'value (lower to upper)' as text; just the symbol where the value is suppressed."""
-    return pd.Series([f"{v}{unit} ({lo} to {hi})" if v not in disclosure.SYMBOLS else v
+    """'value (lower to upper)' as text, with the decimals a page table would give the value;
+    just the symbol where the value is suppressed."""
+    places = decimals(pd.to_numeric(table[value], errors="coerce"))
+
+    def text(x) -> str:
+        return f"{float(x):,.{places}f}"
+    return pd.Series([f"{text(v)}{unit} ({text(lo)} to {text(hi)})"
+                      if v not in disclosure.SYMBOLS else v
                       for v, lo, hi in zip(table[value], table[lower], table[upper])],
                      index=table.index)
 

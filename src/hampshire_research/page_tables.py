@@ -88,7 +88,7 @@ def _numbers(values: pd.Series) -> pd.Series | None:
     return parsed.astype(float)
 
 
-def _decimals(column: str, numbers: pd.Series) -> int:
+def decimals(numbers: pd.Series) -> int:
     """Whole numbers as they are; otherwise fewer decimals the larger the numbers."""
     finite = numbers.dropna()
     finite = finite[finite.map(math.isfinite)]
@@ -121,7 +121,7 @@ def reader_frame(df: pd.DataFrame, labels: Mapping[str, Mapping[str, str]] | Non
     # a named index (a pivot's keys) is data; row numbers left by filtering are not
     df = df.reset_index(drop=all(name is None for name in df.index.names))
     maps = {**LABELS, **(labels or {})}
-    out, numeric, decimals = {}, [], 0
+    out, numeric, places = {}, [], 0
     for column in df.columns:
         values = df[column]
         if column in maps:
@@ -131,14 +131,14 @@ def reader_frame(df: pd.DataFrame, labels: Mapping[str, Mapping[str, str]] | Non
         numbers = _numbers(values)
         if numbers is None:
             if column not in RAW_NAMES:
-                values = values.map(lambda v: header(v) if isinstance(v, str) and IDENTIFIER.match(v)
-                                    else v)
+                values = values.map(lambda v: header(v) if isinstance(v, str)
+                                    and IDENTIFIER.match(v) and v not in SYMBOLS else v)
             out[column] = values.map(_text)
             numeric.append(False)
             continue
         if not INTERVAL.search(str(column)):  # an interval takes its estimate's decimals
-            decimals = _decimals(str(column), numbers)
-        out[column] = _format(str(column), values, numbers, decimals)
+            places = decimals(numbers)
+        out[column] = _format(str(column), values, numbers, places)
         numeric.append(True)
     frame = pd.DataFrame(out, index=range(len(df)))
     if "age_band" in frame.columns:  # the DfE bands in their order, not text order
