@@ -189,7 +189,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
     return RateRatios(pd.DataFrame(out + unestimated), MODEL, dispersion, again, left_out)
 
 
-TERM_LABELS = {"period": "Transfer (vs rest of school year)", "sex": "Sex (vs F)",
+TERM_LABELS = {"period": "Transfer (vs the same term in other years)", "sex": "Sex (vs F)",
                "fsm": "FSM (vs not FSM)", "sen_provision": "SEN (vs no SEN)",
                "ethnicity_group": "Ethnicity (vs White)", "district": "District",
                "age_band": "Age band (vs 10-15)", "ncy": "Year group (vs Year 5)",
