@@ -45,6 +45,7 @@ SUBCODES = {g: ([c for c, (_, group) in REFERRAL_SOURCES.items() if group == g],
             for g, p in CODE_SHARES.items()}
 HEADROOM = 1.6
 CHAIN = 6  # a referral and up to five re-referrals it leads to
+TRIES = 8  # candidate days a re-referral's day is drawn from, weighted by the hazard
 
 
 def age_years(pop: Population, child: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -220,30 +221,38 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     child, t = _candidates(rng, pop, win, bound)
     lam = bound[child]
 
-    def multiplier(ch: np.ndarray, tt: np.ndarray) -> np.ndarray:
-        """The hazard's rate ratios for children ch on days tt (all but the school holidays)."""
+    def circumstances(ch: np.ndarray, tt: np.ndarray) -> np.ndarray:
+        """The hazard's rate ratios for the circumstances of children ch on days tt."""
         tt = np.minimum(tt, win.end)
         col = sch.col(tt)
         pupil = sch.pupil[ch, col]
         sen = sch.sen[ch, col]
         susp = (sch.susp_first[ch, col] <= tt) | (
             sch.susp_last[ch, np.maximum(col - 1, 0)] >= tt - routes.suspension_after_days)
-        y7 = pupil & (sch.ncy[ch, col] == params.cohort.transfer_ncy) & (months_of(tt) >= 9)
         return (np.where(sch.fsm[ch, col], eff.fsm_rr, 1.0)
                 * np.where(sen == 2, eff.ehcp_rr, np.where(sen == 1, eff.sen_support_rr, 1.0))
                 * np.where(sch.pa[ch, col], eff.persistent_absence_rr, 1.0)
                 * np.where(susp & pupil, eff.suspension_rr, 1.0)
                 * np.where(_eh_active(eh, pop.n, ch, tt, routes.early_help_after_days),
                            eff.early_help_rr, 1.0)
-                * np.where(_fam_event_active(pop, ch, tt), routes.family_event_rr, 1.0)
-                * np.where(y7, eff.year7_first_term_rr, 1.0)
+                * np.where(_fam_event_active(pop, ch, tt), routes.family_event_rr, 1.0))
+
+    def school_period(ch: np.ndarray, tt: np.ndarray) -> np.ndarray:
+        """The hazard's rate ratios for the school calendar: Year 7's first term, the autumn
+        term, the closures and the months back (the school holidays are applied apart)."""
+        tt = np.minimum(tt, win.end)
+        col = sch.col(tt)
+        pupil = sch.pupil[ch, col]
+        y7 = pupil & (sch.ncy[ch, col] == params.cohort.transfer_ncy) & (months_of(tt) >= 9)
+        return (np.where(y7, eff.year7_first_term_rr, 1.0)
                 * np.where(pupil, _pupil_period_rr(tt, eff)[0], 1.0))
 
     age = age_years(pop, child, t)
     band = band_of(age)
     pupil = sch.pupil[child, sch.col(t)]
     in_eh = _eh_active(eh, pop.n, child, t, routes.early_help_after_days)
-    m = multiplier(child, t)
+    m_now = circumstances(child, t)
+    m = m_now * school_period(child, t)
     # Solve the base rate per band from importance weights (candidates arrive at rate lam).
     w_pt = 1.0 / lam
     base = np.empty(len(AGE_BANDS))
@@ -273,18 +282,29 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
 
     def chains(q_spawn: float, q_later: float) -> np.ndarray:
         """Day of the re-referral each referral leads to (BIG: none), for every slot of every
-        chain: within 12 months (chance q_spawn) or later (q_later of the rest), each chance
-        scaled by how the child's hazard on that day compares with the referral's, so that
-        re-referrals follow FSM, the school periods, Year 7 and the rest as first referrals do."""
+        chain: within 12 months (chance q_spawn) or later (q_later of the rest). The school
+        calendar picks the day (one of TRIES draws, weighted by its rate ratio on each); the
+        child's circumstances scale the chance (their rate ratio on that day against the
+        referral's). So re-referrals follow the school periods, Year 7, FSM and the rest as
+        first referrals do, and the chance is capped at 1 only where circumstances worsen."""
         n = pre.size
         out = np.full(n * CHAIN, BIG, dtype=np.int64)
-        slot, ch, day, m_day = np.arange(n), child[pre], t[pre], m[pre]
+        slot, ch, day, m_day = np.arange(n), child[pre], t[pre], m_now[pre]
+
+        def by_calendar(ch, days, u):
+            """One day per row of candidate days, drawn in proportion to the calendar's ratio."""
+            w = school_period(np.repeat(ch, TRIES), days.ravel()).reshape(days.shape)
+            w = w.cumsum(axis=1)
+            return days[np.arange(days.shape[0]), (w < u[:, None] * w[:, -1:]).sum(axis=1)]
+
         for _ in range(CHAIN - 1):  # each step keeps only the chains still going
-            end = day + length[slot]
-            soon = end + 7 + (gap_u[slot] * (358 - length[slot])).astype(np.int64)
-            later = (np.maximum(end + 7, day + 366)
-                     + (-np.log1p(-gap_u[slot]) * routes.re_referral_later_days).astype(np.int64))
-            m_soon, m_later = multiplier(ch, soon), multiplier(ch, later)
+            gap, length_s, u = gap_u[slot], length[slot][:, None], R["pick_u"][slot]
+            end = day[:, None] + length_s
+            soon = by_calendar(ch, end + 7 + (gap * (358 - length_s)).astype(np.int64), u)
+            later = by_calendar(ch, np.maximum(end + 7, day[:, None] + 366)
+                                + (-np.log1p(-gap) * routes.re_referral_later_days).astype(np.int64),
+                                u)
+            m_soon, m_later = circumstances(ch, soon), circumstances(ch, later)
             take_soon = (length[slot] < 330) & (R["spawn_u"][slot] < q_spawn * m_soon / m_day)
             take_later = ~take_soon & (R["later_u"][slot] < q_later * m_later / m_day)
             nxt = np.where(take_soon, np.where(soon - day < 365, soon, BIG),
@@ -456,7 +476,8 @@ def _draw_routes(rng, n: int, nfa_share: float, r, dur: dict) -> dict:
             "cp": cp, "cp_start": cp_start, "cp_end": cp_end, "cp_next": cp_next,
             "cin_start": cin_start, "cin_end": cin_end, "care_start": care_start,
             "care_end": care_end, "close_off": close_off, "length": close_off,
-            "spawn_u": rng.random(n), "gap_u": rng.random(n), "later_u": rng.random(n)}
+            "spawn_u": rng.random(n), "gap_u": rng.random((n, TRIES)), "later_u": rng.random(n),
+            "pick_u": rng.random(n)}
 
 
 def _materialise(R, k, c, t, source, spawned, eh_now, pop, win, rng, cand_child, cand_t, u, p):
