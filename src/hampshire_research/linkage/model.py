@@ -42,7 +42,6 @@ KEEP_PAIRS_FROM = 0.001
 DUCKDB_MEMORY = "800MB"
 DOB_M_SAME_YEAR = 0.002
 DOB_M_ELSE = 0.001
-FIRST_NAME_M_ELSE = 0.002
 IDENTIFIERS = ("upn", "nhs_number", "la_child_id")
 # With an identifier the model keeps its measured setup (no broad blocking, this threshold);
 # without one it adapts: broad blocking rules and the threshold by expected F1.
@@ -169,11 +168,7 @@ def _edits(col: str, n: int, label: str) -> cll.ComparisonLevelCreator:
                    cll.DamerauLevenshteinLevel(col, n)).configure(label_for_charts=label)
 
 
-def _first_name(identified: bool) -> cl.CustomComparison:
-    """Without an identifier EM cannot tell twins (same surname, home and DOB, another name)
-    from a true match whose first name is wholly different, so how rare that is among true
-    matches is set, not learnt, as for dates of birth."""
-    fixed = {} if identified else {"m_probability": FIRST_NAME_M_ELSE, "fix_m_probability": True}
+def _first_name() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="first_name",
         comparison_description="first name: exact, nickname or formal form, typo, else",
@@ -186,7 +181,7 @@ def _first_name(identified: bool) -> cl.CustomComparison:
                 label_for_charts="nickname, formal form or first part"),
             cll.JaroWinklerLevel("first_name", 0.92),
             _edits("first_name", 2, "two edits or fewer"),
-            cll.ElseLevel().configure(**fixed),
+            cll.ElseLevel(),
         ],
     )
 
@@ -281,10 +276,9 @@ def _identifier(col: str, label: str) -> cl.CustomComparison:
 def comparisons(present: set[str]) -> list:
     """The comparisons for the identity fields that hold at least one value."""
     out = []
-    identified = bool(present & set(IDENTIFIERS))
     if "first_name" in present:
-        out.append(_first_name(identified))
-    family = not identified and {"surname", "postcode"} <= present
+        out.append(_first_name())
+    family = not present & set(IDENTIFIERS) and {"surname", "postcode"} <= present
     if "surname" in present and not family:
         out.append(_surname())
     if "dob" in present:
