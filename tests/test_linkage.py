@@ -336,3 +336,15 @@ def test_a_case_management_id_that_never_repeats_is_not_compared(fixture_records
     linked = link_records(renamed, seed=7)
     q = evaluate(linked, pd.DataFrame({"record_id": renamed["record_id"], "child_id": truth}))
     assert q["f1"] >= 0.9
+
+
+def test_siblings_are_kept_apart_without_an_identifier(fixture_records):
+    """With names, DOB and postcode only, brothers and sisters (same surname and home, another
+    first name, born years apart) stay different children: the model weighs surname and
+    postcode together, as siblings share both far more often than either alone suggests."""
+    persons, _ = fixture_records
+    named = persons[persons["first_name"].notna()].drop(columns=["upn", "nhs_number"])
+    linked = link_records(named, seed=7)
+    born = pd.to_datetime(linked["record_id"].map(named.set_index("record_id")["dob"]))
+    spread = born.groupby(linked["child_id"]).agg(lambda b: (b.max() - b.min()).days)
+    assert spread.max() <= 366
