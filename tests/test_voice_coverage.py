@@ -129,3 +129,13 @@ def test_codes_applied_counts_who_on_voice_only():
     assert got.loc["W.CYP", "sentences"] == 15  # the 10 absence segments are not W.CYP voice
     assert got.loc["A.NOTSEEN", "records"] == 10 and got.loc["W.PAR", "records"] == 5
     assert list(got.index) == ["W.CYP", "W.PAR", "F.DQ", "F.RS", "A.NOTSEEN"]
+
+
+def test_figure_keys_a_measure_whose_first_group_is_suppressed():
+    from hampshire_research.voice.coverage import CHILD_MEASURES, plot_coverage
+    rows = [{"age_band": g, "measure": m, "percent": p, "ci_low": "1", "ci_high": "90"}
+            for m in CHILD_MEASURES for g, p in [("0", "c"), ("1-4", "40.0")]]
+    fig = plot_coverage(pd.DataFrame(rows), "age_band", "t")
+    assert fig.axes[0].get_legend_handles_labels()[1] == CHILD_MEASURES
+    suppressed = pd.DataFrame([{**r, "percent": "c"} for r in rows])
+    assert plot_coverage(suppressed, "age_band", "t").axes[0].get_legend() is None

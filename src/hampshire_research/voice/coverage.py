@@ -205,6 +205,7 @@ def plot_coverage(table: pd.DataFrame, by: str, title: str):
     for k, (measure, colour) in enumerate(zip(CHILD_MEASURES, colours)):
         part = table[table.measure == measure]
         part = part.set_index(part[by].astype(str))
+        label = measure  # on the first bar drawn: the first group's share may be suppressed
         for i, g in enumerate(groups):
             y = i + (k - 1) * height
             value = pd.to_numeric(part["percent"].get(g), errors="coerce")
@@ -213,8 +214,8 @@ def plot_coverage(table: pd.DataFrame, by: str, title: str):
                 continue
             lo = pd.to_numeric(part["ci_low"].get(g), errors="coerce")
             hi = pd.to_numeric(part["ci_high"].get(g), errors="coerce")
-            ax.barh(y, value, height=height, color=colour,
-                    label=measure if i == 0 else None)
+            ax.barh(y, value, height=height, color=colour, label=label)
+            label = None
             if pd.notna(lo) and pd.notna(hi):
                 ax.plot([lo, hi], [y, y], color="black", linewidth=0.8)
     ax.set_yticks(range(len(groups)), groups)
@@ -223,7 +224,8 @@ def plot_coverage(table: pd.DataFrame, by: str, title: str):
     ax.set_xlabel("Share of records (%), with 95% Wilson interval")
     ax.set_ylabel(by.replace("_", " "))
     ax.set_title(title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(groups) + 2)), ncol=3,
-              fontsize=8, frameon=False)
+    if ax.get_legend_handles_labels()[0]:  # nothing to key when every share is suppressed
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (len(groups) + 2)),
+                  ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
