@@ -45,7 +45,7 @@ SUBCODES = {g: ([c for c, (_, group) in REFERRAL_SOURCES.items() if group == g],
             for g, p in CODE_SHARES.items()}
 HEADROOM = 1.6
 CHAIN = 6  # a referral and up to five re-referrals it leads to
-TRIES = 8  # candidate days a re-referral's day is drawn from, weighted by the hazard
+TRIES = 8  # candidate days a re-referral's day is drawn from, weighted by the school calendar
 
 
 def age_years(pop: Population, child: np.ndarray, t: np.ndarray) -> np.ndarray:
