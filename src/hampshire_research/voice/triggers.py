@@ -69,12 +69,11 @@ def _words_and_groups(alt: str) -> tuple[list[str], list[str]]:
             if depth == 0:
                 inner = alt[start + 1:i]
                 optional = alt[i + 1:i + 2] in ("?", "*")
-                if inner.startswith(("?=", "?!", "?<=", "?<!")):
-                    optional = True
+                look = inner.startswith(("?=", "?!", "?<=", "?<!"))
                 inner = re.sub(r"^\?(?:[a-z]*:)", "", inner)
-                if not optional:
+                if not (optional or look):
                     groups.append(inner)
-                flat += "\x01"
+                flat += "" if look else "\x01"  # a lookaround matches no text: "said(?! no)" ends a word
         elif depth == 0:
             flat += ch
         i += 1
