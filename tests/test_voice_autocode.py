@@ -132,6 +132,7 @@ def test_triggers_read_from_the_pattern():
     assert triggers(r"(?:is|was) (?:happy|sad)") == {"happy", "sad"}  # rarer words preferred
     assert triggers(r"\b(?:preverbal|pre-verbal)\b") == {"preverbal", "pre"}  # "-" ends a word
     assert triggers(r"\battend\b(?! school)") == {"attend"}  # a lookahead needs nothing
+    assert triggers(r"\b(?:answered(?! the door)|said)\b") == {"answered", "said"}  # nor ends a word
     assert triggers(r"pre-?verbal|\d+ out") is None  # a branch without a whole word: always run
 
 
@@ -144,6 +145,18 @@ def test_triggers_read_from_the_pattern():
     ("Ms Jones (mother) stated that she will engage.", [("W.PAR", "F.RS", None)]),
     ("Ellie's mum reports Ellie has been wetting the bed.", [("W.PAR", "F.RS", None)]),
     ("It was not possible to see Ellie alone as Mum refused.", [("W.CYP", None, "A.NOTALONE")]),
+    # issue 19's second round: active "see" is not the worker's, a trap, a place, a trailing speaker
+    ("Ellie has not seen her dad since June.", []),
+    ("Mum could not see why the referral was made.", []),
+    ("I have not seen Ellie since the incident.", [("W.CYP", None, "A.NOTSEEN")]),
+    ("Ellie was at school when police came, so she did not see the arrest.", []),
+    ("Ellie took the money without asking.", []),
+    ("Ellie (16) answered the door and let me in.", []),
+    ("Mum was too tired to cook, she explained.", [("W.PAR", "F.RS", None)]),
+    ("According to mum, Ellie says she hates school.", [("W.CYP", "F.MED", None),
+                                                        ("W.PAR", "F.RS", None)]),
+    ("Worker's analysis: the home is not safe for Ellie.", [("W.PRAC", None, None)]),
+    ("Mum raised her voice and left the room.", [("W.PAR", "F.NV", None)]),
 ])
 def test_negation_passive_and_contractions(text, expected):
     auto = autocode([{"note_id": 1, "text": text, "child_first_name": "Ellie"}])
@@ -197,12 +210,13 @@ def test_frozen_set_is_unchanged():
 
 
 # What the coder scores on the frozen set. First run, before any change: F1 child 0.835, parent
-# 0.818, practitioner 0.790, other professional 0.519, absence 0.760. After the changes (made on
-# the tuning set only): 0.892, 0.904, 0.968, 0.865, 0.878, absence precision 0.847. These floors
-# pin today's figures so a change that loses ground shows; the issue's child target (0.90) and
-# absence precision (0.85) are not met yet.
-FROZEN_FLOORS = {"child's voice present": 0.88, "parent or carer's voice present": 0.89,
-                 "W.PRAC": 0.95, "W.PROF": 0.85, "absence stated": 0.87}
+# 0.818, practitioner 0.790, other professional 0.519, absence 0.760. After the first round of
+# changes (made on the tuning set only): 0.892, 0.904, 0.968, 0.865, 0.878, absence precision
+# 0.847. After the second (tuning notes V001-V061): 0.905, 0.925, 0.979, 0.884, 0.871, lowest
+# precision 0.853 (absence). The floors are issue 19's targets: F1 0.90 for the child's voice and
+# 0.85 for every other label, precision 0.85 for each.
+FROZEN_FLOORS = {"child's voice present": 0.90, "parent or carer's voice present": 0.85,
+                 "W.PRAC": 0.85, "W.PROF": 0.85, "absence stated": 0.85}
 
 
 def test_frozen_set_scores():
@@ -210,7 +224,7 @@ def test_frozen_set_scores():
     pr = precision_recall(autocode(notes), gold, notes).set_index("label")
     for label, floor in FROZEN_FLOORS.items():
         assert pr.loc[label, "f1"] >= floor, label
-        assert pr.loc[label, "precision"] >= 0.84, label
+        assert pr.loc[label, "precision"] >= 0.85, label
 
 
 def test_tuning_set_targets():

@@ -92,7 +92,11 @@ def _mention_matches(masked: str):
 # a capitalised word counts as an unnamed person only where a person would stand; at the start
 # of a sentence ("What matters...", "Later ...") only before a word a person does
 _NAME_CONTEXT_START = re.compile(r"(?:[’']s\b| ?\(\d{1,2}\)| (?:said|says|told|tells|was|is|has|had|"
-                                 r"would|wants|feels|did|does)\b)")
+                                 r"would|wants|feels|did|does|drew|smiled|smiles|made|became|pushed|clung|"
+                                 r"cried|laughed|giggled|hid|ran|reached|crawled|played|chose|wrote|pointed|"
+                                 r"nodded|shrugged|asked|explained|shared|disclosed|described|mentioned|"
+                                 r"likes|loves|hates|misses|seemed|appeared|stayed|refused|declined|"
+                                 r"whispered|shouted|screamed|signed|pressed)\b)")
 _NAME_CONTEXT = re.compile(r"(?:[’']s\b| ?\(\d{1,2}\)| (?:said|told|would|was|is|has|did|does|became|"
                            r"drew|went|put|chose|ran|hid|kept|made|felt|took|gave|got|sat|held|"
                            r"[a-z]+ed|[a-z]+[^s]s)\b)")
@@ -121,22 +125,28 @@ _RS = re.compile(
     r"(?i:\b(?:said|says|say|saying|told|tells|tell|telling|explained|explains|explain|shared|"
     r"shares|share|stated|states|reported|reports|report|disclosed|discloses|disclose|described|"
     r"describes|mentioned|mentions|commented|comments|expressed|expresses|asked|asks|replied|"
-    r"replies|responded|responds|answered|answers|confirmed|confirms|denied|denies|admitted|"
+    r"replies|responded|responds|answered(?! the (?:door|phone))|answers(?! the (?:door|phone))|confirmed|confirms|denied|denies|admitted|"
     r"admits|acknowledged|acknowledges|agreed|agrees|complained|complains|alleged|alleges|"
-    r"indicated|indicates|informed|informs|advised|advises|raised|raises|noted|notes|added|adds|"
-    r"repeated|repeats|clarified|insisted|insists|voiced|wrote|writes|talked about|talks about|"
+    r"indicated|indicates|informed|informs|advised|advises|raised(?! (?:his|her|their) voice)|"
+    r"raises|noted|notes|added|adds|"
+    r"repeated|repeats|clarified|insisted|insists|voiced|wrote|writes|emailed|chatted|chats|whispered|"
+    r"whispers|confided|confides|recalled|recalls|recounted|recounts|requested|requests|claimed|claims|"
+    r"revealed|reveals|maintained|maintains|begged|begs|pleaded|pleads|screamed|shouted|yelled|"
+    r"muttered|mumbled|joked|protested|opened up|talked (?:to|with) (?:me|us|\w+) about|spoke (?:to|"
+    r"with) (?:me|us|\w+) about|talked about|talks about|"
     r"spoke about|speaks about|spoke of|let (?:me|us|the \w+) know|lets (?:me|us) know|"
     r"made (?:it )?clear|(?:was|is|were) able to (?:say|tell|share|explain|talk about)|"
     r"went on to (?:say|tell|explain|share|describe)|(?:was|is|were|are) clear that|passed on|"
     r"relayed|conveyed|(?:felt|feels|feel) that|signed|signs|typed|texted|(?:was|is|were|are|remains?) "
     r"of the (?:view|opinion)|disagreed|disagrees)\b)")
-_WRITTEN = {"wrote", "writes", "typed", "texted"}  # the child's own written words: a direct quote
+_WRITTEN = {"wrote", "writes", "typed", "texted", "emailed"}  # the child's own written words: a direct quote
 _RS_WEAK = {"signed", "signs", "typed", "texted", "added", "adds", "noted", "notes", "raised",
             "raises", "agreed", "agrees", "repeated", "repeats", "indicated", "indicates", "confirmed",
             "confirms"}
 _CONTENT_AFTER = re.compile(r"\s*(?:that\b|what\b|how\b|to\b|[:,]?\s*[\"“‘']|(?:he|she|they|it|there|this|"
                             r"the|his|her|their|mum|dad|[A-Z][a-z]+)\b|[.;]|$)")
-_RELAY = re.compile(r"(?i:\b(?:passed on|relayed|conveyed)\b|[’']s message\b|\b(?:shared|read out|gave|put "
+_RELAY = re.compile(r"(?i:\b(?:passed on|relayed|conveyed)\b|\bread out (?:a |the |his |her |their )?"
+                    r"(?:letter|statement|message)\b|[’']s message\b|\b(?:shared|read out|gave|put "
                     r"forward|presented) [A-Z][\w-]+[’']s (?:view|views|wish|wishes)\b|\b(?:views|wishes) "
                     r"(?:were|was) (?:shared|passed on|relayed|given|put forward) by\b)")
 _RS_BLOCK = re.compile(r"(?i:\b(?:to|not|never|was|were|been|being|be|is|are|when|if|once|having|"
@@ -147,7 +157,8 @@ _WF = re.compile(
     r"dream|dreams|preference|priority)\s+(?:is|are|was|were|remains?)\b|"
     r"\b(?:wants|wanted|would (?:really )?(?:like|love|prefer)|wishes|wished|hopes|hoped|likes|"
     r"liked|loves|loved|enjoys|dislikes|disliked|hates|hated|misses|missed|feels|felt|worries|"
-    r"prefers|preferred|dreams of|"
+    r"prefers|preferred|dreams of|thinks|believes|believed|would rather|(?:is|was|remains) adamant|"
+    r"(?:is|was|remains) (?:still )?unsure|"
     r"do(?:es)?(?:n[’']t| not) (?:want|like|wish)|did(?:n[’']t| not) (?:like|wish)|"
     r"(?:is|was|are|were|feels|felt|remains|seems) (?:very |really |quite |still |so |also |"
     r"increasingly |a bit |not )?(?:worried|scared|frightened|afraid|happy|sad|upset|unhappy|angry|"
@@ -184,7 +195,9 @@ _NV = re.compile(
     r"kept (?:his|her|their) head down|did not make eye contact|pushed (?:the \w+ )?away|"
     r"crawled|toddled|picked the \w+ face|chose (?:the |a )?[\"“']?\w+[\"”']? (?:face|card|picture|"
     r"symbol|emoji|sticker)|chose \d+|"
-    r"\d+ out of (?:10|ten)|raised (?:his|her|their) voice|held (?:on to|onto))"
+    r"\d+ out of (?:10|ten)|raised (?:his|her|their) voice|held (?:on to|onto)|(?:gave|gives|"
+    r"giving) (?:me |us )?(?:a |the )?thumbs (?:up|down)|went (?:very )?(?:quiet|silent|red|pale)|"
+    r"calmed down)"
     r"\b)")
 _DQ_FRAME = re.compile(r"(?i:\b(?:in (?:his|her|their|[a-z]+[’']s) own words|(?:his|her|their) "
                        r"words were|verbatim|in writing|wrote|written|statement|letter)\b)")
@@ -201,7 +214,7 @@ _PRAC = re.compile(
     r"am pleased|was pleased|hope|suspect|wonder)|it is my (?:professional )?(?:view|assessment|"
     r"opinion|judgement|belief|understanding)|the (?:social )?"
     r"worker (?:is|remains) (?:worried|concerned|of the view)|SW (?:is|remains) (?:worried|"
-    r"concerned|of the view))\b)")
+    r"concerned|of the view))\b|\b(?:social )?worker[’']s (?:analysis|view|assessment|opinion):)")
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|me|my|we)\b")
 
 # --- absence ---------------------------------------------------------------------------------
@@ -230,7 +243,7 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"speak english|communicate verbally)\b|\b(?:does not|doesn[’']t) have (?:any )?speech\b)")),
     ("A.DECLINED", re.compile(
         r"(?i:\b(?:would not|wouldn[’']t|won[’']t|will not|refused to) (?:speak|talk|chat|engage|answer|"
-        r"come)\b|\btoo (?:upset|distressed|angry|tired|anxious) to (?:talk|speak|engage|answer)\b|"
+        r"come)\b|\btoo (?:upset|distressed|angry|anxious) to (?:talk|speak|engage|answer)\b|"
         r"\b(?:chose not|declined|refused) to attend\b|\b(?:did not|didn[’']t) want to (?:attend|be involved|"
         r"come|take part|do (?:the|any) \w+)\b|\b(?:had|has) nothing to (?:say|tell|share)\b|\b(?:stayed|"
         r"went|ran|retreated|"
@@ -263,18 +276,20 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
     ("A.NOTSEEN", re.compile(
         r"(?i:\bnot (?:been )?seen\b|\b(?:wasn|weren|isn|aren)[’']t seen\b|\b(?:hasn|haven)[’']t been "
         r"seen\b|\b(?:did not|didn[’']t|could not|couldn[’']t|was unable to|were "
-        r"unable to|unable to|not able to) see\b|\b(?:was|were|is) not (?:available|at home|home)\b|"
+        r"unable to|unable to|not able to) see\b|\b(?:was|were|is) not available\b|"
         r"\bhas not been seen\b|\bwas not in\b|\b(?:was|were) (?:out |away |still )?(?:at|on|in|staying "
-        r"(?:at|with)|away (?:at|with)|out (?:at|with))\b[^.;]{0,50}?(?:,? so\b|\bso (?:I|we|the)\b|\bwhen I "
+        r"(?:at|with)|away (?:at|with)|out (?:at|with))\b[^.;]{0,50}?(?:,? so (?:I|we|the (?:visit|worker|social "
+        r"worker|session|meeting)|(?:he|she|they) (?:was|were) not)\b|\bwhen I "
         r"(?:visited|called|arrived|went)\b|\band (?:so )?(?:was|were) not\b|\band I did not\b)|\b(?:so|and) "
         r"(?:I|we) (?:only )?(?:saw|spoke (?:to|with)|met(?: with)?) (?:\w+[’']?s? ){1,3}(?:only|"
         r"alone|instead)\b|"
         r"\bthe visit was with (?:\w+ ){1,4}only\b|\b(?:was|were) (?:at|in) (?:school|nursery|college)"
         r"\s*(?:[.;]|$)|\b(?:did not|didn[’']t|failed to) (?:turn up|attend\b(?! (?:school|nursery|"
-        r"college))|show|"
-        r"come to|come home)\b|\b(?:was|were) (?:not at home|out|away)\b(?! of)|\bwould not let (?:me|us) "
-        r"see (?:him|her|them)\b(?! alone)|\bno one answered\b|\bno answer at the door\b|\bnot (?:present|"
-        r"at home|home)\b)")),
+        r"college|(?:his|her|their|the) (?:\w+ )?(?:appointments?|detention|lessons?|class|clinic)))|"
+        r"show up|come to)\b|\b(?:was|were) (?:not at home|not home|out|away)\b(?! of)(?=\s*(?:[.;]|$|when (?:I|we) |at the time|today|during|for (?:the|our|my) (?:visit|session|meeting)|so "
+        r"(?:I|we)\b|and (?:so )?(?:was|were) not))|"
+        r"\bwould not let (?:me|us) "
+        r"see (?:him|her|them)\b(?! alone)|\bno one answered\b|\bno answer at the door\b|\bnot present\b)")),
     ("A.NOTSOUGHT", re.compile(
         r"(?i:\b(?:views?|wishes|feelings|voice|thoughts)\b(?: \w+){0,5}? (?:were|was|have|has|had|are|"
         r"is|could|can) not (?:yet )?(?:been |be )?(?:sought|obtained|gathered|gained|recorded|"
@@ -282,25 +297,34 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"and feelings|voice)\b[^.;]{0,40}\b(?:will|to) be (?:sought|gathered|obtained|explored|"
         r"captured|ascertained|completed)\b|\bnot (?:yet )?(?:been )?(?:spoken to|spoken with|asked|"
         r"consulted)\b|\bviews? not (?:yet )?(?:sought|obtained|gathered|recorded|explored|"
-        r"captured|ascertained)\b|\b(?:did not|didn[’']t) ask\b|\bno direct work\b|"
+        r"captured|ascertained)\b|\b(?:I|we) (?:did not|didn[’']t) ask\b|\bno direct work\b|"
         r"\bnot possible to (?:gain|obtain|get|gather|seek)\b|\bno (?:opportunity|chance|time) to (?:gather|"
         r"obtain|seek|hear|ascertain|speak|talk|explore|capture)\b|\b(?:views?|voice|"
         r"wishes(?: and feelings)?)"
         r"[’']?:\s*(?:not known|unknown|not (?:yet )?(?:gathered|sought|obtained|recorded))\b|"
         r"\bto (?:hear|seek|"
         r"gather|obtain|ascertain|capture|explore) (?:his|her|their|[A-Z]\w+[’']s) (?:views|wishes|voice)\b|"
-        r"\btoo (?:poorly|ill|unwell|sick|tired|sleepy) to\b|\b(?:was|were) asleep\b|\b(?:could not|"
+        r"\btoo (?:poorly|ill|unwell|sick|tired|sleepy) to (?:talk|speak|chat|engage|answer|join|take part|"
+        r"be seen|be spoken|meet)\b|\b(?:was|were) asleep\b|\b(?:could not|"
         r"couldn[’']t|was unable to|did not) (?:interact|engage) with (?:him|her|them)\b|"
         r"\b(?:has not|have not|"
         r"had not|did not|didn[’']t) (?:yet )?(?:responded|respond|been contacted|replied)\b|\bviews are not "
         r"included\b|\bnot (?:yet )?(?:been )?(?:contacted|interviewed)\b|"
         r"\b(?:views?|wishes) (?:are |were )?(?:unknown|not known)\b|\b(?:did not|didn[’']t|was "
         r"unable to|could not) (?:speak|talk) (?:to|with)\b|\bwithout (?:seeking|speaking to|"
-        r"asking)\b)")),
+        r"asking) (?:him|her|them|the child|the young person|[A-Z][a-z]+)\b(?! for))")),
 ]
 _ABSENCE_NOTALONE = dict(_ABSENCE)["A.NOTALONE"]
+_SEE = re.compile(r"(?i:\bsee(?:n)?\b)")
+_SEEN_PASSIVE = re.compile(r"(?i:\b(?:been|was|were|is|are|being|wasn[’']t|weren[’']t|isn[’']t|aren[’']t)\s+"
+                           r"(?:not\s+)?(?:yet\s+)?seen\b)")
 _GATE_ON = True  # tests switch it off to check the gate never changes a code
 _ABSENCE_OF_CHILD_ONLY = {"A.TOOYOUNG", "A.BARRIER", "A.NOTALONE"}
+# a person's absence already coded in the sentence that rules out this one (codebook: A.NOTSOUGHT
+# excludes age, declined and barrier; "not seen alone" and a barrier are not "not seen"). Not seen
+# and not sought may both stand: "did not attend; her views had not been gathered".
+_REASON_FIRST = {"A.NOTSOUGHT": {"A.TOOYOUNG", "A.BARRIER", "A.DECLINED", "A.NOTALONE"},
+                 "A.NOTSEEN": {"A.NOTALONE", "A.BARRIER"}}
 
 _QUOTES = re.compile(r"“[^“”\n]*”?|\"[^\"\n]*\"|‘(?:[^‘’\n]|’(?=\w))*’|(?<![\w’'])'(?=\w)[^'\n]*?"
                      r"(?<=[\w.!?,])'(?!\w)")
@@ -357,7 +381,11 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
     subject: _Mention | None = None  # first person mentioned in the current sentence
     prev_subject: _Mention | None = None
     bound: dict[str, str] = {}  # a name (or a role word) -> the WHO the note gives it
+    people: set[str] = set()  # capitalised words the note has already used as a person
+    skip_to = 0  # past "(Mum)" after a name: the bracket says who the name is, not another person
     for m_start, m_end, kind, word in _mention_matches(masked):
+        if m_start < skip_to:
+            continue
         new_unit = False
         while unit_i + 1 < len(unit_starts) and m_start >= unit_starts[unit_i + 1]:
             unit_i += 1
@@ -371,19 +399,21 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
             if _ROLE_IN_BRACKETS.match(masked, m_end) and _bound_role(masked, word, m_start, m_end,
                                                                       out, bound):
                 who, g = bound[word], "n"  # "Olivia (Mum)", even when the child is an Olivia too
+                skip_to = _ROLE_IN_BRACKETS.match(masked, m_end).end()
             elif child_l and _same_name(word.lower(), child_l):
                 who, g = "W.CYP", child_gender or "n"
             elif _bound_role(masked, word, m_start, m_end, out, bound):
                 who, g = bound[word], "n"
-            elif not (
+            elif word not in people and not (
                     _NAME_CONTEXT_START if _SENTENCE_START.search(masked, 0, m_start)
                     else _NAME_CONTEXT).match(masked, m_end):
-                continue
+                continue  # a person once in the note ("Theodore chose 7") is one everywhere
             elif out and out[-1].kind == "role" and m_start - out[-1].end <= 1:
                 bound[word] = out[-1].who
                 continue  # "Uncle Dan", "sister Lily": the role already names them
             else:  # someone named: the child when the note never uses the recorded name
                 who, g = ("W.SIB" if child_l and child_named else "W.CYP"), "n"
+            people.add(word)
         elif kind == "title":
             who, g = ("W.PROF" if word.split()[0] in _PROF_TITLES else "W.PAR"), "n"
             if _bound_role(masked, word, m_start, m_end, out, bound):
@@ -406,7 +436,7 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
                 who = prev_subject.who  # a sentence-initial "she" continues the last subject
             men = _Mention(m_start, m_end, who, g, "pron", word)
             out.append(men)
-            subject = subject or men
+            subject = _head(subject, men, masked)
             continue
         else:
             low = re.sub(r"[ -]+", " ", word.lower())
@@ -423,7 +453,7 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
         men = _Mention(m_start, m_end, who, g, kind, word)
         out.append(men)
         last_explicit = men
-        subject = subject or men
+        subject = _head(subject, men, masked)
         if who != "W.PROF" and who != "W.PRAC":
             here |= {"f", "m", "p"} if g == "n" else {g, "p"}
         if who == "W.PROF":
@@ -436,6 +466,17 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
         elif g == "p":
             slots["p"] = who
     return out
+
+
+def _head(subject: _Mention | None, men: _Mention, masked: str) -> _Mention:
+    """The sentence's subject so far: its first person, unless that is a possessor ("Callum's
+    head of year, Mrs Dixon, rang": the head of year)."""
+    if subject is None:
+        return men
+    if subject.kind != "pron" and masked.startswith(("'s ", "’s ", "s' ", "s’ "), subject.end) and \
+            men.start - subject.end <= 4:
+        return men
+    return subject
 
 
 _OTHERS_PARENT = re.compile(r"(?i:\b(?:boyfriend|girlfriend|friend|partner|neighbour|cousin)[’']s\s+$)")
@@ -530,7 +571,9 @@ _MATTERS = re.compile(r"(?i:\bwhat (?:matters|is important) (?:most )?to (?=\w))
 _HOUSES = re.compile(r"(?i:\bhouse of (?:worries|good things|dreams)\b)")
 _NOUN_BEFORE = re.compile(r"(?i:\b(?:his|her|their|my|your|our|of|the|about|any|no|some|these|those|"
                           r"with)\s+$)")
-_GATED = [_RS, _WF, _NV, _PRAC, _MED_CUE, _RELAY, _DQ_FRAME, _MATTERS, _HOUSES] + [
+_TRAILING_SPEAKER = re.compile(r"\w.*,\s*(?:he|she|they|[A-Z][a-z]+|(?:his|her|their|the) [a-z]+(?: [a-z]+){0,2})\s+$")
+_ACCORDING = re.compile(r"(?i:\baccording to (?:the )?)")
+_GATED = [_RS, _WF, _NV, _PRAC, _MED_CUE, _RELAY, _DQ_FRAME, _MATTERS, _HOUSES, _ACCORDING] + [
     pat for _, pat in _ABSENCE]
 _ALWAYS = frozenset(id(p) for p in _GATED if triggers(p.pattern) is None)  # ids: hashing a
 _BY_WORD: dict[str, set[int]] = {}  # compiled pattern hashes its whole program, every time
@@ -566,16 +609,28 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
     first_rs = None  # where the first non-author report starts (its content is theirs)
     speakers: list[tuple[_Mention, int]] = []
     verb_ends: list[int] = []
+    acc = _ACCORDING.search(seg) if may(_ACCORDING) else None
+    spk = _nearest_after(ms, lo + acc.end(), 0) if acc else None
+    if spk is not None and spk.who not in ("W.PRAC", "W.CYP"):  # "According to mum, Ellie says ..."
+        first_rs = acc.start()
+        speakers.append((spk, lo + acc.start()))
+        verb_ends.append(spk.end)
+        child_in = [x for x in ms if x.start > spk.end and x.who == "W.CYP"]
+        if child_in and _MED_VIEW.match(masked, child_in[0].end, hi):
+            add("W.CYP", "F.MED")
+        add(spk.who, "F.RS")
     for m in (_RS.finditer(seg) if may(_RS) else ()):
         verb = m.group(0).lower()
         if _RS_BLOCK.search(seg[max(0, m.start() - 12):m.start()]):
             continue
         if verb in _RS_WEAK and not _CONTENT_AFTER.match(seg, m.end()):
             continue
-        if verb in _WRITTEN and not re.match(r"\s*(?::|that|[\"“‘'])", seg[m.end():]):
+        to_say = verb in _WRITTEN and re.match(r"\s*to (?:say|tell)\b", seg[m.end():])
+        if verb in _WRITTEN and not to_say and not re.match(r"\s*(?::|that|[\"“‘'])", seg[m.end():]):
             continue
         if not seg[m.end():].strip(" .,") and _nearest_after(ms, lo + m.end(), 3) is None and \
-                verb not in ("agreed", "agrees", "disagreed", "disagrees"):
+                verb not in ("agreed", "agrees", "disagreed", "disagrees") and \
+                not _TRAILING_SPEAKER.search(seg, 0, m.start()):
             continue
         spk = _subject(ms, masked, lo, lo + m.start(), verb_ends)
         verb_ends.append(lo + m.end())
@@ -599,7 +654,7 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
             if relayed:
                 continue  # an advocate or a relayed message: the words are the child's alone
         add(spk.who, "F.MED" if spk.who == "W.CYP" and may(_MED_CUE) and _MED_CUE.search(seg)
-            else "F.DQ" if verb in _WRITTEN else "F.RS")
+            else "F.DQ" if verb in _WRITTEN and not to_say else "F.RS")
     relay = may(_RELAY) and _RELAY.search(seg)
     if relay and any(x.who == "W.CYP" for x in ms) and "W.CYP" not in voice:
         add("W.CYP", "F.MED")  # "Albert's views were shared by his advocate: ..."
@@ -612,19 +667,22 @@ def _code_unit(text: str, masked: str, unit: Unit, mentions: list[_Mention],
         if not m or (first_rs is not None and m.start() > first_rs
                      and speakers[0][0].who != "W.CYP" and ";" not in seg[first_rs:m.start()]):
             continue
-        if code == "A.NOTSOUGHT" and absent & {"A.TOOYOUNG", "A.BARRIER", "A.DECLINED", "A.NOTALONE"}:
-            continue
-        if code == "A.NOTSEEN" and absent & {"A.NOTALONE", "A.BARRIER"}:
-            continue
         if code == "A.DECLINED" and may(_ABSENCE_NOTALONE) and _ABSENCE_NOTALONE.search(seg):
             continue
         subj = _nearest_before(ms, lo + m.start(), lo, 120)
+        if code == "A.NOTSEEN" and subj is not None and subj.who not in ("W.PRAC", "W.PROF") and \
+                _SEE.search(m.group(0)) and not _SEEN_PASSIVE.search(seg[max(0, m.start() - 16):m.end()]):
+            continue  # "Ellie has not seen her dad", "Mum could not see why": not the worker's
         who = subj.who if subj else "W.CYP"
         if who in ("W.PRAC", "W.PROF"):
             after = [x for x in ms if x.start >= lo + m.start() and x.who not in ("W.PRAC", "W.PROF")]
+            while len(after) > 1 and masked.startswith(("'s ", "’s "), after[0].end):
+                after = after[1:]  # "unable to see Rhys's sister": the sister
             who = after[0].who if after else "W.CYP"
         if code in _ABSENCE_OF_CHILD_ONLY and who not in ("W.CYP", "W.SIB"):
             who = "W.CYP"
+        if {r[2] for r in rows if r[0] == who} & _REASON_FIRST.get(code, set()):
+            continue  # a reason with its own code rules "not sought" out (codebook)
         absent.add(code)
         rows.append((who, None, code))
 
