@@ -202,7 +202,7 @@ BARRIER = ["No interpreter was available, so {child}'s views were not obtained."
            "{child} is non-verbal and {pos} communication aid was not available.",
            "{child} uses Makaton and I was not able to understand {pos} signs today.",
            "The family's first language is not English and the interpreter did not attend."]
-PARENT_NOT_SOUGHT = ["Dad was not present and his views were not sought.",
+PARENT_NOT_SOUGHT = ["Dad has not been spoken to and his views were not sought.",
                      "{carer_cap}'s views were not gathered on this occasion."]
 FILLER = ["Visit arranged by phone on {weekday}.", "The home was warm and tidy.",
 
