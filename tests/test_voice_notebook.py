@@ -28,8 +28,8 @@ def test_targets_on_gold_coded_synthetic_notes(site):
     notes = load_notes(params)
     result = evaluate_against_gold(notes, autocode(notes), gold_codes(params), n_boot=50)
     pr = result["precision_recall"].set_index("label")
-    assert pr.loc["child's voice present", "f1"] >= 0.9
-    assert pr.loc["absence stated", "f1"] >= 0.9
+    scored = pr[pr.gold_sentences >= 5]  # a code the sample barely holds says little either way
+    assert scored.f1.min() >= 0.95, scored.f1.idxmin()  # issue 19: no label below 0.95
     assert pr.loc["child's voice present", "gold_sentences"] > 300
 
 
