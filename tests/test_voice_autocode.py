@@ -124,6 +124,19 @@ def test_the_word_gate_never_changes_a_code(monkeypatch):
     pd.testing.assert_frame_equal(gated, autocode(notes))
 
 
+def test_lower_casing_never_changes_a_code(monkeypatch):
+    """The patterns run case-sensitively on lower-cased text (faster): the same codes as the
+    case-insensitive patterns on the text, over every hand-written set."""
+    ac = importlib.import_module("hampshire_research.voice.autocode")
+    notes = pd.concat([load_marked(n)[0] for n in ("independent_eval.yaml", "independent_tuning.yaml")]
+                      + [load_heldout(n)[0] for n in ("heldout_notes.yaml", "heldout_notes_2.yaml",
+                                                      "heldout_notes_3.yaml")], ignore_index=True)
+    fast = autocode(notes)
+    assert ac._FAST[id(ac._RS)] is not ac._RS and len(fast) > 1000
+    monkeypatch.setattr(ac, "_LOWER_ON", False)
+    pd.testing.assert_frame_equal(fast, autocode(notes))
+
+
 def test_triggers_read_from_the_pattern():
     from hampshire_research.voice.triggers import triggers
 
