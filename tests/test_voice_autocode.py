@@ -149,6 +149,16 @@ def test_triggers_read_from_the_pattern():
     assert triggers(r"pre-?verbal|\d+ out") is None  # a branch without a whole word: always run
 
 
+def test_a_pattern_is_lowered_only_when_it_is_wholly_case_insensitive():
+    import re as regex
+
+    from hampshire_research.voice.triggers import lowered
+
+    assert lowered(regex.compile(r"(?i:\b(?:Said|[A-Z]\w+ \S)\b)")).pattern == r"(?:\b(?:said|[a-z]\w+ \S)\b)"
+    tail = regex.compile(r"(?i:said)|Mum")  # "Mum" is case-sensitive: left as it is
+    assert lowered(tail) is tail
+
+
 @pytest.mark.parametrize("text, expected", [
     ("Ellie wasn't seen as she was at her friend's house.", [("W.CYP", None, "A.NOTSEEN")]),
     ("Ellie was too upset to talk today.", [("W.CYP", None, "A.DECLINED")]),

@@ -20,7 +20,7 @@ import yaml
 
 from ..errors import ProjectError
 from .sentences import Unit, sentence_units
-from .triggers import triggers
+from .triggers import lowered, triggers
 
 COLUMNS = ["note_id", "start", "end", "who", "form", "absence"]
 FORM_ORDER = ["F.MED", "F.DQ", "F.RS", "F.WF", "F.NV"]  # precedence, highest first
@@ -125,7 +125,8 @@ _RS = re.compile(
     r"(?i:\b(?:said|says|say|saying|told|tells|tell|telling|explained|explains|explain|shared|"
     r"shares|share|stated|states|reported|reports|report|disclosed|discloses|disclose|described|"
     r"describes|mentioned|mentions|commented|comments|expressed|expresses|asked|asks|replied|"
-    r"replies|responded|responds|answered(?! the (?:door|phone))|answers(?! the (?:door|phone))|confirmed|confirms|denied|denies|admitted|"
+    r"replies|responded|responds|answered(?! the (?:door|phone))|answers(?! the (?:door|phone))|"
+    r"confirmed|confirms|denied|denies|admitted|"
     r"admits|acknowledged|acknowledges|agreed|agrees|complained|complains|alleged|alleges|"
     r"indicated|indicates|informed|informs|advised|advises|raised(?! (?:his|her|their) voice)|"
     r"raises|noted|notes|added|adds|"
@@ -278,7 +279,8 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"seen\b|\b(?:did not|didn[’']t|could not|couldn[’']t|was unable to|were "
         r"unable to|unable to|not able to) see\b|\b(?:was|were|is) not available\b|"
         r"\bhas not been seen\b|\bwas not in\b|\b(?:was|were) (?:out |away |still )?(?:at|on|in|staying "
-        r"(?:at|with)|away (?:at|with)|out (?:at|with))\b[^.;]{0,50}?(?:,? so (?:I|we|the (?:visit|worker|social "
+        r"(?:at|with)|away (?:at|with)|out (?:at|with))\b[^.;]{0,50}?(?:,? so (?:I|we|the "
+        r"(?:visit|worker|social "
         r"worker|session|meeting)|(?:he|she|they) (?:was|were) not)\b|\bwhen I "
         r"(?:visited|called|arrived|went)\b|\band (?:so )?(?:was|were) not\b|\band I did not\b)|\b(?:so|and) "
         r"(?:I|we) (?:only )?(?:saw|spoke (?:to|with)|met(?: with)?) (?:\w+[’']?s? ){1,3}(?:only|"
@@ -286,7 +288,8 @@ _ABSENCE = [  # checked in order; NOTALONE before NOTSEEN ("not seen alone")
         r"\bthe visit was with (?:\w+ ){1,4}only\b|\b(?:was|were) (?:at|in) (?:school|nursery|college)"
         r"\s*(?:[.;]|$)|\b(?:did not|didn[’']t|failed to) (?:turn up|attend\b(?! (?:school|nursery|"
         r"college|(?:his|her|their|the) (?:\w+ )?(?:appointments?|detention|lessons?|class|clinic)))|"
-        r"show up|come to)\b|\b(?:was|were) (?:not at home|not home|out|away)\b(?! of)(?=\s*(?:[.;]|$|when (?:I|we) |at the time|today|during|for (?:the|our|my) (?:visit|session|meeting)|so "
+        r"show up|come to)\b|\b(?:was|were) (?:not at home|not home|out|away)\b(?! of)(?=\s*(?:[.;]|$|"
+        r"when (?:I|we) |at the time|today|during|for (?:the|our|my) (?:visit|session|meeting)|so "
         r"(?:I|we)\b|and (?:so )?(?:was|were) not))|"
         r"\bwould not let (?:me|us) "
         r"see (?:him|her|them)\b(?! alone)|\bno one answered\b|\bno answer at the door\b|\bnot present\b)")),
@@ -571,7 +574,8 @@ _MATTERS = re.compile(r"(?i:\bwhat (?:matters|is important) (?:most )?to (?=\w))
 _HOUSES = re.compile(r"(?i:\bhouse of (?:worries|good things|dreams)\b)")
 _NOUN_BEFORE = re.compile(r"(?i:\b(?:his|her|their|my|your|our|of|the|about|any|no|some|these|those|"
                           r"with)\s+$)")
-_TRAILING_SPEAKER = re.compile(r"\w.*,\s*(?:he|she|they|[A-Z][a-z]+|(?:his|her|their|the) [a-z]+(?: [a-z]+){0,2})\s+$")
+_TRAILING_SPEAKER = re.compile(r"\w.*,\s*(?:he|she|they|[A-Z][a-z]+|(?:his|her|their|the) [a-z]+"
+                               r"(?: [a-z]+){0,2})\s+$")  # "..., the attendance officer said."
 _ACCORDING = re.compile(r"(?i:\baccording to (?:the )?)")
 _GATED = [_RS, _WF, _NV, _PRAC, _MED_CUE, _RELAY, _DQ_FRAME, _MATTERS, _HOUSES, _ACCORDING] + [
     pat for _, pat in _ABSENCE]
@@ -580,37 +584,7 @@ _BY_WORD: dict[str, set[int]] = {}  # compiled pattern hashes its whole program,
 for _p in _GATED:
     for _w in triggers(_p.pattern) or ():
         _BY_WORD.setdefault(_w, set()).add(id(_p))
-
-
-def _lowered(pattern: re.Pattern) -> re.Pattern:
-    """The same pattern, case-sensitive, for lower-cased text: Python's re is three to six times
-    slower on a long case-insensitive alternation. Only for a pattern wholly inside one (?i:...)."""
-    src, depth, i, in_class = pattern.pattern, 0, 0, False
-    if not src.startswith("(?i:"):
-        return pattern
-    out = []
-    while i < len(src):
-        ch = src[i]
-        if ch == "\\":
-            out.append(src[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0 and i != len(src) - 1:
-                return pattern  # something after the (?i:...) group is case-sensitive
-        out.append(ch.lower())
-        i += 1
-    return re.compile("(?:" + "".join(out)[4:])
-
-
-_FAST = {id(p): _lowered(p) for p in _GATED + [_MED_VIEW]}
+_FAST = {id(p): lowered(p) for p in _GATED + [_MED_VIEW]}
 _LOWER_ON = True  # tests switch it off to check lower-casing never changes a code
 _GATE_WORD = re.compile(r"[a-z]+")  # a trigger is a run of letters: "Pre-Verbal" has "verbal"
 _NONE: frozenset[int] = frozenset()
@@ -730,7 +704,8 @@ def _code_unit(text: str, masked: str, low: str | None, unit: Unit, mentions: li
         if speakers:
             who = min(speakers, key=lambda x: abs(x[1] - qs))[0].who
         else:
-            frame = ((id(_DQ_FRAME) in hits) and P(_DQ_FRAME).search(lseg)) or re.search(r":\s*$", masked[lo:qs])
+            frame = ((id(_DQ_FRAME) in hits) and P(_DQ_FRAME).search(lseg)) or re.search(
+                r":\s*$", masked[lo:qs])
             near = _nearest_before(ms, qs, lo, 80)
             if near is not None and (frame or near.who != "W.PRAC"):
                 who = near.who
@@ -742,8 +717,8 @@ def _code_unit(text: str, masked: str, low: str | None, unit: Unit, mentions: li
                 who = None
         if who and who != "W.PRAC" and voice.get(who) != "F.MED":
             voice[who] = "F.DQ"
-    elif (id(_DQ_FRAME) in hits) and P(_DQ_FRAME).search(lseg) and re.search(r"(?i)own words|words were|verbatim",
-                                                                 seg):
+    elif (id(_DQ_FRAME) in hits) and P(_DQ_FRAME).search(lseg) and re.search(
+            r"(?i)own words|words were|verbatim", seg):
         near = _nearest_before(ms, lo + P(_DQ_FRAME).search(lseg).end(), lo, 80)
         add(near.who if near else (unit.section or "W.CYP"), "F.DQ")
 
