@@ -717,9 +717,9 @@ def _code_unit(text: str, masked: str, low: str | None, unit: Unit, mentions: li
                 who = None
         if who and who != "W.PRAC" and voice.get(who) != "F.MED":
             voice[who] = "F.DQ"
-    elif (id(_DQ_FRAME) in hits) and P(_DQ_FRAME).search(lseg) and re.search(
+    elif (id(_DQ_FRAME) in hits) and (dq := P(_DQ_FRAME).search(lseg)) and re.search(
             r"(?i)own words|words were|verbatim", seg):
-        near = _nearest_before(ms, lo + P(_DQ_FRAME).search(lseg).end(), lo, 80)
+        near = _nearest_before(ms, lo + dq.end(), lo, 80)
         add(near.who if near else (unit.section or "W.CYP"), "F.DQ")
 
     # wishes and feelings, non-verbal: subject right before the word, not inside someone's report

@@ -58,9 +58,10 @@ def lowered(pattern: re.Pattern) -> re.Pattern:
     src = pattern.pattern
     if not src.startswith("(?i:"):
         return pattern
-    out = []
+    out, pos = [], 0
     for piece, depth, plain in _scan(src):
-        if piece == ")" and plain and depth == 0 and sum(map(len, out)) + 1 != len(src):
+        pos += len(piece)
+        if piece == ")" and plain and depth == 0 and pos != len(src):
             return pattern  # something after the (?i:...) group is case-sensitive
         out.append(piece if piece.startswith("\\") else piece.lower())
     return re.compile("(?:" + "".join(out)[4:])
