@@ -150,3 +150,27 @@ def test_build_site_returns_the_tables_the_notebooks_use(tmp_path):
 def test_a_missing_data_folder_is_one_error(tmp_path):
     with pytest.raises(build.ProjectError, match="data folder not found"):
         _build(tmp_path, data=tmp_path / "nowhere")
+
+
+def test_case_notes_are_coded_once_then_only_when_the_coder_changes(tmp_path, package):
+    from hampshire_research.voice.autocode import autocode
+    from hampshire_research.voice.coded import SEGMENTS, coding_input, read_segments
+
+    built, log = _build(tmp_path)
+    assert "coding case notes: none built yet" in log
+    segments = read_segments(built.root)
+    assert len(segments) > 0
+    pd.testing.assert_frame_equal(segments, autocode(coding_input(built.root / "canonical")))
+    first = (built.root / SEGMENTS).stat().st_mtime_ns
+
+    with open(package / "linkage" / "model.py", "a") as f:
+        f.write("\nLINKAGE_VERSION = 2\n")
+    _, log = _build(tmp_path)
+    assert "linking (duckdb)" in log and "reused coded case notes" in log
+    assert (built.root / SEGMENTS).stat().st_mtime_ns == first
+
+    with open(package / "voice" / "autocode.py", "a") as f:
+        f.write("\nCODER_VERSION = 2\n")
+    _, log = _build(tmp_path)
+    assert "reused linked tables" in log
+    assert "coding case notes: code changed (voice/autocode.py)" in log

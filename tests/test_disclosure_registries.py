@@ -117,7 +117,8 @@ def test_voice_map_registry(built):
     records = vm.read_voice_records(tables, report)
     coverage = vm.voice_coverage(records)
     overall = vm.coverage_summary(coverage, by=())
-    text = vm.text_voice_coverage(tables["texts"])
+    text = vm.text_voice_coverage(tables["texts"], autocode(
+        tables["texts"].rename(columns={"text_id": "note_id"})))
     check(vm.TABLES, {
         "voicemap_catalogue": vm.load_catalogue(),
         "voicemap_rows_read": records.rows_read,

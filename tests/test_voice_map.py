@@ -10,6 +10,7 @@ from hampshire_research.errors import ProjectError
 from hampshire_research.params import load_site
 from hampshire_research.sources import readers, validate
 from hampshire_research.voice import voice_map as vm
+from hampshire_research.voice.autocode import autocode
 
 
 def _write(path: Path, text: str) -> None:
@@ -141,7 +142,7 @@ def test_missing_person_file_is_an_error(tmp_path):
         _records(tmp_path)
 
 
-def test_text_coverage_uses_the_voice_autocoder():
+def test_text_coverage_counts_the_voice_coders_segments():
     texts = pd.DataFrame({
         "text_id": ["N1", "N2", "N3"], "record_id": ["csc:1", "csc:1", "csc:2"],
         "source": "csc", "note_type": "visit", "stage": ["CIN", "CIN", "CP"],
@@ -149,7 +150,8 @@ def test_text_coverage_uses_the_voice_autocoder():
         "author_role": "Social Worker",
         "text": ['Ellie said, "I like my new school."', "Ellie was at school so was not seen.",
                  "Home visit completed."]})
-    text = vm.text_voice_coverage(texts).set_index("stage")
+    segments = autocode(texts.rename(columns={"text_id": "note_id"}))
+    text = vm.text_voice_coverage(texts, segments).set_index("stage")
     assert tuple(text.loc["CIN plan", ["notes", "with_child_voice"]]) == (2, 1)
     assert tuple(text.loc["CIN plan / CP plan", ["notes", "with_child_voice"]]) == (3, 1)
     assert text.loc["Looked after", "notes"] == 0

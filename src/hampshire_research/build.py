@@ -1,4 +1,5 @@
-"""One build step: a site's raw files validated into canonical tables, then linked, cached.
+"""One build step: a site's raw files validated into canonical tables, then linked and their
+case notes coded, cached.
 
 `build_site` is what notebooks and analyses call; the commands (validate, link, build, run,
 all) go through `build_tables`, the same step without reading the frames back. Both keep
@@ -8,7 +9,9 @@ one stamp, <derived root>/<site>/build.json, and rebuild only what its key says 
   code that shapes them (sources/ and every package module it imports);
 - linked tables: the canonical key, the linkage code (linkage/ and what it imports; the
   plotting in linkage/report.py is not imported, so it is not part of the key), the backend
-  and the truth key (read only to measure quality).
+  and the truth key (read only to measure quality);
+- coded case notes (voice/segments.parquet, which every voice notebook reads): the canonical
+  key and the auto-coder's code.
 
 Code is compared by its syntax tree without docstrings, so a comment or a docstring edit
 rebuilds nothing. Input files are hashed once: the stamp keeps each file's hash with its size
@@ -38,6 +41,7 @@ TRUTH = "truth"  # the generator's keys: never an input to the canonical tables
 # where the import closures start: what validate_site and link_site run
 CANONICAL_CODE = ["sources/validate.py"]
 LINKED_CODE = ["linkage/site.py"]
+VOICE_CODE = ["voice/coded.py"]
 DEFAULT_BACKEND = "duckdb"
 # the clerical review folder, beside linked/ so a relink keeps the reviewer's decisions
 REVIEW = "review"
@@ -184,6 +188,7 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
     """
     from . import sources
     from .linkage.site import link_site
+    from .voice.coded import code_case_notes
 
     data = resolve_data_dir(params, data_dir or "").resolve()
     if not data.is_dir():
@@ -242,6 +247,18 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
     else:
         log(f"[{params.site}] reused linked tables ({linked['backend']}; canonical tables, "
             "code and backend unchanged)")
+
+    voice = {"canonical": _digest(canonical), "code": _code_key(VOICE_CODE, PACKAGE)}
+    why = _why(stamp.get("voice"), voice, {"canonical": "canonical tables rebuilt",
+                                           "code": "code changed"})
+    if why:
+        log(f"[{params.site}] coding case notes: {why}")
+        save(voice=None)
+        notes = code_case_notes(root / "canonical", root)
+        log(f"[{params.site}] coded {notes:,} case notes")
+        save(voice=voice)
+    else:
+        log(f"[{params.site}] reused coded case notes (canonical tables and code unchanged)")
     return Built(params.site, root, data, inputs, linked["backend"])
 
 

@@ -292,14 +292,13 @@ TEXT_STAGES = {stage: stage.split(" / ") for stage in [
     S["cla_episode"], CIN_CP_CLA, S["early_help"]]}
 
 
-def text_voice_coverage(texts: pd.DataFrame) -> pd.DataFrame:
+def text_voice_coverage(texts: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     """Case notes (the canonical texts table) with the child's voice (any form), per stage of
-    the map, by the voice notebook's own coder and definitions (voice.autocode,
-    voice.coverage): stage, notes, with_child_voice, pct."""
-    from .autocode import autocode
+    the map, by the voice notebook's own codes (the build's, voice.coded) and definitions
+    (voice.coverage): stage, notes, with_child_voice, pct."""
     from .coverage import record_flags
 
-    flags = record_flags(texts, autocode(texts.rename(columns={"text_id": "note_id"})))
+    flags = record_flags(texts, segments)
     rows = []
     for name, parts in TEXT_STAGES.items():
         mask = flags["stage"].isin(parts)

@@ -1,0 +1,73 @@
+"""The case notes coded once per build, for every notebook that reads voice in them.
+
+The auto-coder is the slowest step of the voice analyses (about 1,700 notes a CPU-second), and
+two notebooks need its codes, so the build codes the canonical texts once and keeps the
+segments at <derived root>/<site>/voice/segments.parquet. Notes go through in chunks, so no
+more than a chunk's segments are ever Python objects, and the chunks are spread over the
+machine's cores; they are written back in note order, so the file is the same however many
+cores coded it.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import ProjectError
+from .autocode import COLUMNS, autocode
+
+SEGMENTS = Path("voice") / "segments.parquet"
+CHUNK = 10_000  # notes a worker codes at a time
+SCHEMA = pa.schema([("note_id", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                    ("who", pa.string()), ("form", pa.string()), ("absence", pa.string())])
+
+
+def coding_input(canonical_dir: Path) -> pd.DataFrame:
+    """What the coder reads of each note: note_id, text and the child's first name as the
+    note's own system records it (so the coder can tell the child from others), note order."""
+    texts = pq.read_table(canonical_dir / "texts.parquet",
+                          columns=["text_id", "record_id", "text"]).to_pandas()
+    persons = pq.read_table(canonical_dir / "persons.parquet",
+                            columns=["record_id", "first_name"]).to_pandas()
+    name = persons.drop_duplicates("record_id").set_index("record_id")["first_name"]
+    return pd.DataFrame({"note_id": texts["text_id"], "text": texts["text"],
+                         "child_first_name": texts["record_id"].map(name)}
+                        ).sort_values("note_id", ignore_index=True)
+
+
+def _code(chunk: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(autocode(chunk), schema=SCHEMA, preserve_index=False)
+
+
+def code_case_notes(canonical_dir: Path, root: Path) -> int:
+    """Code every canonical case note into <root>/voice/segments.parquet; returns the notes."""
+    notes = coding_input(Path(canonical_dir))
+    chunks = [notes.iloc[i:i + CHUNK] for i in range(0, len(notes), CHUNK)]
+    path = Path(root) / SEGMENTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workers = min(len(chunks), len(os.sched_getaffinity(0)))
+    with pq.ParquetWriter(path, SCHEMA) as out:
+        if workers <= 1:
+            for chunk in chunks:
+                out.write_table(_code(chunk))
+        else:  # spawned, not forked: the build's process runs DuckDB's threads
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                for table in pool.map(_code, chunks):
+                    out.write_table(table)
+    return len(notes)
+
+
+def read_segments(root: Path) -> pd.DataFrame:
+    """The build's coded segments (autocode's columns), in note order."""
+    path = Path(root) / SEGMENTS
+    if not path.is_file():
+        raise ProjectError("no coded case notes (the build codes them: run `hampshire-research "
+                           "build` first)", path=path)
+    out = pq.read_table(path).to_pandas()
+    return out[COLUMNS].astype({"start": "int64", "end": "int64"})
