@@ -134,6 +134,19 @@ def test_cohort_months_and_set_aside(world):
     assert last["Not known (first term followed)"].to_dict() == {"A": 4, "B": 4, "C": 4, "E": 4}
 
 
+def test_a_term_in_another_ncy_than_its_follow_up_year_is_set_aside(params):
+    """A repeats Year 6 in 2021/22 but has more terms that put the move to Year 7 in 2021, so
+    that year's months would count as Year 6 by NCY and Year 7 by month."""
+    terms, sv, _ = _world()
+    a = terms["child_id"].eq("A") & terms["academic_year"].eq("2021/22")
+    terms.loc[a, "ncy"] = "6"
+    c = rf.build_cohort(terms, sv, params)
+    assert c.set_aside["term months in another NCY than their year of follow-up"] == 12
+    months = c.months
+    assert (months["ncy"] == months["rel_month"] // 12 + 7).all()
+    assert len(months[months["child_id"] == "A"]) == 36
+
+
 def test_events_outside_follow_up_are_counted_not_lost(world):
     assert len(world["refs"]) == 4
     assert world["dropped"] == {"of children not in the cohort": 1,

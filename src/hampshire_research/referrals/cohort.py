@@ -148,6 +148,12 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     in_follow = m["rel_month"].between(-coh.months_before, coh.months_after - 1)
     set_aside["term months outside -24..+23 (repeated or skipped years)"] = int((~in_follow).sum())
     m = m[in_follow].copy()
+    # a term whose NCY is not the year of follow-up its month falls in (a year repeated or
+    # skipped, or an NCY misrecorded) would count in one year by NCY and another by month, so
+    # the published tables by NCY, term and month could not add up to each other
+    off_year = m["ncy"] != m["rel_month"] // 12 + coh.transfer_ncy
+    set_aside["term months in another NCY than their year of follow-up"] = int(off_year.sum())
+    m = m[~off_year]
     m["calendar_month"] = m["month"] % 12 + 1
     m["school_month"] = (m["calendar_month"] - 9) % 12 + 1  # 1 = September
     m["holiday_share"] = m["calendar_month"].map(holiday_share(params.school_calendar))
