@@ -166,11 +166,11 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     sv = single_view.set_index("child_id")
     m["sex"] = m["child_id"].map(sv["sex"]).fillna("U")
     eth = sv["ethnicity"] if "ethnicity" in sv else None
-    if eth is None and "ethnicity" in m:
-        eth = m.groupby("child_id")["ethnicity"].agg(lambda s: s.dropna().iloc[-1]
-                                                     if s.notna().any() else None)
-    m["ethnicity_group"] = (m["child_id"].map(eth).map(ethnicity_group) if eth is not None
-                            else "Unknown")
+    if eth is None and "ethnicity" in m:  # the child's last recorded one, in term order
+        eth = m.groupby("child_id")["ethnicity"].last()
+    # grouped once a child, not once a child-month
+    m["ethnicity_group"] = (m["child_id"].map(eth.map(ethnicity_group)).fillna("Unknown")
+                            if eth is not None else "Unknown")
     dob = pd.to_datetime(m["child_id"].map(sv["dob"]), errors="coerce")
     mid_month = pd.to_datetime({"year": m["month"] // 12, "month": m["month"] % 12 + 1, "day": 15})
     age = age_in_years(dob, mid_month)

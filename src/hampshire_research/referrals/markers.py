@@ -4,6 +4,7 @@ adjusted for)."""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -53,18 +54,27 @@ def marker_months(school_terms: pd.DataFrame, timeline: pd.DataFrame,
 
 
 def _had_marker(child_months: pd.DataFrame, markers: pd.DataFrame, window: int) -> pd.DataFrame:
-    """For each (child_id, month) row: 1 if each marker fell in the ``window`` months before."""
+    """For each (child_id, month) row: 1 if each marker fell in the ``window`` months before.
+
+    A range join in DuckDB: spreading each marker over its window in pandas made county-sized
+    frames (a million markers times 12 months) to look up a few hundred thousand rows.
+    """
+    rows = child_months[["child_id", "month"]].reset_index(drop=True)
     if markers.empty:
-        return child_months[["child_id", "month"]].copy()
-    lags = np.arange(1, window + 1)
-    spread = markers.iloc[np.repeat(np.arange(len(markers)), len(lags))].copy()
-    spread["month"] = spread["month"].to_numpy() + np.tile(lags, len(markers))
-    flags = (spread.drop_duplicates().assign(had=1)
-             .pivot_table(index=["child_id", "month"], columns="marker", values="had",
-                          aggfunc="max", fill_value=0))
-    keyed = child_months[["child_id", "month"]].merge(flags.reset_index(), how="left",
-                                                      on=["child_id", "month"])
-    return keyed.fillna(0)
+        return rows
+    con = duckdb.connect()
+    con.register("cohort_rows", rows.assign(row=np.arange(len(rows))))
+    con.register("markers", markers[["child_id", "month", "marker"]])
+    hits = con.execute(
+        "SELECT DISTINCT r.row, m.marker FROM cohort_rows r JOIN markers m "
+        "ON m.child_id = r.child_id AND m.month BETWEEN r.month - ? AND r.month - 1",
+        [window]).df()
+    con.close()
+    for marker in sorted(markers["marker"].unique()):
+        flag = np.zeros(len(rows))
+        flag[hits.loc[hits["marker"] == marker, "row"].to_numpy()] = 1.0
+        rows[marker] = flag
+    return rows
 
 
 def before_referral(cohort: Cohort, referrals: pd.DataFrame, markers: pd.DataFrame,

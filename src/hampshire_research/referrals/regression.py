@@ -154,7 +154,9 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
                    else sorted(levels.unique())[0])
         else:
             ref = _reference(levels, pref) if pref else sorted(levels.unique())[0]
-        cells[col] = levels
+        # categorical in the levels' sorted order, patsy's own for text: the same design,
+        # without patsy testing each of half a million cells for a missing value
+        cells[col] = pd.Categorical(levels, categories=sorted(levels.unique()))
         terms.append(f"C({col}, Treatment(reference={ref!r}))")
     formula = "referrals ~ " + " + ".join(terms + ["holiday_share"])
     offset = np.log(cells["person_months"] / 12)
