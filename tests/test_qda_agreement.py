@@ -30,3 +30,15 @@ def test_nothing_varies_so_kappa_is_undefined():
     row = agreement_stats(pd.DataFrame({"a": [0, 0, 0], "b": [0, 0, 0]}), 50,
                           np.random.default_rng(0))
     assert row["agreement"] == 1.0 and np.isnan(row["cohen_kappa"]) and np.isnan(row["alpha"])
+
+
+def test_category_counts_are_statsmodels_aggregate_raters():
+    from statsmodels.stats.inter_rater import aggregate_raters
+
+    from hampshire_research.qda.agreement import _category_counts, _encode
+
+    rng = np.random.default_rng(3)
+    values = pd.DataFrame(rng.choice(["a", "b", "none"], size=(500, 3)))
+    codes, k = _encode(values)
+    assert k == 3 and codes[0, 0] == ["a", "b", "none"].index(values.iat[0, 0])
+    np.testing.assert_array_equal(_category_counts(codes, k), aggregate_raters(codes, n_cat=k)[0])

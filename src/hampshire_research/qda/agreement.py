@@ -13,13 +13,21 @@ import warnings
 import krippendorff
 import numpy as np
 import pandas as pd
-from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, fleiss_kappa
+from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 
 
 def _encode(values: pd.DataFrame) -> tuple[np.ndarray, int]:
-    cats = sorted(set(values.to_numpy().ravel()))
-    lookup = {c: i for i, c in enumerate(cats)}
-    return np.vectorize(lookup.get)(values.to_numpy()), len(cats)
+    """Each code as its position among the sorted codes."""
+    raw = values.to_numpy()
+    cats = sorted(set(raw.ravel()))
+    codes = pd.Categorical(raw.ravel(), categories=cats).codes.astype(np.int64)
+    return codes.reshape(raw.shape), len(cats)
+
+
+def _category_counts(codes: np.ndarray, k: int) -> np.ndarray:
+    """Units x categories: how many coders gave each code (statsmodels' aggregate_raters,
+    which loops over the units in Python, as one array comparison)."""
+    return (codes[:, :, None] == np.arange(k)).sum(axis=1)
 
 
 def _stats_from_patterns(patterns: np.ndarray, counts: np.ndarray, k: int) -> dict[str, np.ndarray]:
@@ -71,7 +79,7 @@ def agreement_stats(values: pd.DataFrame, n_boot: int, rng: np.random.Generator)
         with warnings.catch_warnings():  # its asymptotic variance is nan at kappa 1; unused
             warnings.simplefilter("ignore", RuntimeWarning)
             row["cohen_kappa"] = float(cohens_kappa(table.to_numpy()).kappa)
-    row["fleiss_kappa"] = float(fleiss_kappa(aggregate_raters(codes, n_cat=k)[0], method="fleiss"))
+    row["fleiss_kappa"] = float(fleiss_kappa(_category_counts(codes, k), method="fleiss"))
     row["alpha"] = float(krippendorff.alpha(reliability_data=codes.T,
                                              level_of_measurement="nominal"))
     boot = _stats_from_patterns(patterns, rng.multinomial(n, counts / n, size=n_boot), k)

@@ -57,6 +57,9 @@ def term_last_month(terms: pd.DataFrame) -> pd.Series:
     return term_first_month(terms) + 3
 
 
+ATTENDANCE = ["sessions_possible", "sessions_authorised", "sessions_unauthorised"]
+
+
 def persistent_absence(terms: pd.DataFrame) -> pd.Series:
     """True for terms with >= 10% of possible sessions missed (no attendance data: False)."""
     def col(name):
@@ -118,7 +121,8 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
         raise ProjectError(f"school_terms lacks column(s) {missing}")
     coh = params.cohort
     set_aside: dict[str, int] = {}
-    t = school_terms.copy()
+    # only the columns followed: the census carries many more, each copied at every step
+    t = school_terms[[c for c in [*need, "ethnicity", *ATTENDANCE] if c in school_terms]].copy()
     t["ncy"] = pd.to_numeric(t["ncy"], errors="coerce")
     in_window = t["academic_year"].isin(params.study_window.academic_years)
     in_ncy = t["ncy"].isin(coh.ncy)
@@ -181,7 +185,7 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     cols = ["child_id", "month", "rel_month", "ncy", "academic_year", "term", "calendar_month",
             "school_month", "holiday_share", "school_closures", "period", "sex", "fsm", "sen_provision",
             "ethnicity_group", "district", "age_band", "absence_last_term", "urn", "transfer_year"]
-    m = m[cols].sort_values(["child_id", "month"]).reset_index(drop=True)
+    m = m[cols].reset_index(drop=True)  # in (child_id, month) order: t's order, 4 months a term
     m["ncy"] = m["ncy"].astype(int)
     first = m.groupby("child_id").first()
     children = pd.DataFrame({

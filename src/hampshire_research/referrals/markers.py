@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .cohort import Cohort, month_index, persistent_absence, select_events, term_last_month
+from .cohort import ATTENDANCE, Cohort, month_index, persistent_absence, select_events, term_last_month
 
 MARKERS = ["early help", "suspension", "persistent absence", "school move", "SEN change"]
 
@@ -33,7 +33,8 @@ def marker_months(school_terms: pd.DataFrame, timeline: pd.DataFrame,
             "marker": "early help"}))
     susp = select_events(timeline, "suspension")
     parts.append(susp[["child_id", "month"]].assign(marker="suspension"))
-    t = school_terms.copy()
+    t = school_terms[[c for c in ["child_id", "academic_year", "term", "ncy", "urn",
+                                  "sen_provision", *ATTENDANCE] if c in school_terms]].copy()
     t["last_month"] = term_last_month(t)
     pa = t[persistent_absence(t)]
     parts.append(pd.DataFrame({"child_id": pa["child_id"], "month": pa["last_month"],
