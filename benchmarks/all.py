@@ -1,27 +1,37 @@
-"""The whole main job at full county scale for both sites: seconds and peak memory per step.
+"""The whole main job for both sites: seconds and peak memory per step, at one or more scales.
 
-    python benchmarks/all.py [--scale 1.0]
+    python benchmarks/all.py [--scale 1.0 [0.5 ...]] [--out data/generated/benchmark_all]
 
 Each step runs as its own process so its peak memory can be read: ru_maxrss of the
 children, which is the largest single process of the step (a notebook's kernel included,
-as it is reaped by its parent). Target (issue 8): the whole job in 15 minutes or less on a
-2-core machine. Full-scale data goes to data/generated/ (ignored by git); the site's
-derived tables and reports are overwritten, so rerun `hampshire-research all` afterwards
-to return to the committed sample.
+as it is reaped by its parent). Target (issue 18): the whole job for both sites in 300 s and
+3 GB or less on a 2-core machine. With several scales (issue 18 asks for 0.1 0.25 0.5 1.0) it
+prints, per step, the slope of log time and log memory on log scale: 1 is linear growth, above
+1 faster than linear; and it writes the figures (all.csv) and a chart of them (scaling.png)
+under --out. Full-scale data goes to data/generated/ (ignored by git); the site's derived
+tables and reports are overwritten, so rerun `hampshire-research all` afterwards to return to
+the committed sample.
 """
 
 import argparse
+import csv
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import NullFormatter
+
 from hampshire_research.params import load_site, site_ids
 from hampshire_research.paths import derived_dir, project_root
 
+TARGET_SECONDS, TARGET_MB = 300, 3 * 1024
 
-def measure(name: str, args: list[str]) -> tuple[str, float, float]:
+
+def measure(name: str, args: list[str]) -> tuple[float, float]:
     code = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
             "sys.exit(r.returncode)")
@@ -32,31 +42,103 @@ def measure(name: str, args: list[str]) -> tuple[str, float, float]:
     if done.returncode:
         sys.exit(f"{name} failed:\n{done.stderr[-2000:]}")
     peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
-    print(f"{name:<34} {seconds:8.1f} s {peak_mb:9.0f} MB peak", flush=True)
-    return name, seconds, peak_mb
+    print(f"{name:<44} {seconds:8.1f} s {peak_mb:9.0f} MB peak", flush=True)
+    return seconds, peak_mb
+
+
+def job(scale: float) -> list[dict]:
+    """The main job at one scale: generate, validate and link (and code the case notes),
+    the notebooks, for each site; then compare. One row a step."""
+    cli = [sys.executable, "-m", "hampshire_research"]
+    rows = []
+
+    def step(site: str, name: str, args: list[str]) -> None:
+        seconds, mb = measure(f"{site}: {name} (scale {scale:g})", args)
+        rows.append({"scale": scale, "site": site, "step": name, "seconds": round(seconds, 1),
+                     "peak_mb": round(mb)})
+
+    for site in site_ids():
+        data = Path("data/generated") / f"{site}-scale-{scale:g}"
+        step(site, "generate", [*cli, "generate", "--site", site, "--scale", str(scale),
+                                "--out", str(data)])
+        # as `all` does it: one cached build the notebooks then reuse (cleared first, so the
+        # step is measured, not found done)
+        shutil.rmtree(derived_dir(site), ignore_errors=True)
+        step(site, "validate, link, code notes", [*cli, "build", "--site", site,
+                                                  "--data", str(data)])
+        step(site, "notebooks", [*cli, "run", "--site", site, "--data", str(data)])
+        print(f"  ({load_site(site).population.total * scale:,.0f} children)")
+    step("both", "compare", [*cli, "compare"])
+    total = sum(r["seconds"] for r in rows)
+    peak = max(r["peak_mb"] for r in rows)
+    print(f"{'total':<44} {total:8.1f} s {peak:9.0f} MB peak (target: {TARGET_SECONDS} s, "
+          f"{TARGET_MB} MB)")
+    rows.append({"scale": scale, "site": "both", "step": "total", "seconds": round(total, 1),
+                 "peak_mb": peak})
+    return rows
+
+
+def slopes(rows: list[dict]) -> list[dict]:
+    """Per step, the slope of log seconds and log peak memory against log scale."""
+    out = []
+    for key in dict.fromkeys((r["site"], r["step"]) for r in rows):
+        pts = [r for r in rows if (r["site"], r["step"]) == key]
+        x = np.log([r["scale"] for r in pts])
+        out.append({"site": key[0], "step": key[1],
+                    "time_slope": float(np.polyfit(x, np.log([r["seconds"] for r in pts]), 1)[0]),
+                    "memory_slope": float(np.polyfit(x, np.log([r["peak_mb"] for r in pts]),
+                                                     1)[0])})
+    return out
+
+
+def chart(rows: list[dict], path: Path) -> None:
+    """Seconds and peak memory of the whole job against scale, on log axes, with the line
+    that linear growth from the smallest scale would follow."""
+    total = sorted((r for r in rows if r["step"] == "total"), key=lambda r: r["scale"])
+    scale = np.array([r["scale"] for r in total])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, col, label in ((axes[0], "seconds", "Seconds, both sites"),
+                           (axes[1], "peak_mb", "Peak memory (MB)")):
+        y = np.array([r[col] for r in total], dtype=float)
+        ax.loglog(scale, y, marker="o", label="measured")
+        ax.loglog(scale, y[0] * scale / scale[0], linestyle="--", color="grey",
+                  label="linear growth")
+        ax.set_xticks(scale, [f"{v:g}" for v in scale], minor=False)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_yticks(y, [f"{v:,.0f}" for v in y], minor=False)  # the measured figures
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set(xlabel="Scale (1 = Hampshire's and North Yorkshire's size)", ylabel=label)
+        ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, metadata={"Software": None})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=float, default=1.0)
-    scale = parser.parse_args().scale
-    cli = [sys.executable, "-m", "hampshire_research"]
-    steps = []
-    for site in site_ids():
-        data = Path("data/generated") / f"{site}-scale-{scale:g}"
-        steps.append(measure(f"{site}: generate (scale {scale:g})",
-                             [*cli, "generate", "--site", site, "--scale", str(scale), "--out", str(data)]))
-        # validate and link as `all` does it: one cached step the notebooks then reuse (the
-        # cache is cleared first so the step is measured, not found done)
-        shutil.rmtree(derived_dir(site), ignore_errors=True)
-        steps.append(measure(f"{site}: validate and link",
-                             [*cli, "build", "--site", site, "--data", str(data)]))
-        steps.append(measure(f"{site}: notebooks", [*cli, "run", "--site", site, "--data", str(data)]))
-        print(f"  ({load_site(site).population.total * scale:,.0f} children)")
-    steps.append(measure("compare", [*cli, "compare"]))
-    total = sum(s for _, s, _ in steps)
-    print(f"{'total':<34} {total:8.1f} s {max(m for _, _, m in steps):9.0f} MB peak "
-          f"(target: 900 s)")
+    parser.add_argument("--scale", type=float, nargs="+", default=[1.0])
+    parser.add_argument("--out", type=Path, default=Path("data/generated/benchmark_all"))
+    args = parser.parse_args()
+    rows = [r for scale in args.scale for r in job(scale)]
+    out = project_root() / args.out
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "all.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    if len(args.scale) > 1:
+        print("\nslope of log time / log memory on log scale (1 = linear):")
+        for s in slopes(rows):
+            print(f"  {s['site'] + ': ' + s['step']:<44} time {s['time_slope']:5.2f}   "
+                  f"memory {s['memory_slope']:5.2f}")
+        chart(rows, out / "scaling.png")
+        total = next(s for s in slopes(rows) if s["step"] == "total")
+        at_one = [r for r in rows if r["step"] == "total" and r["scale"] == max(args.scale)][0]
+        factor = 10 / max(args.scale)
+        print(f"a council ten times the size, on this machine: about "
+              f"{at_one['seconds'] * factor ** total['time_slope']:,.0f} s and "
+              f"{at_one['peak_mb'] * factor ** total['memory_slope'] / 1024:,.1f} GB peak "
+              "(the slopes carried on)")
+    print(f"figures: {out / 'all.csv'}")
 
 
 if __name__ == "__main__":
