@@ -1,5 +1,5 @@
 """The build's coded case notes: the auto-coder's own output, the same file however the notes
-are split over the cores."""
+are split over the cores, and how far it has got."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def test_chunks_coded_in_worker_processes_write_the_same_file(tmp_path, monkeypa
     with monkeypatch.context() as m:
         m.setattr(coded.os, "sched_getaffinity", lambda pid: {0})
         n = coded.code_case_notes(canonical, one)  # in this process
-    assert coded.code_case_notes(canonical, many) == n  # over the machine's cores
+    heard = []
+    assert coded.code_case_notes(canonical, many, log=heard.append) == n  # over the cores
+    assert len(heard) == 4 and heard[-1] == f"coded {n:,} of {n:,} case notes"  # each quarter
     assert (one / coded.SEGMENTS).read_bytes() == (many / coded.SEGMENTS).read_bytes()
     pd.testing.assert_frame_equal(coded.read_segments(many), autocode(load_notes(params)))

@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,8 +255,10 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
     if why:
         log(f"[{params.site}] coding case notes: {why}")
         save(voice=None)
-        notes = code_case_notes(root / "canonical", root)
-        log(f"[{params.site}] coded {notes:,} case notes")
+        start = time.perf_counter()
+        notes = code_case_notes(root / "canonical", root,
+                                log=lambda message: log(f"[{params.site}] {message}"))
+        log(f"[{params.site}] coded {notes:,} case notes in {time.perf_counter() - start:.0f} s")
         save(voice=voice)
     else:
         log(f"[{params.site}] reused coded case notes (canonical tables and code unchanged)")

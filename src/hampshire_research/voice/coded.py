@@ -11,6 +11,7 @@ cores coded it.
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -45,21 +46,27 @@ def _code(chunk: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(autocode(chunk), schema=SCHEMA, preserve_index=False)
 
 
-def code_case_notes(canonical_dir: Path, root: Path) -> int:
-    """Code every canonical case note into <root>/voice/segments.parquet; returns the notes."""
+def _pool(chunks: int):
+    """Worker processes for the chunks, spawned (not forked: the build's process runs DuckDB's
+    threads); none when there is one chunk or one core."""
+    workers = min(chunks, len(os.sched_getaffinity(0)))
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 \
+        else nullcontext()
+
+
+def code_case_notes(canonical_dir: Path, root: Path, log=None) -> int:
+    """Code every canonical case note into <root>/voice/segments.parquet; returns the notes.
+    `log` hears how far it has got at each quarter, when there are four chunks or more."""
     notes = coding_input(Path(canonical_dir))
     chunks = [notes.iloc[i:i + CHUNK] for i in range(0, len(notes), CHUNK)]
     path = Path(root) / SEGMENTS
     path.parent.mkdir(parents=True, exist_ok=True)
-    workers = min(len(chunks), len(os.sched_getaffinity(0)))
-    with pq.ParquetWriter(path, SCHEMA) as out:
-        if workers <= 1:
-            for chunk in chunks:
-                out.write_table(_code(chunk))
-        else:  # spawned, not forked: the build's process runs DuckDB's threads
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                for table in pool.map(_code, chunks):
-                    out.write_table(table)
+    with pq.ParquetWriter(path, SCHEMA) as out, _pool(len(chunks)) as pool:
+        coded = pool.map(_code, chunks) if pool else map(_code, chunks)
+        for i, table in enumerate(coded, 1):
+            out.write_table(table)
+            if log and len(chunks) >= 4 and 4 * i // len(chunks) > 4 * (i - 1) // len(chunks):
+                log(f"coded {min(i * CHUNK, len(notes)):,} of {len(notes):,} case notes")
     return len(notes)
 
 
