@@ -11,8 +11,8 @@ cores coded it.
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from multiprocessing import get_context
 from pathlib import Path
 
