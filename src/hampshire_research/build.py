@@ -27,7 +27,9 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -265,28 +267,49 @@ def build_tables(params: SiteParams, data_dir: Path | str | None = None, *,
     return Built(params.site, root, data, inputs, linked["backend"])
 
 
+class Tables(Mapping):
+    """A site's tables by name, each read from its file the first time it is asked for: a
+    notebook pays only for the tables it uses (the census and the timeline take seconds each
+    at county scale)."""
+
+    def __init__(self, readers: dict[str, Callable[[], pd.DataFrame]]):
+        self._readers, self._read = readers, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._read:
+            self._read[name] = self._readers[name]()
+        return self._read[name]
+
+    def __iter__(self):
+        return iter(self._readers)
+
+    def __len__(self) -> int:
+        return len(self._readers)
+
+
 def build_site(params: SiteParams, data_dir: Path | str | None = None, *,
                backend: str | None = None, derived_root: Path | str | None = None,
-               log=None) -> dict[str, pd.DataFrame]:
+               log=None) -> Tables:
     """Canonical and linked tables of a site's data, built or reused (see `build_tables`).
 
     Notebooks call it, so by default what it built or reused goes to the logger, not the page.
 
     Returns the linked tables (record_map, single_view, timeline, ...), the canonical
-    persons, events and school_terms, and `summary` (one row per figure of the linkage run).
+    persons, events and school_terms, and `summary` (one row per figure of the linkage run),
+    each read when first used.
     """
-    from .linkage.site import load_linked, read_persons
+    from .linkage.site import linked_files, read_persons
     from .sources.schemas import read_parquet
 
     built = build_tables(params, data_dir, backend=backend, derived_root=derived_root,
                          log=log or logging.getLogger(__name__).info)
     canonical, linked = built.root / "canonical", built.root / "linked"
-    out = load_linked(linked)
-    out["persons"] = read_persons(canonical)
-    out["events"] = read_parquet(canonical / "events.parquet")
-    out["school_terms"] = read_parquet(canonical / "school_terms.parquet")
-    out["summary"] = _flatten(json.loads((linked / "summary.json").read_text()))
-    return out
+    readers = {t: partial(read_parquet, path) for t, path in linked_files(linked).items()}
+    readers["persons"] = partial(read_persons, canonical)
+    readers["events"] = partial(read_parquet, canonical / "events.parquet")
+    readers["school_terms"] = partial(read_parquet, canonical / "school_terms.parquet")
+    readers["summary"] = lambda: _flatten(json.loads((linked / "summary.json").read_text()))
+    return Tables(readers)
 
 
 def _flatten(summary: dict) -> pd.DataFrame:

@@ -177,14 +177,20 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def load_linked(out_dir: Path) -> dict[str, pd.DataFrame]:
-    """The linked tables written by `link_site`, by name."""
+def linked_files(out_dir: Path) -> dict[str, Path]:
+    """The files of the linked tables written by `link_site`, by name; one error naming any
+    that are missing."""
     out_dir = Path(out_dir)
     missing = [t for t in TABLES if not (out_dir / f"{t}.parquet").is_file()]
     if missing:
         raise ProjectError(f"linked tables missing ({', '.join(missing)}): run "
                            "`hampshire-research link` first", path=out_dir)
-    return {t: read_parquet(out_dir / f"{t}.parquet") for t in TABLES}
+    return {t: out_dir / f"{t}.parquet" for t in TABLES}
+
+
+def load_linked(out_dir: Path) -> dict[str, pd.DataFrame]:
+    """The linked tables written by `link_site`, by name."""
+    return {t: read_parquet(path) for t, path in linked_files(out_dir).items()}
 
 
 def _quote(path: Path) -> str:
