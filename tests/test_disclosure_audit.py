@@ -57,6 +57,19 @@ def test_ranges_are_whole_numbers_from_every_relation():
     assert ranges[("t", 0, "x")] == (2, 9) and ranges[("t", 1, "y")] == (0, 7)
 
 
+def test_a_program_solved_once_is_not_solved_again(monkeypatch):
+    from hampshire_research import disclosure_audit
+
+    crosstab = pd.DataFrame({"k": ["a", "b", "Total"], "x": ["c", "c", "10"], "y": ["c", "c", "7"],
+                             "Total": ["9", "8", "17"]})
+    eqs = crosstab_sums("t", crosstab, "k")
+    solved: dict = {}
+    first = feasible_ranges({"t": crosstab}, eqs, "dfe", solved=solved)
+    assert len(solved) == 4  # one program a hidden cell
+    monkeypatch.setattr(disclosure_audit, "milp", lambda *a, **k: pytest.fail("solved again"))
+    assert feasible_ranges({"t": crosstab}, eqs, "dfe", solved=solved) == first
+
+
 def test_a_wrong_declaration_is_caught_by_the_published_numbers():
     tables = {"by_term": TERMS.astype(str), "by_month": MONTHS.assign(events=[3, 8, 9, 9]).astype(str)}
     with pytest.raises(ValueError, match="contradict"):

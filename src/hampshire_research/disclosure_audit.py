@@ -108,13 +108,17 @@ def _bounds(value: str, p: Profile) -> tuple[float, float] | None:
 
 
 def feasible_ranges(tables: dict[str, pd.DataFrame], equations: Iterable[Equation],
-                    profile: str | Profile, check: Iterable[Cell] | None = None
-                    ) -> dict[Cell, tuple[int, int]]:
+                    profile: str | Profile, check: Iterable[Cell] | None = None,
+                    solved: dict | None = None) -> dict[Cell, tuple[int, int]]:
     """Smallest and largest whole value of each suppressed cell given every equation.
 
-    check: the cells to range (default every suppressed cell the equations touch). Raises
-    ValueError if the published numbers contradict the equations (a wrong declaration).
+    check: the cells to range (default every suppressed cell the equations touch). solved:
+    the ranges of integer programs already solved, by the program (a caller that ranges the
+    same family round after round passes one, so a part of the tables its new suppressions
+    did not touch is not solved again). Raises ValueError if the published numbers contradict
+    the equations (a wrong declaration).
     """
+    solved = {} if solved is None else solved
     p = get_profile(profile)
     equations = list(equations)
     unknown: dict[Cell, int] = {}
@@ -157,30 +161,41 @@ def feasible_ranges(tables: dict[str, pd.DataFrame], equations: Iterable[Equatio
         cols = np.flatnonzero(part == part[unknown[cell]])
         used = np.flatnonzero(np.abs(a[:, cols]).sum(axis=1) > 0)
         sub = a[np.ix_(used, cols)]
-        constraint = LinearConstraint(sub, rhs[used], rhs[used])
-        bounds = Bounds(lows[cols], highs[cols])
-        c = (cols == unknown[cell]).astype(float)
-        ends = []
-        for sign in (1.0, -1.0):
-            res = milp(sign * c, constraints=constraint, integrality=np.ones(len(cols)),
-                       bounds=bounds, options={"time_limit": SECONDS})
-            if res.status == 2:
-                raise ValueError(f"published cells contradict the relations around {cell}")
-            if res.x is None:  # out of time: take the bound, the reader learns nothing
-                ends.append(lows[unknown[cell]] if sign > 0 else highs[unknown[cell]])
-            else:
-                ends.append(round(sign * res.fun))
-        ranges[cell] = (int(ends[0]), int(ends[1]))
+        target = int(np.flatnonzero(cols == unknown[cell])[0])
+        program = (sub.shape, sub.tobytes(), rhs[used].tobytes(), lows[cols].tobytes(),
+                   highs[cols].tobytes(), target)
+        if program not in solved:
+            solved[program] = _range(sub, rhs[used], lows[cols], highs[cols], target, cell)
+        ranges[cell] = solved[program]
     return ranges
 
 
-def narrow_cells(tables: dict[str, pd.DataFrame], family: Family, profile: str | Profile
-                 ) -> dict[Cell, tuple[int, int]]:
+def _range(a: np.ndarray, rhs: np.ndarray, lows: np.ndarray, highs: np.ndarray, target: int,
+           cell: Cell) -> tuple[int, int]:
+    """The smallest and largest whole value of unknown `target` with a x = rhs in bounds."""
+    constraint = LinearConstraint(a, rhs, rhs)
+    bounds = Bounds(lows, highs)
+    c = (np.arange(a.shape[1]) == target).astype(float)
+    ends = []
+    for sign in (1.0, -1.0):
+        res = milp(sign * c, constraints=constraint, integrality=np.ones(a.shape[1]),
+                   bounds=bounds, options={"time_limit": SECONDS})
+        if res.status == 2:
+            raise ValueError(f"published cells contradict the relations around {cell}")
+        if res.x is None:  # out of time: take the bound, the reader learns nothing
+            ends.append(lows[target] if sign > 0 else highs[target])
+        else:
+            ends.append(round(sign * res.fun))
+    return int(ends[0]), int(ends[1])
+
+
+def narrow_cells(tables: dict[str, pd.DataFrame], family: Family, profile: str | Profile,
+                 solved: dict | None = None) -> dict[Cell, tuple[int, int]]:
     """The suppressed cells of a family whose range is narrower than the profile allows and
     reaches into the suppressed band: a cell pinned to 39, or to 0, tells no one about a
     child; one narrowed to 2-4 does."""
     p = get_profile(profile)
-    ranges = feasible_ranges(tables, family.relations(tables), p)
+    ranges = feasible_ranges(tables, family.relations(tables), p, solved=solved)
     return {c: (lo, hi) for c, (lo, hi) in ranges.items()
             if hi - lo < p.protection_width and lo <= p.threshold and hi >= 1}
 
@@ -194,7 +209,8 @@ def protect_jointly(table: pd.DataFrame, name: str, family: Family,
     relation, the smallest non-zero first, and what is derived from it goes too."""
     out = table.copy()
     tables = {**earlier, name: out.astype(str)}
-    while narrow := narrow_cells(tables, family, profile):
+    solved: dict = {}  # the programs of the parts each round leaves as they were
+    while narrow := narrow_cells(tables, family, profile, solved):
         equations = family.relations(tables)
         mine = [c for eq in equations for c in eq if c[0] == name and _published(tables, c)]
         picks, covered = set(), set()
