@@ -46,10 +46,17 @@ def _code(chunk: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(autocode(chunk), schema=SCHEMA, preserve_index=False)
 
 
+def _cores() -> int:
+    """The cores this process may use: Linux knows its affinity, macOS and Windows do not."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _pool(chunks: int):
     """Worker processes for the chunks, spawned (not forked: the build's process runs DuckDB's
     threads); none when there is one chunk or one core."""
-    workers = min(chunks, len(os.sched_getaffinity(0)))
+    workers = min(chunks, _cores())
     return ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 \
         else nullcontext()
 
