@@ -91,19 +91,24 @@ def slopes(rows: list[dict]) -> list[dict]:
     return out
 
 
+def _totals(rows: list[dict]) -> list[dict]:
+    """The whole job's row at each scale, smallest scale first."""
+    return sorted((r for r in rows if r["step"] == "total"), key=lambda r: r["scale"])
+
+
 def project(rows: list[dict], scale: float) -> tuple[float, float]:
     """The whole job's seconds and peak MB at `scale`, carrying on the straight line through
     the two largest scales measured: the small scales' fixed costs (kernels, imports, the
     disclosure audit) flatten a fitted slope, and a larger council would not enjoy them."""
-    total = sorted((r for r in rows if r["step"] == "total"), key=lambda r: r["scale"])[-2:]
-    (s0, t0, m0), (s1, t1, m1) = [(r["scale"], r["seconds"], r["peak_mb"]) for r in total]
+    (s0, t0, m0), (s1, t1, m1) = [(r["scale"], r["seconds"], r["peak_mb"])
+                                  for r in _totals(rows)[-2:]]
     return (t1 + (t1 - t0) / (s1 - s0) * (scale - s1), m1 + (m1 - m0) / (s1 - s0) * (scale - s1))
 
 
 def chart(rows: list[dict], path: Path) -> None:
     """Seconds and peak memory of the whole job against scale, on log axes, with the line
     that linear growth from the smallest scale would follow."""
-    total = sorted((r for r in rows if r["step"] == "total"), key=lambda r: r["scale"])
+    total = _totals(rows)
     scale = np.array([r["scale"] for r in total])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for ax, col, label in ((axes[0], "seconds", "Seconds, both sites"),

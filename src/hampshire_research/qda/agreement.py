@@ -34,7 +34,7 @@ def _stats_from_patterns(patterns: np.ndarray, counts: np.ndarray, k: int) -> di
     """Cohen's kappa (first two coders), Fleiss' kappa and nominal alpha for weighted rating
     patterns; counts is (replicates x patterns), so a bootstrap is one matrix product."""
     m = patterns.shape[1]
-    onehot = (patterns[:, :, None] == np.arange(k)).sum(axis=1)  # patterns x k
+    onehot = _category_counts(patterns, k)  # patterns x k
     n = counts.sum(axis=1, keepdims=True).astype(float)
     # Cohen's kappa between the first two coders
     conf = np.zeros((patterns.shape[0], k, k))

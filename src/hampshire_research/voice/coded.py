@@ -25,21 +25,26 @@ from .autocode import COLUMNS, autocode
 
 SEGMENTS = Path("voice") / "segments.parquet"
 CHUNK = 10_000  # notes a worker codes at a time
-SCHEMA = pa.schema([("note_id", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-                    ("who", pa.string()), ("form", pa.string()), ("absence", pa.string())])
+# autocode's columns: offsets are whole numbers, the rest text (None where a code is absent)
+SCHEMA = pa.schema([(c, pa.int64() if c in ("start", "end") else pa.string()) for c in COLUMNS])
 
 
 def coding_input(canonical_dir: Path) -> pd.DataFrame:
-    """What the coder reads of each note: note_id, text and the child's first name as the
-    note's own system records it (so the coder can tell the child from others), note order."""
+    """What the coder reads of each note, in note order: note_id, text, child_first_name."""
     texts = pq.read_table(canonical_dir / "texts.parquet",
                           columns=["text_id", "record_id", "text"]).to_pandas()
     persons = pq.read_table(canonical_dir / "persons.parquet",
                             columns=["record_id", "first_name"]).to_pandas()
-    name = persons.drop_duplicates("record_id").set_index("record_id")["first_name"]
     return pd.DataFrame({"note_id": texts["text_id"], "text": texts["text"],
-                         "child_first_name": texts["record_id"].map(name)}
+                         "child_first_name": child_first_names(texts, persons)}
                         ).sort_values("note_id", ignore_index=True)
+
+
+def child_first_names(texts: pd.DataFrame, persons: pd.DataFrame) -> pd.Series:
+    """Each note's child's first name as the note's own system records it (persons), so the
+    coder can tell the child from others named in the note."""
+    name = persons.drop_duplicates("record_id").set_index("record_id")["first_name"]
+    return texts["record_id"].map(name)
 
 
 def _code(chunk: pd.DataFrame) -> pa.Table:
@@ -83,5 +88,4 @@ def read_segments(root: Path) -> pd.DataFrame:
     if not path.is_file():
         raise ProjectError("no coded case notes (the build codes them: run `hampshire-research "
                            "build` first)", path=path)
-    out = pq.read_table(path).to_pandas()
-    return out[COLUMNS].astype({"start": "int64", "end": "int64"})
+    return pq.read_table(path).to_pandas()  # SCHEMA: autocode's columns and types

@@ -24,6 +24,7 @@ def load_notes(params: SiteParams, data_dir: str | Path = "",
     """
     from ..build import build_site
     from ..sources.schemas import read_parquet
+    from .coded import child_first_names
 
     data = resolve_data_dir(params, data_dir)
     tables = build_site(params, data, derived_root=derived_root or None)
@@ -37,7 +38,7 @@ def load_notes(params: SiteParams, data_dir: str | Path = "",
     dob = texts["record_id"].map(child).map(best_dob)
     dob = dob.fillna(texts["record_id"].map(persons["dob"]))
     out = texts.rename(columns={"text_id": "note_id"}).assign(
-        child_first_name=texts["record_id"].map(persons["first_name"]), dob=pd.to_datetime(dob))
+        child_first_name=child_first_names(texts, tables["persons"]), dob=pd.to_datetime(dob))
     return out.sort_values("note_id", ignore_index=True)
 
 
