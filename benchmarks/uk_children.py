@@ -60,8 +60,8 @@ def children(n_records: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     febrl = load_febrl3()
     given = febrl["given_name"].dropna().str.lower().unique()
     surnames = febrl["surname"].dropna().str.lower().unique()
-    kids = []
-    while sum(k["n"] for k in kids) < n_records:
+    kids, held = [], 0  # records the children will hold
+    while held < n_records:
         family = len(kids)
         surname, outcode = rng.choice(surnames), rng.choice(OUTCODES)
         home = _postcode(rng, outcode)
@@ -74,6 +74,7 @@ def children(n_records: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
                          "surname": surname, "dob": dob, "sex": rng.choice(["M", "F"]),
                          "home": home, "outcode": outcode,
                          "n": int(rng.choice([1, 2, 3, 4], p=[0.3, 0.35, 0.25, 0.1]))})
+            held += kids[-1]["n"]
     rows = []
     for kid in kids:
         for source in rng.choice(SOURCES, kid["n"], replace=False):

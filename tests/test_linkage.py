@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hampshire_research.errors import ProjectError
-from hampshire_research.linkage import evaluate, link_records, prepare_records
+from hampshire_research.linkage import evaluate, link_records, prepare_records, score
 from hampshire_research.linkage.quality import child_id_for, cluster
 
 FIRST = {"M": ["oliver", "jack", "harry", "george", "charlie", "thomas", "james", "william",
@@ -348,3 +348,48 @@ def test_siblings_are_kept_apart_without_an_identifier(fixture_records):
     born = pd.to_datetime(linked["record_id"].map(named.set_index("record_id")["dob"]))
     spread = born.groupby(linked["child_id"]).agg(lambda b: (b.max() - b.min()).days)
     assert spread.max() <= 366
+
+
+def test_an_old_postcode_in_common_is_evidence_for_a_mover(fixture_records):
+    """A child who moved holds the new postcode in one source and the old one, among others,
+    in the school census's terms: the address history links what the current postcode alone
+    weighs as a different home."""
+    persons, _ = fixture_records
+    school = persons[persons["source"] == "school_census"].head(20)
+    new = [f"RG{20 + i} {i % 9}XY" for i in range(len(school))]
+    moved = school.assign(record_id=[f"early_help:M{i}" for i in range(len(school))],
+                          source="early_help", upn=None, postcode=new)
+    records = pd.concat([persons, moved], ignore_index=True)
+    history = records["record_id"].map(dict(zip(school["record_id"],
+                                                 zip(school["postcode"], new, strict=True))))
+    pairs = {}
+    for label, recs in (("current", records),
+                        ("history", records.assign(postcodes=history.to_numpy()))):
+        scored = score(recs, seed=7)
+        p = scored.pairs.set_index(["record_id_l", "record_id_r"])
+        keys = [tuple(sorted(k)) for k in zip(school["record_id"], moved["record_id"],
+                                              strict=True)]
+        pairs[label] = p.reindex(keys)
+        levels = pd.DataFrame(scored.comparisons).query("comparison == 'postcode'")
+    got = levels.set_index("gamma").loc[pairs["history"]["gamma_postcode"], "level"]
+    assert set(got) == {"a postcode in common at another time"}
+    assert (pairs["history"]["match_probability"].to_numpy()
+            > pairs["current"]["match_probability"].fillna(0).to_numpy()).all()
+    assert (pairs["history"]["match_probability"] >= scored.threshold).all()
+
+
+def test_twins_are_two_children_when_there_is_no_identifier(fixture_records):
+    """Twins share date of birth, surname and home; only first name (and often sex) differ.
+    EM learns first name and sex on pairs born the same day to the same family, so a twin
+    of the other sex is not taken for the same child with a changed name."""
+    persons, _ = fixture_records
+    named = persons[persons["first_name"].notna()].drop(columns=["upn", "nhs_number"])
+    school = named[named["source"] == "school_census"].head(60)
+    other = {"M": "Zara", "F": "Yusuf"}
+    twins = school.assign(record_id=school["record_id"] + "T",
+                          first_name=school["sex"].map(other),
+                          sex=school["sex"].map({"M": "F", "F": "M"}))
+    linked = link_records(pd.concat([named, twins], ignore_index=True), seed=7)
+    child = linked.set_index("record_id")["child_id"]
+    merged = (child[twins["record_id"]].to_numpy() == child[school["record_id"]].to_numpy())
+    assert merged.sum() == 0

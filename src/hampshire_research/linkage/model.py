@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import ColumnExpression, Linker, SettingsCreator, block_on
@@ -119,10 +120,11 @@ def _first_name_variants(name: str | None) -> list[str] | None:
 def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     """Canonical person records -> the columns the model compares, one row per record.
 
-    Adds `first_name_variants` (nicknames and formal forms) and `surname_parts` (the parts of
-    a double-barrelled surname); dob becomes an ISO string (and `dob_date` a date); sex U
-    becomes unknown; `la_child_id` is the case-management id carried by CSC, CIN census and
-    903 record ids.
+    Adds `first_name_variants` (nicknames and formal forms), `surname_parts` (the parts of
+    a double-barrelled surname) and `postcode_history` (the postcode with every one in the
+    record's optional `postcodes`, the addresses it has held); dob becomes an ISO string (and
+    `dob_date` a date); sex U becomes unknown; `la_child_id` is the case-management id
+    carried by CSC, CIN census and 903 record ids.
     """
     if "record_id" not in records.columns:
         raise ProjectError("records need a record_id column", field="record_id")
@@ -152,12 +154,28 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     out["dob_date"] = _per_value(dob, lambda d: None if d is None or pd.isna(d) else d.date())
     out["sex"] = _per_value(column("sex"), _clean_sex)
     out["postcode"] = _per_value(column("postcode"), _clean_postcode)
+    out["postcode_history"] = _postcode_history(records, out["postcode"])
     out["upn"] = _per_value(column("upn"), _clean_code)
     out["nhs_number"] = _per_value(column("nhs_number"), _clean_code)
     local = out["source"].isin(LOCAL_ID_SOURCES).to_numpy()
     out["la_child_id"] = np.where(local, [i.rpartition(":")[2] for i in out["unique_id"]],
                                   None)
     return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
+
+
+def _postcode_history(records: pd.DataFrame, current: pd.Series) -> list:
+    """Each record's postcodes over time, sorted, its current one included (None without any)."""
+    held = [current.rename("postcode")]
+    if "postcodes" in records:
+        earlier = records["postcodes"].reset_index(drop=True).explode().dropna()
+        held.append(pd.Series(_per_value(earlier, _clean_postcode), index=earlier.index,
+                              name="postcode"))
+    long = (pd.concat(held).dropna().rename_axis("row").reset_index().drop_duplicates()
+            .sort_values(["row", "postcode"]))
+    offsets = np.concatenate([[0], np.bincount(long["row"], minlength=len(current)).cumsum()])
+    lists = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
+                                     pa.array(long["postcode"].to_numpy(), pa.string()))
+    return [held or None for held in lists.to_pylist()]
 
 
 def _edits(col: str, n: int, label: str) -> cll.ComparisonLevelCreator:
@@ -202,7 +220,25 @@ def _surname() -> cl.CustomComparison:
     )
 
 
-def _family() -> cl.CustomComparison:
+HISTORY_LABEL = "a postcode in common at another time"
+
+
+def _postcode(history: bool):
+    """Splink's postcode comparison; with address histories, a mover's old postcode matching
+    another record's is a level of its own, below the same postcode now."""
+    out = cl.PostcodeComparison("postcode")
+    if not history:
+        return out
+    levels = out.create_comparison_levels()
+    levels.insert(2, cll.ArrayIntersectLevel("postcode_history", 1).configure(
+        label_for_charts=HISTORY_LABEL))
+    return cl.CustomComparison(
+        output_column_name="postcode", comparison_levels=levels,
+        comparison_description="postcode: exact, in common at another time, sector, "
+                               "district, area, else")
+
+
+def _family(history: bool) -> cl.CustomComparison:
     """Surname and postcode as one comparison, so u is how often two different children share
     both: siblings do, far more often than the two fields' separate rates multiplied suggest,
     and counted apart those two agreements would outweigh a different first name and DOB."""
@@ -216,6 +252,8 @@ def _family() -> cl.CustomComparison:
     def level(label: str, *parts) -> cll.ComparisonLevelCreator:
         return cll.And(*parts).configure(label_for_charts=label)
 
+    moved = ([level(f"same surname, {HISTORY_LABEL}", cll.ExactMatchLevel("surname"),
+                    cll.ArrayIntersectLevel("postcode_history", 1))] if history else [])
     return cl.CustomComparison(
         output_column_name="family",
         comparison_description="surname and postcode together",
@@ -224,6 +262,7 @@ def _family() -> cl.CustomComparison:
                   cll.NullLevel("postcode")),
             level("same surname, same postcode", cll.ExactMatchLevel("surname"),
                   cll.ExactMatchLevel("postcode")),
+            *moved,
             level("same surname, same district", cll.ExactMatchLevel("surname"), district),
             level("same surname", cll.ExactMatchLevel("surname")),
             level("similar surname, same postcode", cll.ExactMatchLevel("postcode"),
@@ -285,10 +324,11 @@ def comparisons(present: set[str]) -> list:
         out.append(_dob())
     if "sex" in present:
         out.append(cl.ExactMatch("sex"))
+    history = "postcode_history" in present
     if family:
-        out.append(_family())
+        out.append(_family(history))
     elif "postcode" in present:
-        out.append(cl.PostcodeComparison("postcode"))
+        out.append(_postcode(history))
     if "upn" in present:
         out.append(_identifier("upn", "UPN"))
     if "nhs_number" in present:
@@ -325,6 +365,26 @@ def blocking_rules(frame: pd.DataFrame, present: set[str]) -> pd.DataFrame:
         broad += pairs if rule in BROAD_RULES and used else 0
         rows.append({"rule": " & ".join(rule), "columns": rule, "pairs": pairs, "used": used})
     return pd.DataFrame(rows)
+
+
+def em_sessions(present: set[str]) -> list[tuple[str, ...]]:
+    """The blocks m is learnt on by EM, each estimating the fields it does not block on.
+
+    With an identifier: date of birth is learnt on pairs sharing the identifier, not a name,
+    since a name block is full of siblings (same surname and address) who would teach the
+    model that DOBs often disagree. Without one, each field is learnt where the pairs that
+    are not matches differ from matches in that field: first name and sex on pairs born the
+    same day to the same surname and home (twins, besides the same child), surname and home
+    on pairs sharing first name and DOB, and DOB on pairs sharing both names. A first name
+    learnt on a date-of-birth block alone takes twins for one child with a changed name.
+    """
+    if present & set(IDENTIFIERS):
+        shared = [p for p in [("upn",), ("nhs_number",), ("la_child_id",)] if set(p) <= present]
+        blocks = [("dob",), *shared[:1]]
+    else:
+        blocks = [("dob", "surname", "postcode"), ("first_name", "dob"),
+                  ("first_name", "surname")]
+    return [p for p in blocks if set(p) <= present]
 
 
 def settings(present: set[str], multi_source: bool, rules: list) -> SettingsCreator:
@@ -396,7 +456,7 @@ def _register(db_api, backend: str, frame: pd.DataFrame):
 
         strings = T.ArrayType(T.StringType())
         kinds = {"first_name_variants": strings, "surname_parts": strings,
-                 "dob_date": T.DateType()}
+                 "postcode_history": strings, "dob_date": T.DateType()}
         schema = T.StructType([T.StructField(c, kinds.get(c, T.StringType()))
                                for c in frame.columns])
         rows = [tuple(r) for r in frame.itertuples(index=False, name=None)]
@@ -413,6 +473,8 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     # a value (ids that never repeat give EM and blocking no pairs to learn from)
     present = {c for c in COMPARED if frame[c].notna().any()
                and (c not in IDENTIFIERS or frame[c].dropna().duplicated().any())}
+    if frame["postcode_history"].str.len().gt(1).any():  # someone has moved
+        present.add("postcode_history")
     if not present & {"first_name", "surname", "dob"}:
         raise ProjectError("records need at least one of first_name, surname or dob")
     multi = frame["source"].nunique() > 1
@@ -438,13 +500,7 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
         min_count_per_level=None if small else 100, num_chunks=1 if small else 10)
     seconds["u"] = time.perf_counter() - t
     t = time.perf_counter()
-    # m by EM in two sessions, each estimating the fields it does not block on. Date of birth
-    # is learnt from pairs sharing an identifier, not a name: a name block is full of siblings
-    # (same surname and address), which would teach the model that DOBs often disagree.
-    shared = [p for p in [("upn",), ("nhs_number",), ("la_child_id",),
-                          ("first_name", "surname")] if set(p) <= present]
-    em_blocks = [p for p in [("dob",), *shared[:1]] if set(p) <= present]
-    for p in em_blocks:
+    for p in em_sessions(present):
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*p), max_pairs=EM_MAX_PAIRS)
     seconds["em"] = time.perf_counter() - t

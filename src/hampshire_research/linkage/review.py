@@ -8,6 +8,7 @@ applies the decisions before the clusters are made and measures the model agains
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
@@ -179,6 +180,8 @@ def _on_duckdb(model: dict) -> dict:
     """The fitted model in DuckDB's SQL, whichever engine fitted it: the same comparisons
     built afresh with the fitted m, u and prior, every pair of the records shown compared."""
     fields = {c["output_column_name"] for c in model["comparisons"]}
+    if "postcode_history" in json.dumps(model["comparisons"]):  # movers' postcodes compared
+        fields.add("postcode_history")
     fresh = settings(fields, model["link_type"] != "dedupe_only", ["1=1"]
                      ).create_settings_dict("duckdb")
     for comp, fitted in zip(fresh["comparisons"], model["comparisons"], strict=True):

@@ -59,6 +59,28 @@ def read_persons(canonical_dir: Path) -> pd.DataFrame:
     return persons
 
 
+# Tables holding the postcodes a record has had over time, where the sources keep them (a
+# pseudonymised export carries school terms only).
+ADDRESS_HISTORY = ("csc_addresses", "school_terms")
+
+
+def postcodes_held(canonical_dir: Path, record_ids: pd.Series) -> pd.Series:
+    """Every postcode each record has held, in the order of `record_ids`: the case-management
+    address history and the school census postcode each term. A child who moves between two
+    sources' extracts keeps an old postcode in common, which the current one alone loses."""
+    paths = [_quote(path) for name in ADDRESS_HISTORY
+             if (path := Path(canonical_dir) / f"{name}.parquet").is_file()]
+    if not paths:
+        return pd.Series([None] * len(record_ids), dtype=object)
+    held = duckdb.sql(
+        "SELECT record_id, list(DISTINCT postcode ORDER BY postcode) AS postcodes FROM ("
+        + " UNION ALL ".join(f"SELECT record_id, postcode FROM read_parquet('{p}')"
+                             for p in paths)
+        + ") WHERE postcode IS NOT NULL GROUP BY record_id").df()
+    return pd.Series(held.set_index("record_id")["postcodes"].reindex(record_ids.to_numpy())
+                     .to_numpy(), dtype=object)
+
+
 def _read_truth(path: Path | None) -> pd.DataFrame | None:
     if path is None or not Path(path).is_file():
         return None
@@ -87,7 +109,9 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
     t0 = time.perf_counter()
     persons = read_persons(Path(canonical_dir))
     events = Path(canonical_dir) / "events.parquet"
-    scored = score(persons, backend=backend, seed=params.seed)
+    held = persons.assign(postcodes=postcodes_held(canonical_dir, persons["record_id"])
+                          .to_numpy())
+    scored = score(held, backend=backend, seed=params.seed)
     t1 = time.perf_counter()
     if threshold is None:
         threshold = scored.threshold
@@ -139,7 +163,7 @@ def link_site(params: SiteParams, canonical_dir: Path, out_dir: Path, backend: s
         df.to_parquet(out_dir / f"{name}.parquet", index=False)
     tables["clerical_review"].to_csv(out_dir / "clerical_review.csv", index=False)
     if review:
-        write_dashboards(persons, scored.model, tables["clerical_review"], record_map, review)
+        write_dashboards(held, scored.model, tables["clerical_review"], record_map, review)
         if not decisions_path.is_file():
             write_template(decisions_path, tables["clerical_review"])
     (out_dir / "model.json").write_text(json.dumps(scored.model, indent=1, sort_keys=True,
