@@ -101,7 +101,9 @@ def _clean_sex(value: object) -> str | None:
 
 def _per_value(values: pd.Series, func) -> np.ndarray:
     """func applied once per distinct value (a county has far fewer names than records)."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    if not pd.api.types.is_datetime64_any_dtype(values):  # dates stay dates: no Timestamp each
+        values = values.astype(object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     mapped = np.empty(len(uniques) + 1, dtype=object)
     mapped[:-1] = [func(u) for u in uniques]
     mapped[-1] = func(None)
