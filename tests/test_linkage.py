@@ -380,16 +380,30 @@ def test_an_old_postcode_in_common_is_evidence_for_a_mover(fixture_records):
 
 def test_twins_are_two_children_when_there_is_no_identifier(fixture_records):
     """Twins share date of birth, surname and home; only first name (and often sex) differ.
-    EM learns first name and sex on pairs born the same day to the same family, so a twin
-    of the other sex is not taken for the same child with a changed name."""
+    EM learns first name and sex on pairs born the same day to the same family, and the twins
+    correction stops the shared birth and family counting twice, so neither a twin of the
+    other sex nor one of the same sex is taken for the same child with a changed name."""
     persons, _ = fixture_records
     named = persons[persons["first_name"].notna()].drop(columns=["upn", "nhs_number"])
-    school = named[named["source"] == "school_census"].head(60)
-    other = {"M": "Zara", "F": "Yusuf"}
-    twins = school.assign(record_id=school["record_id"] + "T",
-                          first_name=school["sex"].map(other),
-                          sex=school["sex"].map({"M": "F", "F": "M"}))
-    linked = link_records(pd.concat([named, twins], ignore_index=True), seed=7)
-    child = linked.set_index("record_id")["child_id"]
-    merged = (child[twins["record_id"]].to_numpy() == child[school["record_id"]].to_numpy())
-    assert merged.sum() == 0
+    school = named[named["source"] == "school_census"].head(120)
+    same_sex = np.arange(len(school)) % 2 == 0
+    twins = school.assign(
+        record_id=school["record_id"] + "T",
+        first_name=np.where(same_sex, school["sex"].map({"M": "Barnaby", "F": "Winifred"}),
+                            school["sex"].map({"M": "Zara", "F": "Yusuf"})),
+        sex=np.where(same_sex, school["sex"], school["sex"].map({"M": "F", "F": "M"})))
+    records = pd.concat([named, twins], ignore_index=True)
+    scored = score(records, seed=7)
+    weight = pd.DataFrame(scored.comparisons).set_index(["comparison", "level"])["match_weight"]
+    assert weight[("twins", "born the same day to the same family, another first name")] < -3
+    child = link_records(records, seed=7).set_index("record_id")["child_id"]
+    merged = child[twins["record_id"]].to_numpy() == child[school["record_id"]].to_numpy()
+    assert merged[same_sex].sum() == 0 and merged[~same_sex].sum() == 0
+
+
+def test_no_twins_correction_without_sex(fixture_records):
+    """Without sex EM cannot tell twins from one child whose first name was recorded wholly
+    differently, so the twins correction is left out rather than guessed."""
+    persons, _ = fixture_records
+    named = persons[persons["first_name"].notna()].drop(columns=["upn", "nhs_number", "sex"])
+    assert "twins" not in {c["comparison"] for c in score(named, seed=7).comparisons}

@@ -69,14 +69,33 @@ def test_dashboards_are_self_contained(first_run):
 
 def test_the_comparison_viewer_shows_the_runs_weights(first_run):
     """The dashboards score their records again: the weights they show are the run's."""
-    root, _ = first_run
+    _viewer_shows_the_runs_weights(first_run[0], least=20)
+
+
+def test_the_viewer_shows_the_runs_weights_without_an_identifier(tmp_path):
+    """Without an identifier the model compares surname and postcode together and corrects
+    for twins; the dashboards rebuild that model too."""
+    persons, _ = make_records()
+    persons = persons[persons["source"].isin(["school_census", "early_help"])].assign(
+        upn=None, nhs_number=None, dob=lambda f: pd.to_datetime(f["dob"]))
+    canonical = tmp_path / "canonical"
+    canonical.mkdir()
+    persons.to_parquet(canonical / "persons.parquet")
+    _events(persons).to_parquet(canonical / "events.parquet")
+    link_site(load_site("hampshire"), canonical, tmp_path / "linked", review=tmp_path / "review")
+    model = json.loads((tmp_path / "linked" / "model.json").read_text())
+    assert {"family", "twins"} <= {c["output_column_name"] for c in model["comparisons"]}
+    _viewer_shows_the_runs_weights(tmp_path, least=3)
+
+
+def _viewer_shows_the_runs_weights(root: Path, least: int) -> None:
     review = load_linked(root / "linked")["clerical_review"]
     run = {tuple(sorted(p)): w for *p, w in
            review[["record_id_l", "record_id_r", "match_weight"]].itertuples(index=False)}
     html = (root / "review" / "comparison_viewer.html").read_text(encoding="utf-8")
     shown = re.findall(r'\{"match_weight": ([-0-9.e]+), "match_probability"[^{}]*?'
                        r'"unique_id_l": "([^"]+)"[^{}]*?"unique_id_r": "([^"]+)"', html)
-    assert len(shown) >= 20
+    assert len(shown) >= least
     for w, left, right in shown:
         assert float(w) == pytest.approx(run[tuple(sorted((left, right)))], abs=1e-4)
 

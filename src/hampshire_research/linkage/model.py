@@ -188,20 +188,57 @@ def _edits(col: str, n: int, label: str) -> cll.ComparisonLevelCreator:
                    cll.DamerauLevenshteinLevel(col, n)).configure(label_for_charts=label)
 
 
+def _first_name_close(tf: bool) -> list[cll.ComparisonLevelCreator]:
+    """The first-name levels that are not 'different', strongest first."""
+    exact = cll.ExactMatchLevel("first_name")
+    return [
+        exact.configure(tf_adjustment_column="first_name") if tf else exact,
+        cll.CustomLevel(
+            "array_contains(first_name_variants_l, first_name_r) "
+            "OR array_contains(first_name_variants_r, first_name_l)",
+            label_for_charts="nickname, formal form or first part"),
+        cll.JaroWinklerLevel("first_name", 0.92),
+        _edits("first_name", 2, "two edits or fewer"),
+    ]
+
+
 def _first_name() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="first_name",
         comparison_description="first name: exact, nickname or formal form, typo, else",
+        comparison_levels=[cll.NullLevel("first_name"), *_first_name_close(tf=True),
+                           cll.ElseLevel()],
+    )
+
+
+TWINS_LABEL = "born the same day to the same family, another first name"
+TWINS_BLOCK = ("dob", "surname", "postcode")
+
+
+def _twins() -> cl.CustomComparison:
+    """Twins: a correction, not a field. The model multiplies a shared date of birth and a
+    shared family (surname, postcode) as if independent, but twins share both, so among
+    different children that agreement is far commoner than the product says. Its weight is
+    set in `score` from the twins EM finds among pairs born the same day to the same surname
+    and postcode; it is 0 (m = u = 1) until then and never trained. Only where sex is held:
+    half of twins differ in it and one child hardly ever does, so EM can tell twins from one
+    child whose first name was recorded wholly differently; without it EM takes such records
+    of one child for twins (on FEBRL, which has no twins and no sex, F1 fell 0.94 -> 0.90)."""
+    district = ColumnExpression("postcode").regex_extract(cl.PostcodeComparison.DISTRICT_REGEX)
+    fixed = {"m_probability": 1.0, "u_probability": 1.0, "fix_m_probability": True,
+             "fix_u_probability": True}
+    return cl.CustomComparison(
+        output_column_name="twins",
+        comparison_description="a correction for twins: same birth and family, another name",
         comparison_levels=[
-            cll.NullLevel("first_name"),
-            cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name"),
-            cll.CustomLevel(
-                "array_contains(first_name_variants_l, first_name_r) "
-                "OR array_contains(first_name_variants_r, first_name_l)",
-                label_for_charts="nickname, formal form or first part"),
-            cll.JaroWinklerLevel("first_name", 0.92),
-            _edits("first_name", 2, "two edits or fewer"),
-            cll.ElseLevel(),
+            cll.NullLevel("dob"),
+            # a missing first name makes the Not(...) NULL: such pairs fall to the else level
+            cll.And(cll.ExactMatchLevel("dob"), cll.Not(cll.Or(*_first_name_close(tf=False))),
+                    cll.Or(cll.ExactMatchLevel("postcode"),
+                           cll.And(cll.ExactMatchLevel("surname"),
+                                   cll.ExactMatchLevel(district)))).configure(
+                label_for_charts=TWINS_LABEL, **fixed),
+            cll.ElseLevel().configure(**fixed),
         ],
     )
 
@@ -329,6 +366,8 @@ def comparisons(present: set[str]) -> list:
     history = "postcode_history" in present
     if family:
         out.append(_family(history))
+        if {"first_name", "dob", "sex"} <= present:
+            out.append(_twins())
     elif "postcode" in present:
         out.append(_postcode(history))
     if "upn" in present:
@@ -384,9 +423,28 @@ def em_sessions(present: set[str]) -> list[tuple[str, ...]]:
         shared = [p for p in [("upn",), ("nhs_number",), ("la_child_id",)] if set(p) <= present]
         blocks = [("dob",), *shared[:1]]
     else:
-        blocks = [("dob", "surname", "postcode"), ("first_name", "dob"),
-                  ("first_name", "surname")]
+        blocks = [TWINS_BLOCK, ("first_name", "dob"), ("first_name", "surname")]
     return [p for p in blocks if set(p) <= present]
+
+
+def _weigh_twins(linker, frame: pd.DataFrame, in_block_match: float) -> None:
+    """Set the twins correction: how much commoner two different children born the same day to
+    the same surname and postcode are than u for date of birth times u for family says.
+
+    Different children in that block are EM's share of non-matches times its pairs; the
+    correction applies only where first names wholly differ, the twins' signature.
+    """
+    levels = {(c.output_column_name, lv.label_for_charts): lv
+              for c in linker._settings_obj.comparisons for lv in c.comparison_levels}
+    if ("twins", TWINS_LABEL) not in levels:  # no sex held: see _twins
+        return
+    n = len(frame)
+    different = (1 - in_block_match) * _pairs_made(frame, TWINS_BLOCK)
+    expected = (levels[("dob", "Exact match on dob")].u_probability
+                * levels[("family", "same surname, same postcode")].u_probability
+                * n * (n - 1) / 2)
+    if different >= 1:
+        levels[("twins", TWINS_LABEL)].m_probability = min(1.0, expected / different)
 
 
 def settings(present: set[str], multi_source: bool, rules: list) -> SettingsCreator:
@@ -503,8 +561,11 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     seconds["u"] = time.perf_counter() - t
     t = time.perf_counter()
     for p in em_sessions(present):
-        linker.training.estimate_parameters_using_expectation_maximisation(
+        session = linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*p), max_pairs=EM_MAX_PAIRS)
+        if p == TWINS_BLOCK:
+            _weigh_twins(linker, frame, session.core_model_settings
+                         .probability_two_random_records_match)
     seconds["em"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -180,6 +180,8 @@ def _on_duckdb(model: dict) -> dict:
     """The fitted model in DuckDB's SQL, whichever engine fitted it: the same comparisons
     built afresh with the fitted m, u and prior, every pair of the records shown compared."""
     fields = {c["output_column_name"] for c in model["comparisons"]}
+    if "family" in fields:  # surname and postcode as one comparison (no identifier)
+        fields |= {"surname", "postcode"}
     if "postcode_history" in json.dumps(model["comparisons"]):  # movers' postcodes compared
         fields.add("postcode_history")
     fresh = settings(fields, model["link_type"] != "dedupe_only", ["1=1"]
