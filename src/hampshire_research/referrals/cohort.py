@@ -100,12 +100,11 @@ class Cohort:
     set_aside: dict[str, int] = field(default_factory=dict)
 
 
-def _terms_to_months(terms: pd.DataFrame) -> pd.DataFrame:
-    """Expand one row per term to one row per calendar month of the term (4 months each)."""
-    first = term_first_month(terms)
-    rep = terms.iloc[np.repeat(np.arange(len(terms)), 4)].copy()
-    rep["month"] = np.repeat(first.to_numpy(), 4) + np.tile(np.arange(4), len(terms))
-    return rep.reset_index(drop=True)
+def _term_months(terms: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each term's 4 calendar months, as (row of the term, month index), term by term."""
+    first = term_first_month(terms).to_numpy()
+    return (np.repeat(np.arange(len(terms)), 4),
+            np.repeat(first, 4) + np.tile(np.arange(4), len(terms)))
 
 
 def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
@@ -147,17 +146,23 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     t["absence_last_term"] = np.where(~prev, "Not known (first term followed)",
                                       np.where(pa.groupby(t["child_id"]).shift(1, fill_value=False),
                                                "Persistent", "Not persistent"))
-    m = _terms_to_months(t)
-    m["rel_month"] = m["month"] - (m["transfer_year"] * 12 + 8)
-    in_follow = m["rel_month"].between(-coh.months_before, coh.months_after - 1)
+    # months are chosen on arrays and the kept rows copied once: a county's cohort is
+    # millions of child-months, and each copy of it several hundred MB
+    row, month = _term_months(t)
+    rel_month = month - (np.repeat(t["transfer_year"].to_numpy(), 4) * 12 + 8)
+    in_follow = (rel_month >= -coh.months_before) & (rel_month <= coh.months_after - 1)
     set_aside["term months outside -24..+23 (repeated or skipped years)"] = int((~in_follow).sum())
-    m = m[in_follow].copy()
     # a term whose NCY is not the year of follow-up its month falls in (a year repeated or
     # skipped, or an NCY misrecorded) would count in one year by NCY and another by month, so
     # the published tables by NCY, term and month could not add up to each other
-    off_year = m["ncy"] != m["rel_month"] // 12 + coh.transfer_ncy
+    off_year = in_follow & (np.repeat(t["ncy"].to_numpy(), 4)
+                            != rel_month // 12 + coh.transfer_ncy)
     set_aside["term months in another NCY than their year of follow-up"] = int(off_year.sum())
-    m = m[~off_year]
+    keep = in_follow & ~off_year
+    m = t.drop(columns=[c for c in ATTENDANCE if c in t]).iloc[row[keep]]
+    m.index = pd.RangeIndex(len(m))  # in place: reset_index would copy
+    del t
+    m["month"], m["rel_month"] = month[keep], rel_month[keep]
     m["calendar_month"] = m["month"] % 12 + 1
     m["school_month"] = (m["calendar_month"] - 9) % 12 + 1  # 1 = September
     m["holiday_share"] = m["calendar_month"].map(holiday_share(params.school_calendar))
@@ -185,7 +190,7 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     cols = ["child_id", "month", "rel_month", "ncy", "academic_year", "term", "calendar_month",
             "school_month", "holiday_share", "school_closures", "period", "sex", "fsm", "sen_provision",
             "ethnicity_group", "district", "age_band", "absence_last_term", "urn", "transfer_year"]
-    m = m[cols].reset_index(drop=True)  # in (child_id, month) order: t's order, 4 months a term
+    m = m[cols]  # in (child_id, month) order: t's order, 4 months a term
     m["ncy"] = m["ncy"].astype(int)
     first = m.groupby("child_id").first()
     children = pd.DataFrame({

@@ -43,13 +43,16 @@ def child_months(cohort: Cohort, events: pd.DataFrame, open_cases: pd.DataFrame 
     by ``KEYS`` these are the regression's cells; kept per child they give the clustering.
     """
     m = cohort.months
+    keys = m[["child_id", "month"]]  # merged on alone: the months have 20 columns
     if open_cases is not None:
-        shut = m.merge(open_cases.assign(shut=True), on=["child_id", "month"], how="left")["shut"]
-        m = m[shut.isna().to_numpy()]
+        shut = keys.merge(open_cases.assign(shut=True), on=["child_id", "month"],
+                          how="left")["shut"].isna().to_numpy()
+        m, keys = m[shut], keys[shut]
     k = events.groupby(["child_id", "month"]).size().rename("referrals")
-    m = m[["child_id", "month", *KEYS]].merge(k.reset_index(), on=["child_id", "month"],
-                                             how="left")
-    m["referrals"] = m["referrals"].fillna(0).astype(int)
+    counts = keys.merge(k.reset_index(), on=["child_id", "month"], how="left")["referrals"]
+    m = m.reindex(columns=["child_id", "month", *KEYS])  # a new frame, not a slice of one
+    m.index = pd.RangeIndex(len(m))
+    m["referrals"] = counts.fillna(0).astype(int).to_numpy()
     return m
 
 
