@@ -177,7 +177,7 @@ def _postcode_history(records: pd.DataFrame, current: pd.Series) -> list:
     offsets = np.concatenate([[0], np.bincount(long["row"], minlength=len(current)).cumsum()])
     lists = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
                                      pa.array(long["postcode"].to_numpy(), pa.string()))
-    return [held or None for held in lists.to_pylist()]
+    return [postcodes or None for postcodes in lists.to_pylist()]
 
 
 def _edits(col: str, n: int, label: str) -> cll.ComparisonLevelCreator:
