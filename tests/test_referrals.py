@@ -357,6 +357,23 @@ def test_rate_ratio_recovery_on_simulated_months(params):
     assert "2021/22" not in years and {"2019/20", "2020/21"} <= years
 
 
+def test_month_cells_match_grouping_on_the_terms(params):
+    """Cells built on the terms' codes are the cells, in the order, that grouping on the terms
+    themselves gives, with each child-month in its own cell; a missing term is an error."""
+    cohort, refs = _simulated_months(params)
+    rows = rf.child_months(cohort, refs)
+    cells, row_cell = rf.month_cells(rows)
+    grouped = rows.groupby(rf.KEYS)
+    plain = grouped.agg(person_months=("month", "size"), referrals=("referrals", "sum")
+                        ).reset_index()
+    assert len(cells) > 100 and cells["referrals"].sum() == rows["referrals"].sum() > 0
+    pd.testing.assert_frame_equal(cells[plain.columns], plain, check_dtype=False)
+    assert (row_cell == grouped.ngroup().to_numpy()).all()
+    rows.loc[rows.index[0], "district"] = None
+    with pytest.raises(ValueError, match="missing model term"):
+        rf.month_cells(rows)
+
+
 def _clustered_world(seed, n=400):
     """Child-months with a child-level covariate and a frailty per child (gamma, variance 1),
     so one child's referrals are related and a model-based interval is too narrow."""

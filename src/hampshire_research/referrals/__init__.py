@@ -69,6 +69,7 @@ from .regression import (
     child_months,
     describe_rate_ratio,
     fit_rate_ratios,
+    month_cells,
     open_case_months,
     plot_rate_ratios,
 )
@@ -99,7 +100,7 @@ __all__ = [
     "child_months", "cohort_events", "cohort_profile", "describe_rate_ratio",
     "early_help_escalation", "first_referral_school_share", "first_referral_times",
     "fit_rate_ratios", "km_first_referral", "load_tables", "logrank_tests", "marker_months",
-    "measure_events", "month_index", "needs_profile", "open_case_months", "plot_km",
+    "measure_events", "month_cells", "month_index", "needs_profile", "open_case_months", "plot_km",
     "plot_needs", "plot_rate_ratios", "plot_rates", "plot_sankey", "plot_source_mix",
     "poisson_rate_ci", "proportion_ci", "publish", "rates", "rates_by_subgroup",
     "rates_by_term", "rates_table", "re_referrals", "referral_stages", "route_flows",

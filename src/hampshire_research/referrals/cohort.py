@@ -71,19 +71,29 @@ def persistent_absence(terms: pd.DataFrame) -> pd.Series:
     return (possible > 0) & (missed >= 0.1 * possible)
 
 
+# the census columns the cohort, the markers and the needs profile read
+TERM_COLUMNS = ["academic_year", "term", "ncy", "fsm", "sen_provision", "ethnicity", "district",
+                "urn", *ATTENDANCE]
+
+
 def load_tables(params: SiteParams, data_dir: Path | str = "",
                 derived_root: Path | str = "") -> dict[str, pd.DataFrame]:
-    """The linked timeline, single view and school census terms (with child_id) of a site."""
+    """The linked timeline, single view and school census terms (with child_id; the
+    columns in TERM_COLUMNS) of a site."""
     from ..build import build_site
 
     tables = build_site(params, data_dir or None, derived_root=derived_root or None)
+    terms = tables.columns("school_terms", ["record_id", *TERM_COLUMNS])
     return {"timeline": tables["timeline"], "single_view": tables["single_view"],
-            "school_terms": attach_child_id(tables["school_terms"], tables["record_map"])}
+            "school_terms": attach_child_id(terms, tables["record_map"]).drop(columns="record_id")}
 
 
 def attach_child_id(school_terms: pd.DataFrame, record_map: pd.DataFrame) -> pd.DataFrame:
-    """Give each school census term the child_id its record linked to (record_map)."""
-    out = school_terms.merge(record_map[["record_id", "child_id"]], on="record_id", how="left")
+    """Give each school census term the child_id its record linked to (record_map).
+
+    A lookup into a shallow copy: a merge would copy every column of a county's census."""
+    out = school_terms.copy(deep=False)
+    out["child_id"] = school_terms["record_id"].map(record_map.set_index("record_id")["child_id"])
     unlinked = int(out["child_id"].isna().sum())
     if unlinked:
         raise ProjectError(f"{unlinked} school census term rows have no child_id in record_map",

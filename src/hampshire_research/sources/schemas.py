@@ -166,12 +166,12 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path)
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read back with datetimes, nullable booleans, nullable integers and text as Python
-    strings (None for null), the plainest form for the analyses."""
+    strings (None for null), the plainest form for the analyses. `columns`: only these."""
     mapping = {pyarrow.bool_(): pd.BooleanDtype(), pyarrow.int64(): pd.Int64Dtype()}
-    df = pq.read_table(path).to_pandas(date_as_object=False, types_mapper=mapping.get,
-                                       ignore_metadata=True)
+    df = pq.read_table(path, columns=columns).to_pandas(
+        date_as_object=False, types_mapper=mapping.get, ignore_metadata=True)
     for c in df.columns:
         if str(df[c].dtype).startswith("datetime64"):
             df[c] = df[c].astype("datetime64[ns]")
