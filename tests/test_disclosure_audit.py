@@ -6,6 +6,7 @@ import pytest
 from hampshire_research import disclosure
 from hampshire_research.disclosure_audit import (
     Family,
+    Solved,
     audit_family,
     crosstab_sums,
     feasible_ranges,
@@ -63,11 +64,44 @@ def test_a_program_solved_once_is_not_solved_again(monkeypatch):
     crosstab = pd.DataFrame({"k": ["a", "b", "Total"], "x": ["c", "c", "10"], "y": ["c", "c", "7"],
                              "Total": ["9", "8", "17"]})
     eqs = crosstab_sums("t", crosstab, "k")
-    solved: dict = {}
+    solved = Solved()
     first = feasible_ranges({"t": crosstab}, eqs, "dfe", solved=solved)
-    assert len(solved) == 4  # one program a hidden cell
-    monkeypatch.setattr(disclosure_audit, "milp", lambda *a, **k: pytest.fail("solved again"))
+    assert len(solved.ranges) == 4  # one program a hidden cell
+    for solver in ("milp", "linprog"):
+        monkeypatch.setattr(disclosure_audit, solver, lambda *a, **k: pytest.fail("solved again"))
     assert feasible_ranges({"t": crosstab}, eqs, "dfe", solved=solved) == first
+
+
+def test_cells_settled_by_solutions_found_are_not_solved_and_the_findings_hold():
+    """A crosstab of 8 x 6 counts, 1 to 12, each table on its own suppressed: the cells that
+    earlier solutions already spread apart are not solved, and the narrow cells are the same."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    body = pd.DataFrame(rng.integers(1, 13, (8, 6)), columns=list("uvwxyz"))
+    body["k"] = [f"r{i}" for i in range(8)]
+    full = pd.concat([body, body[list("uvwxyz")].sum().to_frame().T.assign(k="Total")],
+                     ignore_index=True)[["k", *"uvwxyz"]]
+    full["Total"] = full[list("uvwxyz")].sum(axis=1)
+    shown = disclosure.protect(full, "dfe", counts=[*"uvwxyz"]).astype(str)
+    eqs = crosstab_sums("t", shown, "k")
+    every, settled = Solved(), Solved()
+    ranges = feasible_ranges({"t": shown}, eqs, "dfe", solved=every)
+    narrow = {c: r for c, r in ranges.items() if r[1] - r[0] < 4}
+    kept = feasible_ranges({"t": shown}, eqs, "dfe", solved=settled, enough=4)
+    assert len(ranges) > 10 and narrow
+    assert {c: r for c, r in kept.items() if r[1] - r[0] < 4} == narrow
+    assert len(settled.ranges) < len(every.ranges) / 2
+
+
+def test_a_fractional_relaxation_is_solved_in_whole_numbers():
+    """2x = z and z + y = 3: the relaxation lets x reach 1.5; in whole numbers z is 0 or 2, so
+    x is at most 1."""
+    tables = {"t": pd.DataFrame({"k": ["x", "y", "z", "Total"], "n": ["c", "c", "c", "3"]})}
+    eqs = [{("t", 0, "n"): 2, ("t", 2, "n"): -1},
+           {("t", 2, "n"): 1, ("t", 1, "n"): 1, ("t", 3, "n"): -1}]
+    ranges = feasible_ranges(tables, eqs, "dfe")
+    assert ranges[("t", 0, "n")] == (0, 1) and ranges[("t", 1, "n")] == (1, 3)
 
 
 def test_a_wrong_declaration_is_caught_by_the_published_numbers():

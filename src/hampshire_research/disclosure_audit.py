@@ -13,12 +13,12 @@ the same check to widen a table's suppression against the family members already
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -107,18 +107,30 @@ def _bounds(value: str, p: Profile) -> tuple[float, float] | None:
     return None
 
 
+@dataclass
+class Solved:
+    """Integer programs already solved: a caller that ranges the same family round after round
+    keeps one, so a part of the tables its new suppressions did not touch is not solved again."""
+
+    ranges: dict = field(default_factory=dict)  # by (program of a part of the tables, target)
+    # by program: the smallest and largest value each unknown took in the solutions found
+    seen: dict = field(default_factory=dict)
+
+
 def feasible_ranges(tables: dict[str, pd.DataFrame], equations: Iterable[Equation],
                     profile: str | Profile, check: Iterable[Cell] | None = None,
-                    solved: dict | None = None) -> dict[Cell, tuple[int, int]]:
+                    solved: Solved | None = None, enough: int | None = None
+                    ) -> dict[Cell, tuple[int, int]]:
     """Smallest and largest whole value of each suppressed cell given every equation.
 
-    check: the cells to range (default every suppressed cell the equations touch). solved:
-    the ranges of integer programs already solved, by the program (a caller that ranges the
-    same family round after round passes one, so a part of the tables its new suppressions
-    did not touch is not solved again). Raises ValueError if the published numbers contradict
-    the equations (a wrong declaration).
+    check: the cells to range (default every suppressed cell the equations touch). enough: a
+    width that settles a cell (``narrow_cells`` passes the profile's protection width): a cell
+    that two whole-number solutions already found put at least that far apart is left out,
+    unsolved, as its range is at least that wide; most cells of a part are settled by the
+    solutions for the first few. Raises ValueError if the published numbers contradict the
+    equations (a wrong declaration).
     """
-    solved = {} if solved is None else solved
+    solved = Solved() if solved is None else solved
     p = get_profile(profile)
     equations = list(equations)
     unknown: dict[Cell, int] = {}
@@ -163,39 +175,56 @@ def feasible_ranges(tables: dict[str, pd.DataFrame], equations: Iterable[Equatio
         sub = a[np.ix_(used, cols)]
         target = int(np.flatnonzero(cols == unknown[cell])[0])
         program = (sub.shape, sub.tobytes(), rhs[used].tobytes(), lows[cols].tobytes(),
-                   highs[cols].tobytes(), target)
-        if program not in solved:
-            solved[program] = _range(sub, rhs[used], lows[cols], highs[cols], target, cell)
-        ranges[cell] = solved[program]
+                   highs[cols].tobytes())
+        if (program, target) not in solved.ranges:
+            low, high = solved.seen.get(program, (None, None))
+            if enough and low is not None and high[target] - low[target] >= enough:
+                continue
+            solved.ranges[program, target], found = _range(sub, rhs[used], lows[cols],
+                                                           highs[cols], target, cell)
+            for x in found:
+                low = x if low is None else np.minimum(low, x)
+                high = x if high is None else np.maximum(high, x)
+            solved.seen[program] = (low, high)
+        ranges[cell] = solved.ranges[program, target]
     return ranges
 
 
 def _range(a: np.ndarray, rhs: np.ndarray, lows: np.ndarray, highs: np.ndarray, target: int,
-           cell: Cell) -> tuple[int, int]:
-    """The smallest and largest whole value of unknown `target` with a x = rhs in bounds."""
+           cell: Cell) -> tuple[tuple[int, int], list[np.ndarray]]:
+    """The smallest and largest whole value of unknown `target` with a x = rhs in bounds, and
+    the whole-number solutions found on the way.
+
+    The relaxation is solved first: a whole-number corner of it is the integer program's
+    answer too, and the published sums give such corners almost always, in half the time."""
     constraint = LinearConstraint(a, rhs, rhs)
     bounds = Bounds(lows, highs)
     c = (np.arange(a.shape[1]) == target).astype(float)
-    ends = []
+    ends, found = [], []
     for sign in (1.0, -1.0):
-        res = milp(sign * c, constraints=constraint, integrality=np.ones(a.shape[1]),
-                   bounds=bounds, options={"time_limit": SECONDS})
+        res = linprog(sign * c, A_eq=a, b_eq=rhs, bounds=np.column_stack([lows, highs]),
+                      method="highs-ds")
+        if res.status != 0 or np.abs(res.x - np.round(res.x)).max() > 1e-6:
+            res = milp(sign * c, constraints=constraint, integrality=np.ones(a.shape[1]),
+                       bounds=bounds, options={"time_limit": SECONDS})
         if res.status == 2:
             raise ValueError(f"published cells contradict the relations around {cell}")
         if res.x is None:  # out of time: take the bound, the reader learns nothing
             ends.append(lows[target] if sign > 0 else highs[target])
         else:
             ends.append(round(sign * res.fun))
-    return int(ends[0]), int(ends[1])
+            found.append(np.round(res.x))
+    return (int(ends[0]), int(ends[1])), found
 
 
 def narrow_cells(tables: dict[str, pd.DataFrame], family: Family, profile: str | Profile,
-                 solved: dict | None = None) -> dict[Cell, tuple[int, int]]:
+                 solved: Solved | None = None) -> dict[Cell, tuple[int, int]]:
     """The suppressed cells of a family whose range is narrower than the profile allows and
     reaches into the suppressed band: a cell pinned to 39, or to 0, tells no one about a
     child; one narrowed to 2-4 does."""
     p = get_profile(profile)
-    ranges = feasible_ranges(tables, family.relations(tables), p, solved=solved)
+    ranges = feasible_ranges(tables, family.relations(tables), p, solved=solved,
+                             enough=p.protection_width)
     return {c: (lo, hi) for c, (lo, hi) in ranges.items()
             if hi - lo < p.protection_width and lo <= p.threshold and hi >= 1}
 
@@ -209,7 +238,7 @@ def protect_jointly(table: pd.DataFrame, name: str, family: Family,
     relation, the smallest non-zero first, and what is derived from it goes too."""
     out = table.copy()
     tables = {**earlier, name: out.astype(str)}
-    solved: dict = {}  # the programs of the parts each round leaves as they were
+    solved = Solved()  # the programs of the parts each round leaves as they were
     while narrow := narrow_cells(tables, family, profile, solved):
         equations = family.relations(tables)
         mine = [c for eq in equations for c in eq if c[0] == name and _published(tables, c)]
