@@ -59,11 +59,19 @@ def age_in_years(dob: pd.Series, on: pd.Series) -> pd.Series:
     return on.dt.year - dob.dt.year - before.astype(int)
 
 
+def labels(conditions: list, choices: list[str], default: str) -> np.ndarray:
+    """np.select for text: the first choice whose condition holds, else the default, as one
+    shared string a label. np.select's own text array becomes a new Python string a row in
+    pandas, about a GB over a county's child-months."""
+    names = np.array([*choices, default], dtype=object)
+    return names[np.select(conditions, np.arange(len(choices)), len(choices))]
+
+
 def age_band(age: pd.Series) -> np.ndarray:
     """Ages in whole years -> DfE age band; "18+" above 17, "Unknown" where age is missing."""
     a = np.asarray(age, dtype=float)
     conds = [(a >= lo) & (a <= hi) for lo, hi, _ in AGE_BANDS] + [a > 17]
-    return np.select(conds, [*AGE_BAND_NAMES, "18+"], "Unknown")
+    return labels(conds, [*AGE_BAND_NAMES, "18+"], "Unknown")
 
 
 def age_band_on(dob: pd.Series, on: pd.Series) -> pd.Series:

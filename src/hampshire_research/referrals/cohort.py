@@ -27,6 +27,7 @@ from ..vocabulary import (
     age_band,
     age_in_years,
     ethnicity_group,
+    labels,
     month_numbers,
 )
 
@@ -153,9 +154,9 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     # carries the move to secondary school (the first term of Year 7's own absence could)
     pa = persistent_absence(t)
     prev = t.groupby("child_id")["academic_year"].shift(1).notna()
-    t["absence_last_term"] = np.where(~prev, "Not known (first term followed)",
-                                      np.where(pa.groupby(t["child_id"]).shift(1, fill_value=False),
-                                               "Persistent", "Not persistent"))
+    t["absence_last_term"] = labels([~prev, pa.groupby(t["child_id"]).shift(1, fill_value=False)],
+                                    ["Not known (first term followed)", "Persistent"],
+                                    "Not persistent")
     # months are chosen on arrays and the kept rows copied once: a county's cohort is
     # millions of child-months, and each copy of it several hundred MB
     row, month = _term_months(t)
@@ -176,7 +177,7 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     m["calendar_month"] = m["month"] % 12 + 1
     m["school_month"] = (m["calendar_month"] - 9) % 12 + 1  # 1 = September
     m["holiday_share"] = m["calendar_month"].map(holiday_share(params.school_calendar))
-    m["school_closures"] = np.select(
+    m["school_closures"] = labels(
         [m["month"].isin(month_numbers(SCHOOL_CLOSURE_MONTHS)),
          m["month"].isin(month_numbers(SCHOOL_REOPENING_MONTHS))], CLOSURE_LEVELS[1:], CLOSURE_LEVELS[0])
     m["fsm"] = m["fsm"].map({True: "FSM", False: "Not FSM"}).fillna("Unknown")
@@ -194,7 +195,7 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     mid_month = pd.to_datetime({"year": m["month"] // 12, "month": m["month"] % 12 + 1, "day": 15})
     age = age_in_years(dob, mid_month)
     m["age_band"] = age_band(age)
-    m["period"] = np.select(
+    m["period"] = labels(
         [m["rel_month"].between(0, 3), m["rel_month"].between(-4, -1)],
         ["Year 7 first term", "Year 6 summer term"], "Other months")
     cols = ["child_id", "month", "rel_month", "ncy", "academic_year", "term", "calendar_month",
