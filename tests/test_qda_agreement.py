@@ -42,3 +42,15 @@ def test_category_counts_are_statsmodels_aggregate_raters():
     codes, k = _encode(values)
     assert k == 3 and codes[0, 0] == ["a", "b", "none"].index(values.iat[0, 0])
     np.testing.assert_array_equal(_category_counts(codes, k), aggregate_raters(codes, n_cat=k)[0])
+
+
+@pytest.mark.parametrize("coders, k", [(2, 2), (2, 9), (3, 4), (5, 3)])
+def test_rating_patterns_are_numpys_distinct_rows(coders, k):
+    """The bootstrap's patterns and counts, read as base-k numbers, are np.unique's rows."""
+    from hampshire_research.qda.agreement import _patterns
+
+    codes = np.random.default_rng(coders * k).integers(0, k, (2000, coders))
+    patterns, counts = _patterns(codes, k)
+    expected, inverse = np.unique(codes, axis=0, return_inverse=True)
+    assert (patterns == expected).all()
+    assert (counts == np.bincount(inverse.ravel())).all() and counts.sum() == 2000

@@ -83,3 +83,27 @@ def test_three_coders_and_dimensions():
     assert dim.agreement == 0.9 and dim.fleiss_kappa < 1
     with pytest.raises(ProjectError):
         agreement({"A": a}, NOTES)
+
+
+def test_evaluation_splits_the_notes_into_sentences_once(monkeypatch):
+    """Precision/recall and agreement score the same sentences: the evaluation splits the
+    notes once and hands both the units, with the figures each gives on its own."""
+    import importlib
+
+    from hampshire_research.voice import data
+
+    agreement_module = importlib.import_module("hampshire_research.voice.agreement")
+
+    gold = seg(["n0", "n1", "n2", "n3"])
+    auto = pd.concat([seg(["n0", "n1", "n2"]), seg(["n5"])])
+    scored = NOTES[NOTES.note_id.isin(gold.note_id)]  # the notes with gold codes
+    alone_pr = precision_recall(auto, gold, scored)
+    alone_agree = agreement({"auto-coder": auto[auto.note_id.isin(scored.note_id)], "gold": gold},
+                            scored, n_boot=50)
+    calls = []
+    monkeypatch.setattr(data, "units", lambda notes: calls.append(1) or units(notes))
+    monkeypatch.setattr(agreement_module, "units", lambda notes: pytest.fail("split again"))
+    out = data.evaluate_against_gold(NOTES, auto, gold, n_boot=50)
+    assert calls == [1]
+    pd.testing.assert_frame_equal(out["precision_recall"], alone_pr)
+    pd.testing.assert_frame_equal(out["agreement"], alone_agree)

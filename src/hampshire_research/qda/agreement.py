@@ -61,14 +61,23 @@ def _stats_from_patterns(patterns: np.ndarray, counts: np.ndarray, k: int) -> di
     return {"cohen": cohen, "fleiss": fleiss, "alpha": alpha}
 
 
+def _patterns(codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of codes in sorted order (np.unique's, axis 0) and how often each
+    occurs. Each row is read as the digits of one number in base k: sorting those is
+    np.unique's row order, at a fraction of its cost on a county's sentences."""
+    key = codes @ (k ** np.arange(codes.shape[1] - 1, -1, -1, dtype=np.int64))
+    keys, counts = np.unique(key, return_counts=True)
+    digits = keys[:, None] // k ** np.arange(codes.shape[1] - 1, -1, -1, dtype=np.int64) % k
+    return digits, counts
+
+
 def agreement_stats(values: pd.DataFrame, n_boot: int, rng: np.random.Generator) -> dict:
     """How far the coders (columns) agree on the units (rows): units, agreement (share of units
     where all agree), Cohen's kappa (two coders), Fleiss' kappa and Krippendorff's alpha, each
     with a bootstrap 95% interval (``<name>_low``, ``<name>_high``) over units. NaN where a
     statistic is undefined (everyone gave one value on every unit)."""
     codes, k = _encode(values)
-    patterns, inverse = np.unique(codes, axis=0, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), minlength=len(patterns))
+    patterns, counts = _patterns(codes, k)
     n = len(codes)
     row = {"units": n, "agreement": float((codes == codes[:, :1]).all(axis=1).mean())}
     if k < 2:  # everyone said the same thing on every unit: agreement is perfect, kappa undefined

@@ -69,12 +69,15 @@ def _label_order() -> list[str]:
     return [VOICE_CYP, ABSENCE_ANY, VOICE_PAR] + [c for c in cb.ids() if c[:2] in ("W.", "F.", "A.")]
 
 
-def precision_recall(auto: pd.DataFrame, gold: pd.DataFrame, notes: pd.DataFrame) -> pd.DataFrame:
+def precision_recall(auto: pd.DataFrame, gold: pd.DataFrame, notes: pd.DataFrame,
+                     sentences: pd.DataFrame | None = None) -> pd.DataFrame:
     """Sentence-level precision, recall and F1 of `auto` against `gold`, per label.
 
     Only notes in `notes` are scored; a sentence no one coded is a true negative for every label.
+    sentences: ``units(notes)``, from a caller that has it (a county's notes take seconds to
+    split into sentences).
     """
-    u = units(notes)
+    u = units(notes) if sentences is None else sentences
     a = unit_labels(auto[auto.note_id.isin(notes.note_id)], u).assign(auto=True)
     g = unit_labels(gold[gold.note_id.isin(notes.note_id)], u).assign(gold=True)
     both = a.merge(g, on=["note_id", "unit", "label"], how="outer")
@@ -98,11 +101,13 @@ def precision_recall(auto: pd.DataFrame, gold: pd.DataFrame, notes: pd.DataFrame
 
 # --- agreement between coders -------------------------------------------------------------------
 
-def ratings(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame
+def ratings(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame,
+            sentences: pd.DataFrame | None = None
             ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Per coder, a sentences x labels table of True/False, and per dimension the one code each
-    coder gave each sentence ("none" if none; the highest-ranked code if several)."""
-    u = units(notes)
+    coder gave each sentence ("none" if none; the highest-ranked code if several).
+    sentences: ``units(notes)``, as in ``precision_recall``."""
+    u = units(notes) if sentences is None else sentences
     key = u[["note_id", "unit"]]
     binary = {}
     dims: dict[str, dict[str, pd.Series]] = {"WHO": {}, "FORM": {}, "ABSENCE": {}}
@@ -125,13 +130,15 @@ def ratings(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame
 
 
 def agreement(segments_by_coder: dict[str, pd.DataFrame], notes: pd.DataFrame, *,
-              n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+              n_boot: int = 1000, seed: int = 0, sentences: pd.DataFrame | None = None
+              ) -> pd.DataFrame:
     """Agreement per code and per dimension, for each pair of coders and (with three or more)
     for all of them together: units, prevalence, % agreement, Cohen's kappa (pairs), Fleiss'
-    kappa, Krippendorff's alpha, with bootstrap 95% intervals (resampling sentences)."""
+    kappa, Krippendorff's alpha, with bootstrap 95% intervals (resampling sentences).
+    sentences: ``units(notes)``, as in ``precision_recall``."""
     if len(segments_by_coder) < 2:
         raise ProjectError("agreement needs at least two coders")
-    binary, dims = ratings(segments_by_coder, notes)
+    binary, dims = ratings(segments_by_coder, notes, sentences)
     coders = list(segments_by_coder)
     groups = [list(p) for p in combinations(coders, 2)]
     if len(coders) > 2:
@@ -167,9 +174,10 @@ def review_against_coder(auto: pd.DataFrame, human: pd.DataFrame, notes: pd.Data
     coded = notes[notes.note_id.isin(human.note_id)]
     auto = auto[auto.note_id.isin(coded.note_id)]
     human = human[human.note_id.isin(coded.note_id)]
-    agree = agreement({"auto-coder": auto, "coder": human}, coded, n_boot=n_boot, seed=seed)
-    pr = precision_recall(auto, human, coded)
     u = units(coded)
+    agree = agreement({"auto-coder": auto, "coder": human}, coded, n_boot=n_boot, seed=seed,
+                      sentences=u)
+    pr = precision_recall(auto, human, coded, u)
     a = unit_labels(auto, u).assign(auto=True)
     h = unit_labels(human, u).assign(coder=True)
     both = a.merge(h, on=["note_id", "unit", "label"], how="outer").merge(u, on=["note_id", "unit"])

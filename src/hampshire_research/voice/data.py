@@ -11,7 +11,7 @@ from ..errors import ProjectError
 from ..params import SiteParams, resolve_data_dir
 from ..paths import derived_dir
 from ..vocabulary import is_synthetic
-from .agreement import agreement, precision_recall
+from .agreement import agreement, precision_recall, units
 
 
 def load_notes(params: SiteParams, data_dir: str | Path = "",
@@ -61,10 +61,11 @@ def evaluate_against_gold(notes: pd.DataFrame, auto: pd.DataFrame, gold: pd.Data
     """Precision/recall/F1 and agreement (kappa, alpha) of the auto-coder with the gold codes,
     on the notes that have gold codes (the generator codes a sample of its notes)."""
     scored = notes[notes.note_id.isin(gold.note_id)]
-    pr = precision_recall(auto, gold, scored)
+    sentences = units(scored)  # split once: both measures score the same sentences
+    pr = precision_recall(auto, gold, scored, sentences)
     agree = agreement({"auto-coder": auto[auto.note_id.isin(scored.note_id)],
                        "gold": gold[gold.note_id.isin(scored.note_id)]}, scored,
-                      n_boot=n_boot, seed=seed)
+                      n_boot=n_boot, seed=seed, sentences=sentences)
     return {"notes": pd.DataFrame({"measure": ["notes with gold codes", "sentences"],
                                    "value": [len(scored), pr.attrs["sentences"]]}),
             "precision_recall": pr, "agreement": agree}
