@@ -110,11 +110,11 @@ def month_cells(rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     for c, levels in codes.values():
         key = key * len(levels) + c
     cell_key, row_cell = np.unique(key, return_inverse=True)
-    cells = {}
+    terms = {}
     for k, (_, levels) in reversed(codes.items()):
         cell_key, digit = np.divmod(cell_key, len(levels))
-        cells[k] = np.asarray(levels)[digit]
-    cells = pd.DataFrame({k: cells[k] for k in KEYS})
+        terms[k] = np.asarray(levels)[digit]
+    cells = pd.DataFrame({k: terms[k] for k in KEYS})
     cells["person_months"] = np.bincount(row_cell, minlength=len(cells))
     cells["referrals"] = np.bincount(row_cell, weights=rows["referrals"].to_numpy(),
                                      minlength=len(cells)).astype(int)
