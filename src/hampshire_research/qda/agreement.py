@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 
+from ..codes import distinct_rows
+
 
 def _encode(values: pd.DataFrame) -> tuple[np.ndarray, int]:
     """Each code as its position among the sorted codes."""
@@ -63,12 +65,9 @@ def _stats_from_patterns(patterns: np.ndarray, counts: np.ndarray, k: int) -> di
 
 def _patterns(codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of codes in sorted order (np.unique's, axis 0) and how often each
-    occurs. Each row is read as the digits of one number in base k: sorting those is
-    np.unique's row order, at a fraction of its cost on a county's sentences."""
-    key = codes @ (k ** np.arange(codes.shape[1] - 1, -1, -1, dtype=np.int64))
-    keys, counts = np.unique(key, return_counts=True)
-    digits = keys[:, None] // k ** np.arange(codes.shape[1] - 1, -1, -1, dtype=np.int64) % k
-    return digits, counts
+    occurs, by ``codes.distinct_rows``: np.unique over rows is slow on a county's sentences."""
+    digits, inverse = distinct_rows(list(codes.T), [k] * codes.shape[1])
+    return np.column_stack(digits), np.bincount(inverse, minlength=len(digits[0]))
 
 
 def agreement_stats(values: pd.DataFrame, n_boot: int, rng: np.random.Generator) -> dict:
