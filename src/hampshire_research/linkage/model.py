@@ -47,12 +47,20 @@ IDENTIFIERS = ("upn", "nhs_number", "la_child_id")
 # With an identifier the model keeps its measured setup (no broad blocking, this threshold);
 # without one it adapts: broad blocking rules and the threshold by expected F1.
 IDENTIFIED_THRESHOLD = 0.95
-# Broad blocking rules are added, in this order, while the pairs they make together stay
-# within the cap: on a file of thousands they are cheap and find the pairs whose names all
-# disagree; on a county a rule on date of birth alone would pair every child born that day.
-BROAD_RULES = [("postcode", "surname"), ("dob",), ("postcode",)]
+# Blocking keys made from a field: the year of birth, and the postcode district (outward
+# code), which a move within the district keeps.
+YEAR, DISTRICT = "year_of_birth", "postcode_district"
+KEYS = {YEAR: ("dob", ColumnExpression("dob").substr(1, 4), r"^(\d{4})"),
+        DISTRICT: ("postcode", ColumnExpression("postcode").regex_extract(
+            cl.PostcodeComparison.DISTRICT_REGEX), f"({cl.PostcodeComparison.DISTRICT_REGEX})")}
+# Broad blocking rules are added, narrowest first (by the pairs each makes on the data), while
+# the pairs they make together stay within the cap. They catch the pairs the rules above miss
+# (a missing date of birth, both names changed, a move with a new surname); on a file of
+# thousands even date of birth alone is cheap, on a county it would pair every child born that
+# day.
+BROAD_RULES = [("first_name", "surname"), ("dob", DISTRICT), ("first_name", DISTRICT),
+               ("postcode", "surname"), ("dob",), ("postcode",)]
 BROAD_PAIR_CAP = 1_000_000
-YEAR = "substr(dob, 1, 4)"
 
 
 @lru_cache(maxsize=1)
@@ -379,10 +387,20 @@ def comparisons(present: set[str]) -> list:
     return out
 
 
+def _key(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in KEYS:
+        return frame[column]
+    field, _, pattern = KEYS[column]
+    return frame[field].str.extract(pattern, expand=False)
+
+
+def _block_on(rule: tuple[str, ...]):
+    return block_on(*[KEYS[c][1] if c in KEYS else c for c in rule])
+
+
 def _pairs_made(frame: pd.DataFrame, rule: tuple[str, ...]) -> int:
     """Candidate pairs a rule makes: records sharing every one of its values."""
-    keys = pd.concat([frame["dob"].str[:4] if c == YEAR else frame[c] for c in rule], axis=1,
-                     keys=range(len(rule))).dropna()
+    keys = pd.concat([_key(frame, c) for c in rule], axis=1, keys=range(len(rule))).dropna()
     n = keys.groupby(list(keys.columns)).size().to_numpy(dtype=np.int64)
     return int((n * (n - 1) // 2).sum())
 
@@ -394,18 +412,23 @@ def blocking_rules(frame: pd.DataFrame, present: set[str]) -> pd.DataFrame:
     Without identifiers the broad rules join while their pairs fit BROAD_PAIR_CAP. Returns each rule with the
     pairs it makes on its own and whether it is used.
     """
-    rows, broad = [], 0
-    for rule in [("upn",), ("nhs_number",), ("la_child_id",), ("first_name", "surname", YEAR),
-                 ("surname", "dob"), ("first_name", "dob"), ("dob", "postcode"),
-                 ("first_name", "postcode"), *BROAD_RULES]:
-        if not {"dob" if c == YEAR else c for c in rule} <= present:
-            continue
-        pairs = _pairs_made(frame, rule)
-        used = rule not in BROAD_RULES or (not present & set(IDENTIFIERS)
-                                           and broad + pairs <= BROAD_PAIR_CAP)
-        broad += pairs if rule in BROAD_RULES and used else 0
-        rows.append({"rule": " & ".join(rule), "columns": rule, "pairs": pairs, "used": used})
-    return pd.DataFrame(rows)
+    def held(rule: tuple[str, ...]) -> bool:
+        return {KEYS[c][0] if c in KEYS else c for c in rule} <= present
+
+    rows = [{"rule": rule, "pairs": _pairs_made(frame, rule), "used": True} for rule in
+            [("upn",), ("nhs_number",), ("la_child_id",), ("first_name", "surname", YEAR),
+             ("surname", "dob"), ("first_name", "dob"), ("dob", "postcode"),
+             ("first_name", "postcode")] if held(rule)]
+    broad = sorted(({"rule": rule, "pairs": _pairs_made(frame, rule)}
+                    for rule in BROAD_RULES if held(rule)), key=lambda r: r["pairs"])
+    total = 0
+    for row in broad:
+        row["used"] = not present & set(IDENTIFIERS) and total + row["pairs"] <= BROAD_PAIR_CAP
+        total += row["pairs"] if row["used"] else 0
+    out = pd.DataFrame(rows + broad)
+    out.insert(1, "columns", out.pop("rule"))
+    out.insert(0, "rule", [" & ".join(c) for c in out["columns"]])
+    return out
 
 
 def em_sessions(present: set[str]) -> list[tuple[str, ...]]:
@@ -542,7 +565,7 @@ def score(records: pd.DataFrame, *, backend: str = "duckdb", seed: int = 0) -> S
     sdf = _register(db_api, backend, frame)
     blocking = blocking_rules(frame, present)
     used = blocking[blocking["used"]]
-    linker = Linker(sdf, settings(present, multi, [block_on(*c) for c in used["columns"]]),
+    linker = Linker(sdf, settings(present, multi, [_block_on(c) for c in used["columns"]]),
                     log_level=logging.WARNING)
     for name in ("splink", "py4j"):
         logging.getLogger(name).setLevel(logging.ERROR)
