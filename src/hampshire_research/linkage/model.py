@@ -317,6 +317,10 @@ def _family(history: bool) -> cl.CustomComparison:
             level("similar surname", surname_close),
             level("same postcode", cll.ExactMatchLevel("postcode")),
             level("same district", district),
+            # apart from different values, so that a missing one is not counted as a wrong one
+            cll.CustomLevel(" OR ".join(f"{c}_{side} IS NULL" for c in ("surname", "postcode")
+                                        for side in "lr")).configure(
+                label_for_charts="surname or postcode missing, the other different"),
             cll.ElseLevel(),
         ],
     )
