@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hampshire_research.errors import ProjectError
-from hampshire_research.linkage import evaluate, link_records, prepare_records, score
+from hampshire_research.linkage import evaluate, link_records, model, prepare_records, score
 from hampshire_research.linkage.quality import child_id_for, cluster
 
 FIRST = {"M": ["oliver", "jack", "harry", "george", "charlie", "thomas", "james", "william",
@@ -407,3 +407,52 @@ def test_no_twins_correction_without_sex(fixture_records):
     persons, _ = fixture_records
     named = persons[persons["first_name"].notna()].drop(columns=["upn", "nhs_number", "sex"])
     assert "twins" not in {c["comparison"] for c in score(named, seed=7).comparisons}
+
+
+def test_a_record_without_a_date_of_birth_is_found_by_its_names(fixture_records):
+    """Without an identifier, a record with no date of birth and a new postcode in the same
+    district shares no rule's values with the child's other records but the broad ones (both
+    names; first name and district), which make the pair a candidate. Whether it is then
+    linked depends on how common the names are: this file has 60 first names and 42 surnames,
+    so same names and district without a birth date come out near even."""
+    persons, _ = fixture_records
+    named = persons[persons["first_name"].notna()].drop(columns=["upn", "nhs_number"])
+    school = named[named["source"] == "school_census"].head(30)
+    moved = school.assign(record_id=school["record_id"] + "X", source="early_help", dob=None,
+                          postcode=school["postcode"].str.split().str[0] + " 9ZZ")
+    scored = score(pd.concat([named, moved], ignore_index=True), seed=7)
+    rules = scored.blocking.set_index("rule")
+    assert rules.loc[["first_name & surname", "first_name & postcode_district"], "used"].all()
+    pairs = scored.pairs.set_index(["record_id_l", "record_id_r"])["match_probability"]
+    found = pairs.reindex(list(zip(school["record_id"], moved["record_id"], strict=True)))
+    assert found.notna().all() and found.between(0.3, 0.8).all()
+
+
+def test_broad_rules_join_narrowest_first_within_the_cap(fixture_records, monkeypatch):
+    """Broad rules are taken in order of the pairs each makes, while their sum fits the cap;
+    with an identifier none is used."""
+    persons, _ = fixture_records
+    named = prepare_records(persons.drop(columns=["upn", "nhs_number"]))
+    present = {"first_name", "surname", "dob", "sex", "postcode"}
+    broad = model.blocking_rules(named, present).tail(len(model.BROAD_RULES))
+    assert broad["pairs"].is_monotonic_increasing
+    assert broad["pairs"].iloc[2] > broad["pairs"].iloc[1] > 0
+    monkeypatch.setattr(model, "BROAD_PAIR_CAP", int(broad["pairs"].iloc[:2].sum()) + 1)
+    monkeypatch.setattr(model, "BROAD_RULES", model.BROAD_RULES[::-1])  # order is the data's
+    used = model.blocking_rules(named, present).tail(len(model.BROAD_RULES))
+    assert used["used"].tolist() == [True, True] + [False] * (len(model.BROAD_RULES) - 2)
+    assert used["rule"].tolist() == broad["rule"].tolist()
+    with_upn = model.blocking_rules(prepare_records(persons), present | {"upn"})
+    assert not with_upn.tail(len(model.BROAD_RULES))["used"].any()
+
+
+def test_a_missing_postcode_is_not_weighed_as_another_home(fixture_records):
+    """Another surname with no postcode on one side is weaker evidence against than another
+    surname and another home, so it is a level of its own, learnt apart."""
+    persons, _ = fixture_records
+    named = persons[persons["first_name"].notna()].drop(columns=["upn", "nhs_number"])
+    named = named.assign(postcode=named["postcode"].where(np.arange(len(named)) % 8 != 0))
+    levels = pd.DataFrame(score(named, seed=7).comparisons).query("comparison == 'family'")
+    weight = levels.set_index("level")["match_weight"]
+    assert weight["surname or postcode missing, the other different"] > (
+        weight["All other comparisons"] + 1)
