@@ -123,6 +123,7 @@ def test_validate_link_run_validate_and_link_once_and_link_data_links_that_data(
     assert done.returncode == 0, done.stderr
     assert "reused canonical tables (inputs, params and code unchanged)" in done.stderr
     assert "linking (duckdb): none built yet" in done.stderr
+    assert "\n  upn: " in done.stdout.split("blocking rule:")[1]  # each rule's pairs, printed
     sample = len((load_site(site).data_path / "truth" / "linkage_key.csv").read_text()
                  .splitlines()) - 1  # one row per record
     assert _records(done.stdout) == sample

@@ -241,7 +241,7 @@ def site_run(fixture_records, tmp_path_factory):
 
 
 def test_link_site_writes_linked_tables_and_measures_quality(fixture_records, site_run):
-    from hampshire_research.linkage import format_summary, load_linked
+    from hampshire_research.linkage import format_blocking, format_summary, load_linked
 
     persons, truth = fixture_records
     _, root, summary = site_run
@@ -268,6 +268,12 @@ def test_link_site_writes_linked_tables_and_measures_quality(fixture_records, si
     assert summary["candidate_pairs"] == int(tables["match_weights"]["pairs"].sum())
     text = format_summary(summary)
     assert f"{summary['children']:,} children" in text and "B-cubed" in text
+    # each rule's cost and yield, printed: the found-first pairs add up to every candidate
+    blocking = tables["blocking"]
+    assert int(blocking["pairs_found_first"].sum()) == summary["candidate_pairs"]
+    first = blocking.iloc[0]
+    assert (f"  {first['rule']}: {first['pairs']:,}; {int(first['pairs_found_first']):,}; "
+            in format_blocking(blocking))
 
 
 def test_clerical_review_shows_the_evidence(site_run):

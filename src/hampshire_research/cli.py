@@ -94,8 +94,11 @@ def _print_summary(built) -> None:
     import json
 
     from . import linkage
+    from .sources.schemas import read_parquet
 
-    print(linkage.format_summary(json.loads((built.root / "linked" / "summary.json").read_text())))
+    linked = built.root / "linked"
+    print(linkage.format_summary(json.loads((linked / "summary.json").read_text())))
+    print(linkage.format_blocking(read_parquet(linked / "blocking.parquet")))
 
 
 def cmd_validate(args) -> int:

@@ -12,10 +12,10 @@ import pandas as pd
 
 from .model import prepare_records, score
 from .quality import cluster, evaluate, expected_f1_threshold, tradeoff
-from .site import format_summary, link_site, load_linked
+from .site import format_blocking, format_summary, link_site, load_linked
 
-__all__ = ["cluster", "evaluate", "expected_f1_threshold", "format_summary", "link_records",
-           "link_site", "load_linked", "prepare_records", "score", "tradeoff"]
+__all__ = ["cluster", "evaluate", "expected_f1_threshold", "format_blocking", "format_summary",
+           "link_records", "link_site", "load_linked", "prepare_records", "score", "tradeoff"]
 
 
 def link_records(records: pd.DataFrame, *, backend: str = "duckdb",

@@ -19,7 +19,7 @@ import pyarrow as pa
 from ..errors import ProjectError
 from ..params import SiteParams
 from ..sources.schemas import EVENT_TYPES, read_parquet
-from .model import DUCKDB_MEMORY, IDENTITY, quiet, score
+from .model import BROAD_PAIR_CAP, DUCKDB_MEMORY, IDENTITY, quiet, score
 from .quality import cluster, evaluate, tradeoff
 from .review import (
     DECISIONS_FILE,
@@ -198,6 +198,20 @@ def format_summary(summary: dict) -> str:
         lines.append("no truth key: quality not measured (see linkage rates and match weights)")
     if "seconds" in summary:
         lines.append(f"{summary['seconds']:.1f} s")
+    return "\n".join(lines)
+
+
+def format_blocking(blocking: pd.DataFrame) -> str:
+    """Each blocking rule's cost and yield, so a reader sees what a broader rule would buy:
+    the pairs it makes, those it found first, and the matches the model expects among them."""
+    lines = ["blocking rule: pairs it makes; found first; matches expected among those"]
+    for row in blocking.itertuples():
+        if row.used:
+            lines.append(f"  {row.rule}: {row.pairs:,}; {int(row.pairs_found_first):,}; "
+                         f"{row.expected_matches:,.0f}")
+        else:
+            lines.append(f"  {row.rule}: {row.pairs:,}; not used (over the "
+                         f"{BROAD_PAIR_CAP:,}-pair cap for broad rules)")
     return "\n".join(lines)
 
 
