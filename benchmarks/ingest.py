@@ -2,7 +2,7 @@
 
 Target: <= 60 s and <= 3 GB. Generates the full-scale synthetic site into a temporary folder
 first (in a child process, not timed or counted), unless --data points at an existing site
-folder (e.g. data/synthetic/hampshire/large/scale_1).
+folder (e.g. data/generated/hampshire-scale-1).
 
     python benchmarks/ingest.py [--site hampshire] [--scale 1.0] [--data DIR] [--profile]
 """

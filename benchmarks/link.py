@@ -3,8 +3,9 @@
     python benchmarks/link.py [--site hampshire] [--scale 1.0] [--backend duckdb|spark]
 
 Generates the site's synthetic data at the given scale (all sources, all years) under
-data/synthetic/<site>/large/ and reads it into canonical tables, unless they are already
-there; then links in a child process, so the peak memory printed is the linkage's own.
+data/generated/<site>-scale-<scale>/, as benchmarks/all.py does (inside the committed sample's
+folder it would become an input of the main job, which hashes every file there), and reads it
+into canonical tables, unless they are already there; then links in a child process, so the peak memory printed is the linkage's own.
 Targets (issue 17): full Hampshire in <= 60 s and <= 3 GB on a 2-core machine, with pairwise
 F1 >= 0.995 and recall >= 0.993 against the generator's key.
 """
@@ -26,7 +27,7 @@ from hampshire_research.paths import project_root
 
 def _prepare_inputs(site: str, scale: float) -> tuple[Path, Path]:
     params = load_site(site)
-    data = project_root() / "data" / "synthetic" / site / "large" / f"scale_{scale:g}"
+    data = project_root() / "data" / "generated" / f"{site}-scale-{scale:g}"
     work = project_root() / "data" / "derived" / site / "benchmark" / f"scale_{scale:g}"
     if not (data / "synthetic.json").is_file():
         t = time.perf_counter()
