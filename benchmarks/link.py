@@ -5,7 +5,8 @@
 Generates the site's synthetic data at the given scale (all sources, all years) under
 data/generated/<site>-scale-<scale>/, as benchmarks/all.py does (inside the committed sample's
 folder it would become an input of the main job, which hashes every file there), and reads it
-into canonical tables, unless they are already there; then links in a child process, so the peak memory printed is the linkage's own.
+into canonical tables, unless they are already there; then links in a child process, so the
+peak memory printed is the linkage's own.
 Targets (issue 17): full Hampshire in <= 60 s and <= 3 GB on a 2-core machine, with pairwise
 F1 >= 0.995 and recall >= 0.993 against the generator's key.
 """
