@@ -419,20 +419,19 @@ def blocking_rules(frame: pd.DataFrame, present: set[str]) -> pd.DataFrame:
     def held(rule: tuple[str, ...]) -> bool:
         return {KEYS[c][0] if c in KEYS else c for c in rule} <= present
 
-    rows = [{"rule": rule, "pairs": _pairs_made(frame, rule), "used": True} for rule in
+    rows = [{"columns": rule, "pairs": _pairs_made(frame, rule), "used": True} for rule in
             [("upn",), ("nhs_number",), ("la_child_id",), ("first_name", "surname", YEAR),
              ("surname", "dob"), ("first_name", "dob"), ("dob", "postcode"),
              ("first_name", "postcode")] if held(rule)]
     # not with an identifier: not needed, and counting their pairs raised full Hampshire's
     # peak from 2.5 GB to 3.3 GB
-    broad = sorted(({"rule": rule, "pairs": _pairs_made(frame, rule)} for rule in BROAD_RULES
+    broad = sorted(({"columns": rule, "pairs": _pairs_made(frame, rule)} for rule in BROAD_RULES
                     if held(rule) and not present & set(IDENTIFIERS)), key=lambda r: r["pairs"])
     total = 0
     for row in broad:
         row["used"] = total + row["pairs"] <= BROAD_PAIR_CAP
         total += row["pairs"] if row["used"] else 0
     out = pd.DataFrame(rows + broad)
-    out.insert(1, "columns", out.pop("rule"))
     out.insert(0, "rule", [" & ".join(c) for c in out["columns"]])
     return out
 
