@@ -232,7 +232,7 @@ def _twins() -> cl.CustomComparison:
     half of twins differ in it and one child hardly ever does, so EM can tell twins from one
     child whose first name was recorded wholly differently; without it EM takes such records
     of one child for twins (on FEBRL, which has no twins and no sex, F1 fell 0.94 -> 0.90)."""
-    district = ColumnExpression("postcode").regex_extract(cl.PostcodeComparison.DISTRICT_REGEX)
+    district = KEYS[DISTRICT][1]
     fixed = {"m_probability": 1.0, "u_probability": 1.0, "fix_m_probability": True,
              "fix_u_probability": True}
     return cl.CustomComparison(
@@ -289,12 +289,11 @@ def _family(history: bool) -> cl.CustomComparison:
     """Surname and postcode as one comparison, so u is how often two different children share
     both: siblings do, far more often than the two fields' separate rates multiplied suggest,
     and counted apart those two agreements would outweigh a different first name and DOB."""
-    pc = ColumnExpression("postcode")
     surname_close = cll.Or(cll.JaroWinklerLevel("surname", 0.92),
                            cll.ArrayIntersectLevel("surname_parts", 1),
                            _edits("surname", 2, "two edits or fewer"))
     # the same sector is the same district
-    district = cll.ExactMatchLevel(pc.regex_extract(cl.PostcodeComparison.DISTRICT_REGEX))
+    district = cll.ExactMatchLevel(KEYS[DISTRICT][1])
 
     def level(label: str, *parts) -> cll.ComparisonLevelCreator:
         return cll.And(*parts).configure(label_for_charts=label)
