@@ -11,6 +11,7 @@ from hampshire_research.disclosure_audit import (
     crosstab_sums,
     feasible_ranges,
     protect_jointly,
+    row_sums,
     same_sums,
 )
 
@@ -115,3 +116,15 @@ def test_a_rounded_count_is_a_range_not_a_number():
     tables = {"t": pd.DataFrame({"k": ["a", "b", "Total"], "n": ["c", "20", "30"]})}
     eqs = [{("t", 0, "n"): 1, ("t", 1, "n"): 1, ("t", 2, "n"): -1}]
     assert feasible_ranges(tables, eqs, "ons")[("t", 0, "n")] == (6, 14)
+
+
+def test_sums_match_groups_in_order_and_leave_out_missing_keys():
+    months = MONTHS.assign(term=["autumn", None, "spring", "spring"]).set_index(pd.Index([5, 6, 7, 8]))
+    assert same_sums(("m", months, "events"), ("t", TERMS, "events"), ["term"]) == [
+        {("m", 5, "events"): 1, ("t", 0, "events"): -1},
+        {("m", 7, "events"): 1, ("m", 8, "events"): 1, ("t", 1, "events"): -1}]
+    # a total repeated on each row: one equation a row, in row order
+    repeated = pd.DataFrame({"term": ["spring", "autumn", "summer"], "total": [11, 11, 0]})
+    assert row_sums(("r", repeated, "total"), ("m", MONTHS, "events"), ["term"]) == [
+        {("r", 0, "total"): 1, ("m", 2, "events"): -1, ("m", 3, "events"): -1},
+        {("r", 1, "total"): 1, ("m", 0, "events"): -1, ("m", 1, "events"): -1}]

@@ -64,21 +64,53 @@ def same_sums(a: tuple[str, pd.DataFrame, str], b: tuple[str, pd.DataFrame, str]
     present on one side only are skipped: a missing row is the family's to declare.
     """
     (name_a, rows_a, col_a), (name_b, rows_b, col_b) = a, b
-    on = list(on)
-    groups_a = rows_a.groupby(on, sort=False).indices if on else {(): np.arange(len(rows_a))}
-    groups_b = rows_b.groupby(on, sort=False).indices if on else {(): np.arange(len(rows_b))}
+    groups_b = _groups(rows_b, list(on))
     equations = []
-    for key, ia in groups_a.items():
+    for key, ia in _groups(rows_a, list(on)).items():
         ib = groups_b.get(key)
         if ib is None:
             continue
         eq: Equation = {}
-        for i in rows_a.index[ia]:
-            eq[(name_a, int(i), col_a)] = eq.get((name_a, int(i), col_a), 0) + 1
-        for i in rows_b.index[ib]:
-            eq[(name_b, int(i), col_b)] = eq.get((name_b, int(i), col_b), 0) - 1
+        for i in ia:
+            eq[(name_a, i, col_a)] = eq.get((name_a, i, col_a), 0) + 1
+        for i in ib:
+            eq[(name_b, i, col_b)] = eq.get((name_b, i, col_b), 0) - 1
         equations.append({c: k for c, k in eq.items() if k})
     return equations
+
+
+def row_sums(a: tuple[str, pd.DataFrame, str], b: tuple[str, pd.DataFrame, str],
+             on: Sequence[str]) -> list[Equation]:
+    """Each row of ``a`` (a total repeated on every row) adds up to the matching group of
+    ``b``; one equation a row, in row order. Arguments as ``same_sums``'."""
+    (name_a, rows_a, col_a), (name_b, rows_b, col_b) = a, b
+    groups_b = _groups(rows_b, list(on))
+    equations = []
+    for i, key in _keys(rows_a, list(on)):
+        if key in groups_b:
+            eq: Equation = {(name_a, i, col_a): 1}
+            for j in groups_b[key]:
+                eq[(name_b, j, col_b)] = eq.get((name_b, j, col_b), 0) - 1
+            equations.append({c: k for c, k in eq.items() if k})
+    return equations
+
+
+def _keys(rows: pd.DataFrame, on: list[str]) -> list[tuple[int, tuple]]:
+    """Each row's label and key, in row order, rows with a missing key left out (as a pandas
+    groupby would). In plain Python: the published tables are small, and a family's
+    equations are rebuilt every round of ``protect_jointly``, where pandas' groupby cost most
+    of the audit's time."""
+    keys = zip(*(rows[c].tolist() for c in on)) if on else [()] * len(rows)
+    return [(int(i), key) for i, key in zip(rows.index.tolist(), keys)
+            if not any(pd.isna(k) for k in key)]
+
+
+def _groups(rows: pd.DataFrame, on: list[str]) -> dict[tuple, list[int]]:
+    """The row labels of each group of ``on``, groups in order of first appearance."""
+    groups: dict[tuple, list[int]] = {}
+    for i, key in _keys(rows, on):
+        groups.setdefault(key, []).append(i)
+    return groups
 
 
 def crosstab_sums(name: str, table: pd.DataFrame, key: str) -> list[Equation]:

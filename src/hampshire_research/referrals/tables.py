@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..disclosure import get_profile, numeric
-from ..disclosure_audit import Family, crosstab_sums, same_sums
+from ..disclosure_audit import Family, crosstab_sums, row_sums, same_sums
 from ..errors import ProjectError
 from ..params import SiteParams
 from ..publish import publish_table
@@ -155,9 +155,8 @@ def _needs(t: dict[str, pd.DataFrame]) -> list:
     first = needs.drop_duplicates(["age_band", "district"])
     eqs += same_sums((name, first[first["district"] != "All districts"], "assessments"),
                      (name, first[first["district"] == "All districts"], "assessments"), ["age_band"])
-    for i in needs.index.difference(first.index):
-        eqs += same_sums((name, needs.loc[[i]], "assessments"), (name, first, "assessments"),
-                         ["age_band", "district"])
+    eqs += row_sums((name, needs.loc[needs.index.difference(first.index)], "assessments"),
+                    (name, first, "assessments"), ["age_band", "district"])
     return eqs
 
 

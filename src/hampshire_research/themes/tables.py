@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..disclosure_audit import Family, same_sums
+from ..disclosure_audit import Family, row_sums, same_sums
 from ..params import SiteParams
 
 _FREQUENCIES = {"counts": ["turns", "participants", "sessions", "group_turns",
@@ -40,10 +40,9 @@ def _themes(t: dict[str, pd.DataFrame]) -> list:
     group_of = dict(zip(people["role"], people["group"]))
     for name, key in (("themes_by_role", "role"), ("themes_by_session_group", "group")):
         if name in t:
-            for col in ("turns", "participants"):
-                for i in t[name].index:  # the total, repeated on each row
-                    eqs += same_sums((name, t[name].loc[[i]], f"group_{col}"),
-                                     ("themes_participants", people, col), [key])
+            for col in ("turns", "participants"):  # the total, repeated on each row
+                eqs += row_sums((name, t[name], f"group_{col}"),
+                                ("themes_participants", people, col), [key])
     if "themes_by_role" in t and "themes_by_session_group" in t:
         by_role = t["themes_by_role"].assign(group=t["themes_by_role"]["role"].map(group_of))
         for col in ("turns", "participants"):
