@@ -107,3 +107,19 @@ def test_evaluation_splits_the_notes_into_sentences_once(monkeypatch):
     assert calls == [1]
     pd.testing.assert_frame_equal(out["precision_recall"], alone_pr)
     pd.testing.assert_frame_equal(out["agreement"], alone_agree)
+
+
+def test_the_gold_check_scores_at_most_a_fixed_number_of_notes(monkeypatch):
+    """Past GOLD_NOTES notes with gold codes, a random draw of that many is scored, and the
+    table says so; below it every one is scored, as before."""
+    from hampshire_research.voice import data
+
+    gold = seg([f"n{i}" for i in range(8)])
+    everyone = data.evaluate_against_gold(NOTES, gold, gold, n_boot=20)["notes"]
+    assert everyone.to_dict("list") == {"measure": ["notes with gold codes", "sentences"],
+                                        "value": [8, 8]}
+    monkeypatch.setattr(data, "GOLD_NOTES", 3)
+    drawn = data.evaluate_against_gold(NOTES, gold, gold, n_boot=20)["notes"]
+    assert drawn.to_dict("list") == {
+        "measure": ["notes with gold codes", "notes scored (drawn at random)", "sentences"],
+        "value": [8, 3, 3]}

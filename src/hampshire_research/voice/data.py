@@ -13,6 +13,11 @@ from ..paths import derived_dir
 from ..vocabulary import is_synthetic
 from .agreement import agreement, precision_recall, units
 
+# gold notes scored at most, so the check costs the same at any scale: for full-scale Hampshire
+# (95,721 gold notes) 10,000 took 3.8 s instead of 43 s, and no precision, recall, kappa or
+# alpha moved by more than 0.01 from the whole set's; the sample has 989
+GOLD_NOTES = 10_000
+
 
 def load_notes(params: SiteParams, data_dir: str | Path = "",
                derived_root: str | Path = "") -> pd.DataFrame:
@@ -59,13 +64,18 @@ def gold_codes(params: SiteParams, data_dir: str | Path = "") -> pd.DataFrame | 
 def evaluate_against_gold(notes: pd.DataFrame, auto: pd.DataFrame, gold: pd.DataFrame, *,
                           n_boot: int = 500, seed: int = 0) -> dict[str, pd.DataFrame]:
     """Precision/recall/F1 and agreement (kappa, alpha) of the auto-coder with the gold codes,
-    on the notes that have gold codes (the generator codes a sample of its notes)."""
+    on the notes that have gold codes (the generator codes a sample of its notes), at most
+    ``GOLD_NOTES`` of them drawn at random."""
     scored = notes[notes.note_id.isin(gold.note_id)]
+    counts = {"notes with gold codes": len(scored)}
+    if len(scored) > GOLD_NOTES:
+        scored = scored.sample(n=GOLD_NOTES, random_state=seed).sort_index()
+        counts["notes scored (drawn at random)"] = GOLD_NOTES
     sentences = units(scored)  # split once: both measures score the same sentences
     pr = precision_recall(auto, gold, scored, sentences)
     agree = agreement({"auto-coder": auto[auto.note_id.isin(scored.note_id)],
                        "gold": gold[gold.note_id.isin(scored.note_id)]}, scored,
                       n_boot=n_boot, seed=seed, sentences=sentences)
-    return {"notes": pd.DataFrame({"measure": ["notes with gold codes", "sentences"],
-                                   "value": [len(scored), pr.attrs["sentences"]]}),
+    return {"notes": pd.DataFrame({"measure": [*counts, "sentences"],
+                                   "value": [*counts.values(), pr.attrs["sentences"]]}),
             "precision_recall": pr, "agreement": agree}
