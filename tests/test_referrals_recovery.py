@@ -65,7 +65,7 @@ def _direct_ratios(cohort, referrals, open_cases, markers) -> pd.DataFrame:
         m[name] = m[name].fillna(0).astype(int)
     keys = ["ncy", "term", "period", "fsm", "sen_provision", "age_band", "absence_last_term",
             "academic_year", "school_closures", "holiday_share", "early_help", "suspended"]
-    grouped = m.groupby(keys)
+    grouped = m.groupby(keys, observed=True)
     cells = grouped.agg(n=("month", "size"), referrals=("referrals", "sum")).reset_index()
     fit = smf.glm("referrals ~ C(ncy) + C(term) + C(period, Treatment('Other months')) + "
                   "C(fsm, Treatment('Not FSM')) + C(sen_provision, Treatment('No SEN')) + "

@@ -44,6 +44,14 @@ def month_index(dates) -> pd.Series:
     return (d.dt.year * 12 + d.dt.month - 1).astype("Int64")
 
 
+def categories(values) -> pd.Categorical:
+    """Text as a categorical in sorted order, so it groups and sorts as the text did: a
+    county's child-months repeat a few labels millions of times, and as Python strings each
+    label column took 34 MB and every copy of the months touched each string."""
+    values = pd.Series(values)
+    return pd.Categorical(values, categories=sorted(values.dropna().unique()))
+
+
 def transfer_period(rel_month: pd.Series) -> pd.Categorical:
     return pd.Categorical(np.where(rel_month < 0, PERIODS[0], PERIODS[1]), categories=PERIODS)
 
@@ -141,7 +149,11 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     t = t.sort_values(["child_id", "academic_year", "term", "urn"], kind="stable")
     dup = t.duplicated(["child_id", "academic_year", "term"])
     set_aside["duplicate term rows for a child (dual registration; first kept)"] = int(dup.sum())
-    t = t[~dup]
+    t = t[~dup].copy()
+    # the labels each child-month carries, set once a term
+    t["fsm"] = t["fsm"].map({True: "FSM", False: "Not FSM"}).fillna("Unknown")
+    t["sen_provision"] = t["sen_provision"].map(SEN_PROVISION).fillna("Unknown")
+    t["district"] = t["district"].fillna("Unknown")
     # the September a child starts Year 7: their usual one, if a year was repeated or skipped
     t["transfer_year"] = (academic_year_start(t["academic_year"]) + coh.transfer_ncy
                           - t["ncy"].astype(int))
@@ -154,9 +166,9 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     # carries the move to secondary school (the first term of Year 7's own absence could)
     pa = persistent_absence(t)
     prev = t.groupby("child_id")["academic_year"].shift(1).notna()
-    t["absence_last_term"] = labels([~prev, pa.groupby(t["child_id"]).shift(1, fill_value=False)],
-                                    ["Not known (first term followed)", "Persistent"],
-                                    "Not persistent")
+    t["absence_last_term"] = categories(labels(
+        [~prev, pa.groupby(t["child_id"]).shift(1, fill_value=False)],
+        ["Not known (first term followed)", "Persistent"], "Not persistent"))
     # months are chosen on arrays and the kept rows copied once: a county's cohort is
     # millions of child-months, and each copy of it several hundred MB
     row, month = _term_months(t)
@@ -170,6 +182,9 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
                             != rel_month // 12 + coh.transfer_ncy)
     set_aside["term months in another NCY than their year of follow-up"] = int(off_year.sum())
     keep = in_follow & ~off_year
+    for c in ["academic_year", "term", "fsm", "sen_provision", "district", "urn", "ethnicity"]:
+        if c in t:  # as categories before the terms become months
+            t[c] = categories(t[c])
     m = t.drop(columns=[c for c in ATTENDANCE if c in t]).iloc[row[keep]]
     m.index = pd.RangeIndex(len(m))  # in place: reset_index would copy
     del t
@@ -177,27 +192,24 @@ def build_cohort(school_terms: pd.DataFrame, single_view: pd.DataFrame,
     m["calendar_month"] = m["month"] % 12 + 1
     m["school_month"] = (m["calendar_month"] - 9) % 12 + 1  # 1 = September
     m["holiday_share"] = m["calendar_month"].map(holiday_share(params.school_calendar))
-    m["school_closures"] = labels(
+    m["school_closures"] = categories(labels(
         [m["month"].isin(month_numbers(SCHOOL_CLOSURE_MONTHS)),
-         m["month"].isin(month_numbers(SCHOOL_REOPENING_MONTHS))], CLOSURE_LEVELS[1:], CLOSURE_LEVELS[0])
-    m["fsm"] = m["fsm"].map({True: "FSM", False: "Not FSM"}).fillna("Unknown")
-    m["sen_provision"] = m["sen_provision"].map(SEN_PROVISION).fillna("Unknown")
-    m["district"] = m["district"].fillna("Unknown")
+         m["month"].isin(month_numbers(SCHOOL_REOPENING_MONTHS))], CLOSURE_LEVELS[1:], CLOSURE_LEVELS[0]))
     sv = single_view.set_index("child_id")
-    m["sex"] = m["child_id"].map(sv["sex"]).fillna("U")
+    m["sex"] = categories(m["child_id"].map(sv["sex"]).fillna("U"))
     eth = sv["ethnicity"] if "ethnicity" in sv else None
     if eth is None and "ethnicity" in m:  # the child's last recorded one, in term order
-        eth = m.groupby("child_id")["ethnicity"].last()
+        eth = m.groupby("child_id")["ethnicity"].last().astype(object)
     # grouped once a child, not once a child-month
-    m["ethnicity_group"] = (m["child_id"].map(eth.map(ethnicity_group)).fillna("Unknown")
-                            if eth is not None else "Unknown")
+    m["ethnicity_group"] = (categories(m["child_id"].map(eth.map(ethnicity_group)).fillna("Unknown"))
+                            if eth is not None else categories(["Unknown"] * len(m)))
     dob = pd.to_datetime(m["child_id"].map(sv["dob"]), errors="coerce")
     mid_month = pd.to_datetime({"year": m["month"] // 12, "month": m["month"] % 12 + 1, "day": 15})
     age = age_in_years(dob, mid_month)
-    m["age_band"] = age_band(age)
-    m["period"] = labels(
+    m["age_band"] = categories(age_band(age))
+    m["period"] = categories(labels(
         [m["rel_month"].between(0, 3), m["rel_month"].between(-4, -1)],
-        ["Year 7 first term", "Year 6 summer term"], "Other months")
+        ["Year 7 first term", "Year 6 summer term"], "Other months"))
     cols = ["child_id", "month", "rel_month", "ncy", "academic_year", "term", "calendar_month",
             "school_month", "holiday_share", "school_closures", "period", "sex", "fsm", "sen_provision",
             "ethnicity_group", "district", "age_band", "absence_last_term", "urn", "transfer_year"]
@@ -218,8 +230,8 @@ def cohort_profile(cohort: Cohort) -> pd.DataFrame:
     rows = [{"subgroup": "All", "level": "All", "children": len(cohort.children),
              "person_years": len(cohort.months) / 12}]
     for s in SUBGROUPS:
-        kids = cohort.children.groupby(s).size()
-        py = cohort.months.groupby(s).size() / 12
+        kids = cohort.children.groupby(s, observed=True).size()
+        py = cohort.months.groupby(s, observed=True).size() / 12
         for level in sorted(set(kids.index) | set(py.index)):
             rows.append({"subgroup": s, "level": level, "children": int(kids.get(level, 0)),
                          "person_years": float(py.get(level, 0.0))})

@@ -14,8 +14,8 @@ from .tables import numbers
 
 def rates(cohort: Cohort, events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Events per 10,000 person-years (exact Poisson 95% CI) by the given month attributes."""
-    py = cohort.months.groupby(by).size().rename("person_months")
-    k = events.groupby(by).size().rename("events")
+    py = cohort.months.groupby(by, observed=True).size().rename("person_months")
+    k = events.groupby(by, observed=True).size().rename("events")
     out = pd.concat([py, k], axis=1).fillna(0).reset_index()
     out["events"] = out["events"].astype(int)
     out["person_years"] = out.pop("person_months") / 12
@@ -43,7 +43,7 @@ def rates_by_term(cohort: Cohort, measures: dict[str, pd.DataFrame]) -> pd.DataF
     first term of Year 7. Steadier than single months where numbers are small."""
     out = rates_table(cohort, measures, ["ncy", "term"])
     out.insert(3, "rel_term", (out["ncy"] - 7) * 3 + out["term"].map(
-        {"autumn": 0, "spring": 1, "summer": 2}))
+        {"autumn": 0, "spring": 1, "summer": 2}).astype(int))
     return out
 
 

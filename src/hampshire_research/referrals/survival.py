@@ -65,7 +65,7 @@ def km_first_referral(times_df: pd.DataFrame, times=range(0, 49, 4)) -> pd.DataF
     parts = [_km_at(times_df["time"], times_df["status"], times_df["entry"], times)
              .assign(subgroup="All", level="All")]
     for s in SUBGROUPS:
-        for level, g in times_df.groupby(s):
+        for level, g in times_df.groupby(s, observed=True):
             parts.append(_km_at(g["time"], g["status"], g["entry"], times)
                          .assign(subgroup=s, level=level))
     out = pd.concat(parts, ignore_index=True)
