@@ -227,7 +227,9 @@ class FileLog:
         """Set aside the rows whose `ids` are not among `kept`: "<parent> set aside (<why>)"
         where the parent row was read and set aside, else `not_found`."""
         ids = _as_text(ids)
-        orphan = ~among(ids, _as_text(pd.Series(np.asarray(kept))))
+        # a Series of text is used as it is: through numpy it would cost a Python string a row
+        kept = kept if isinstance(kept, pd.Series) else pd.Series(np.asarray(kept))
+        orphan = ~among(ids, _as_text(kept))
         why = lookup(ids.where(orphan), aside) if aside else \
             pd.Series(None, index=ids.index, dtype=object)
         for reason in sorted(why.dropna().unique()):
