@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 _BULLET = re.compile(r"[ \t]*(?:[-*•·▪‣–>]|\d{1,2}[.)]|[a-hA-H][.)])[ \t]+")
 _INLINE_HEADING = re.compile(r"[ \t]*#*[ \t]*([A-Z][^:\n.!?\"“”]{0,48}?)[ \t]*:[ \t]*(?=\S)")
@@ -17,6 +18,7 @@ _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*[ \t]+(?=[A-Za-z0-9\"“‘'(\[•
 _SPEAKER_AFTER = re.compile(r"(?:[A-Z][a-z]+|[Hh]e|[Ss]he|[Tt]hey|(?:[Hh]is|[Hh]er|[Tt]heir|[Tt]he) [a-z]+) "
                             r"(?:said|says|told|tells|added|explained|replied|asked|shouted|whispered|"
                             r"wrote|typed|signed)\b[^.!?\"“”\n]{0,30}[.!?]")
+_LAST_WORD = re.compile(r"(?<![\w.])[\w.]+$")  # from a word's start only: "[\w.]+$" tries every letter
 _ABBREV = {"mr", "mrs", "ms", "dr", "st", "prof", "no", "vs", "eg", "e.g", "ie", "i.e", "cf", "approx",
            "rev", "nr", "tel", "ref"}
 _REPORTING_IN_LABEL = re.compile(
@@ -56,10 +58,16 @@ def heading_section(label: str, child_first_name: str | None = None) -> str | No
     for who, pat in _SECTION_PATTERNS:
         if pat.search(label):
             return who
-    if child_first_name and re.search(
-            rf"\b{re.escape(child_first_name)}[’']?s? (?:voice|views?|wishes|words)", label, re.I):
+    if child_first_name and _name_heading(child_first_name).search(label):
         return "W.CYP"
     return None
+
+
+@cache
+def _name_heading(name: str) -> re.Pattern:
+    """"Ellie's views" as a heading, compiled once a name: re's own cache (512 patterns) is too
+    small for a county's first names, so it compiled again for most notes."""
+    return re.compile(rf"\b{re.escape(name)}[’']?s? (?:voice|views?|wishes|words)", re.I)
 
 
 def _heading_kind(line: str) -> str | None:
@@ -96,9 +104,9 @@ def _split(text: str, lo: int, hi: int, out: list[tuple[int, int]]) -> None:
             continue
         if text[start] in "\"“" and m.group(0).rstrip()[-1] in "\"”" and _SPEAKER_AFTER.match(text, m.end()):
             continue  # '"I miss my mum!" Oliver told me.' is one sentence
-        word = re.search(r"([\w.]+)$", text[start:m.start()])
-        if word and (word.group(1).lower().rstrip(".") in _ABBREV or len(word.group(1)) == 1
-                     and word.group(1).isupper()):
+        word = _LAST_WORD.search(text[start:m.start()])
+        if word and (word.group(0).lower().rstrip(".") in _ABBREV or len(word.group(0)) == 1
+                     and word.group(0).isupper()):
             continue
         end = m.start() + len(m.group(0).rstrip())
         out.append((start, end))
