@@ -12,8 +12,10 @@ not against the synthetic generator's phrasing.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from importlib.resources import files
+from itertools import repeat
 
 import pandas as pd
 import yaml
@@ -41,18 +43,25 @@ _PHRASES: dict[str, list[tuple[str, ...]]] = {}  # first word -> role phrases, l
 for _w in sorted(_ROLE, key=lambda w: -len(re.split(r"[ -]", w))):
     _parts = tuple(re.split(r"[ -]", _w))
     _PHRASES.setdefault(_parts[0], []).append(_parts)
+_STARTS = set(_PHRASES) | set(_PRONOUN) | {"you"}  # lower-case words a mention can start with
 _TOKEN = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)+|[A-Za-z]+")  # "Ruby-Mae" is one name
 _NAME_WORD = re.compile(r"[A-Z][a-z]{1,15}(?:-[A-Z][a-z]{1,15})*")
 _TITLES = {"Mr", "Mrs", "Ms", "Miss"} | _PROF_TITLES
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+_SPACES = re.compile(r"[ -]+")
 
 
 def _mention_matches(masked: str):
     """(start, end, kind, text) of every role, "I", pronoun, title + surname and capitalised word,
     left to right; a role phrase ("foster carer", "step-dad") is matched longest first."""
-    toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(masked)]
+    toks = list(_TOKEN.finditer(masked))
     i, n = 0, len(toks)
     while i < n:
-        s0, e0, w = toks[i]
+        w = toks[i][0]
+        if w.islower() and w not in _STARTS:
+            i += 1
+            continue  # most words: in lower case and starting no role, pronoun or "you"
+        s0, e0 = toks[i].span()
         low = w.lower()
         done = False
         for phrase in _PHRASES.get(low, ()):
@@ -61,12 +70,12 @@ def _mention_matches(masked: str):
                 continue
             ok = True
             for j in range(1, k):
-                pe, pw = toks[i + j - 1][1], toks[i + j]
-                if pw[2].lower() != phrase[j] or pw[0] - pe != 1 or masked[pe] not in " -":
+                pe, pw = toks[i + j - 1].end(), toks[i + j]
+                if pw[0].lower() != phrase[j] or pw.start() - pe != 1 or masked[pe] not in " -":
                     ok = False
                     break
             if ok:
-                e = toks[i + k - 1][1]
+                e = toks[i + k - 1].end()
                 yield s0, e, "role", masked[s0:e]
                 i += k
                 done = True
@@ -79,9 +88,9 @@ def _mention_matches(masked: str):
             yield s0, e0, "you", w  # a record written to the child: "You told me ..."
         elif low in _PRONOUN:
             yield s0, e0, "pron", w
-        elif w in _TITLES and i + 1 < n and _NAME_WORD.fullmatch(toks[i + 1][2]) and \
-                masked[e0:toks[i + 1][0]] in (" ", ". "):
-            yield s0, toks[i + 1][1], "title", masked[s0:toks[i + 1][1]]
+        elif w in _TITLES and i + 1 < n and _NAME_WORD.fullmatch(toks[i + 1][0]) and \
+                masked[e0:toks[i + 1].start()] in (" ", ". "):
+            yield s0, toks[i + 1].end(), "title", masked[s0:toks[i + 1].end()]
             i += 2
             continue
         elif _NAME_WORD.fullmatch(w):
@@ -377,8 +386,8 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
     child_gender: str | None = None
     last_explicit: _Mention | None = None
     child_l = child.lower() if child else None
-    child_named = bool(child_l) and any(_same_name(w.lower(), child_l) for w in re.findall(
-        r"\b[A-Z][a-z]+\b", masked) if w not in _NOT_NAMES)
+    child_named = bool(child_l) and any(_same_name(w.lower(), child_l) for w in _CAPITALISED.findall(
+        masked) if w not in _NOT_NAMES)
     unit_i = -1
     here = set()
     subject: _Mention | None = None  # first person mentioned in the current sentence
@@ -442,7 +451,7 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
             subject = _head(subject, men, masked)
             continue
         else:
-            low = re.sub(r"[ -]+", " ", word.lower())
+            low = _SPACES.sub(" ", word.lower())
             who, g = _ROLE.get(low, _ROLE.get(low.replace(" ", "-"), ("W.PROF", "n")))
             if who == "W.PAR" and g in "fm" and _OTHERS_PARENT.search(masked, max(0, m_start - 25), m_start):
                 who = "W.FAM"  # "her boyfriend's mother": someone else's parent, not the child's
@@ -592,8 +601,9 @@ _ALL = frozenset(id(p) for p in _GATED)
 _QUESTION = re.compile(r"(?i:\b(?:if|whether|asked)\s+(?:\w+\s+){0,2}$)")
 
 
-def _code_unit(text: str, masked: str, low: str | None, unit: Unit, mentions: list[_Mention],
+def _code_unit(text: str, masked: str, low: str | None, unit: Unit, ms: list[_Mention],
                quotes: list[tuple[int, int]], last_voice: list[str]) -> list[tuple]:
+    """The unit's codes as (who, form, absence) rows; `ms` are the people mentioned in it."""
     lo, hi = unit.start, unit.end
     seg = masked[lo:hi]
     fast = low is not None
@@ -602,13 +612,10 @@ def _code_unit(text: str, masked: str, low: str | None, unit: Unit, mentions: li
     def P(pattern: re.Pattern) -> re.Pattern:
         return _FAST[id(pattern)] if fast else pattern
 
-    ms = [m for m in mentions if lo <= m.start < hi]
     voice: dict[str, str] = {}
     # the patterns this sentence has the words for; the others cannot match and are skipped
-    hits = set(_ALWAYS) if _GATE_ON else _ALL  # ids of the patterns to run
-    if _GATE_ON:
-        for w in set(_GATE_WORD.findall(lseg if fast else seg.lower())):
-            hits |= _BY_WORD.get(w, _NONE)
+    hits = _ALWAYS.union(*map(_BY_WORD.get, set(_GATE_WORD.findall(lseg if fast else seg.lower())),
+                              repeat(_NONE))) if _GATE_ON else _ALL  # ids of the patterns to run
 
     def add(who: str, form: str) -> None:
         if who == "W.PRAC":
@@ -781,6 +788,9 @@ def _nearest_after(mentions: list[_Mention], pos: int, max_gap: int) -> _Mention
     return None
 
 
+_WHO_RANK = {w: i for i, w in enumerate(["W.CYP", "W.SIB", "W.PAR", "W.FAM", "W.PRAC", "W.PROF"])}
+
+
 def code_note(text: str, child_first_name: str | None = None) -> list[tuple[int, int, str, str | None,
                                                                               str | None]]:
     """Coded segments of one note: (start, end, who, form, absence), sentence by sentence."""
@@ -791,15 +801,16 @@ def code_note(text: str, child_first_name: str | None = None) -> list[tuple[int,
     masked, quotes = _mask_quotes(text)
     units = sentence_units(text, child)
     mentions = _mentions(masked, child, [u.start for u in units])
+    starts = [m.start for m in mentions]
     out = []
     last_voice: list[str] = []
-    who_rank = {w: i for i, w in enumerate(["W.CYP", "W.SIB", "W.PAR", "W.FAM", "W.PRAC", "W.PROF"])}
     low = masked.lower() if _LOWER_ON else None
     if low is not None and len(low) != len(masked):
         low = None  # a letter whose lower case is two characters ("İ"): offsets would shift
     for unit in units:
-        rows = _code_unit(text, masked, low, unit, mentions, quotes, last_voice)
-        for who, form, absence in sorted(set(rows), key=lambda r: (r[2] is not None, who_rank[r[0]],
+        ms = mentions[bisect_left(starts, unit.start):bisect_left(starts, unit.end)]
+        rows = _code_unit(text, masked, low, unit, ms, quotes, last_voice)
+        for who, form, absence in sorted(set(rows), key=lambda r: (r[2] is not None, _WHO_RANK[r[0]],
                                                                     r[1] or "", r[2] or "")):
             out.append((unit.start, unit.end, who, form, absence))
     return out
