@@ -15,7 +15,6 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from importlib.resources import files
-from itertools import repeat
 
 import pandas as pd
 import yaml
@@ -353,15 +352,18 @@ class _Mention:
 def _mask_quotes(text: str) -> tuple[str, list[tuple[int, int]]]:
     """Text with quoted words blanked (so "I" inside a quote is not the author) and the quote spans."""
     spans = []
-    chars = list(text)
     for m in _QUOTES.finditer(text):
         inner = m.group(0)[1:-1] if len(m.group(0)) > 1 else ""
         words = inner.split()
         if len(words) >= 2 or _FIRST_PERSON.search(inner):
             spans.append((m.start(), m.end()))
-            for i in range(m.start() + 1, m.end() - 1):
-                if chars[i] != "\n":
-                    chars[i] = " "
+    if not spans:
+        return text, spans  # most notes quote no one: nothing to blank
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start + 1, end - 1):
+            if chars[i] != "\n":
+                chars[i] = " "
     return "".join(chars), spans
 
 
@@ -386,8 +388,8 @@ def _mentions(masked: str, child: str | None, unit_starts: list[int]) -> list[_M
     child_gender: str | None = None
     last_explicit: _Mention | None = None
     child_l = child.lower() if child else None
-    child_named = bool(child_l) and any(_same_name(w.lower(), child_l) for w in _CAPITALISED.findall(
-        masked) if w not in _NOT_NAMES)
+    child_named = bool(child_l) and any(_same_name(w.lower(), child_l) for w in set(
+        _CAPITALISED.findall(masked)) - _NOT_NAMES)
     unit_i = -1
     here = set()
     subject: _Mention | None = None  # first person mentioned in the current sentence
@@ -596,7 +598,7 @@ for _p in _GATED:
 _FAST = {id(p): lowered(p) for p in _GATED + [_MED_VIEW]}
 _LOWER_ON = True  # tests switch it off to check lower-casing never changes a code
 _GATE_WORD = re.compile(r"[a-z]+")  # a trigger is a run of letters: "Pre-Verbal" has "verbal"
-_NONE: frozenset[int] = frozenset()
+_TRIGGERS = frozenset(_BY_WORD)
 _ALL = frozenset(id(p) for p in _GATED)
 _QUESTION = re.compile(r"(?i:\b(?:if|whether|asked)\s+(?:\w+\s+){0,2}$)")
 
@@ -614,8 +616,8 @@ def _code_unit(text: str, masked: str, low: str | None, unit: Unit, ms: list[_Me
 
     voice: dict[str, str] = {}
     # the patterns this sentence has the words for; the others cannot match and are skipped
-    hits = _ALWAYS.union(*map(_BY_WORD.get, set(_GATE_WORD.findall(lseg if fast else seg.lower())),
-                              repeat(_NONE))) if _GATE_ON else _ALL  # ids of the patterns to run
+    words = _TRIGGERS.intersection(_GATE_WORD.findall(lseg if fast else seg.lower()))
+    hits = _ALWAYS.union(*map(_BY_WORD.get, words)) if _GATE_ON else _ALL  # ids of the patterns to run
 
     def add(who: str, form: str) -> None:
         if who == "W.PRAC":
@@ -810,8 +812,10 @@ def code_note(text: str, child_first_name: str | None = None) -> list[tuple[int,
     for unit in units:
         ms = mentions[bisect_left(starts, unit.start):bisect_left(starts, unit.end)]
         rows = _code_unit(text, masked, low, unit, ms, quotes, last_voice)
-        for who, form, absence in sorted(set(rows), key=lambda r: (r[2] is not None, _WHO_RANK[r[0]],
-                                                                    r[1] or "", r[2] or "")):
+        if len(rows) > 1:  # most units have no code or one
+            rows = sorted(set(rows), key=lambda r: (r[2] is not None, _WHO_RANK[r[0]], r[1] or "",
+                                                    r[2] or ""))
+        for who, form, absence in rows:
             out.append((unit.start, unit.end, who, form, absence))
     return out
 
