@@ -1,6 +1,6 @@
 """The case notes coded once per build, for every notebook that reads voice in them.
 
-The auto-coder is the slowest step of the voice analyses (about 1,700 notes a CPU-second), and
+The auto-coder is the slowest step of the voice analyses (about 5,000 notes a CPU-second), and
 two notebooks need its codes, so the build codes the canonical texts once and keeps the
 segments at <derived root>/<site>/voice/segments.parquet. Notes go through in chunks, so no
 more than a chunk's segments are ever Python objects, and the chunks are spread over the
