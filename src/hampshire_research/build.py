@@ -291,6 +291,11 @@ class Tables(Mapping):
         the census's 17 columns take 2.7 GB, the 11 the referral analyses use 1 GB."""
         return self._readers[name](columns=columns)
 
+    def child(self, name: str, child_id: str) -> pd.DataFrame:
+        """One child's rows of a linked table, read for the caller and not kept: a county's
+        timeline takes seconds to read whole."""
+        return self._readers[name](filters=[("child_id", "==", child_id)])
+
 
 def build_site(params: SiteParams, data_dir: Path | str | None = None, *,
                backend: str | None = None, derived_root: Path | str | None = None,

@@ -166,11 +166,13 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path)
 
 
-def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def read_parquet(path: Path, columns: list[str] | None = None,
+                 filters: list[tuple] | None = None) -> pd.DataFrame:
     """Read back with datetimes, nullable booleans, nullable integers and text as Python
-    strings (None for null), the plainest form for the analyses. `columns`: only these."""
+    strings (None for null), the plainest form for the analyses. `columns`: only these;
+    `filters`: only the rows that pass them (pyarrow's filters)."""
     mapping = {pyarrow.bool_(): pd.BooleanDtype(), pyarrow.int64(): pd.Int64Dtype()}
-    df = pq.read_table(path, columns=columns).to_pandas(
+    df = pq.read_table(path, columns=columns, filters=filters).to_pandas(
         date_as_object=False, types_mapper=mapping.get, ignore_metadata=True)
     for c in df.columns:
         if str(df[c].dtype).startswith("datetime64"):
