@@ -70,8 +70,10 @@ def _candidates(rng, pop: Population, win: Window, rate: np.ndarray):
     span = np.maximum(pop.leave - t0, 0)
     k = rng.poisson(rate * span / YEAR)
     child = np.repeat(np.arange(pop.n), k)
-    t = t0[child] + (rng.random(child.size) * span[child]).astype(np.int64)
-    order = np.lexsort((t, child))
+    off = (rng.random(child.size) * span[child]).astype(np.int64)
+    t = t0[child] + off
+    # by child, then day: as one integer key (sorting it is many times faster than lexsort)
+    order = np.argsort(child * (int(span.max()) + 1) + off, kind="stable")
     return child[order], t[order]
 
 
@@ -165,10 +167,12 @@ def _eh_active(eh: EarlyHelp, n: int, child: np.ndarray, t: np.ndarray, after: i
     first = np.searchsorted(c, np.arange(n))
     count = np.bincount(c, minlength=n)
     active = np.zeros(child.size, dtype=bool)
+    rows = np.flatnonzero(count[child] > 0)  # only these can be in one
+    n_eh, first_eh, t_eh = count[child[rows]], first[child[rows]], t[rows]
     for k in range(int(count.max()) if count.size else 0):
-        has = count[child] > k
-        idx = first[child[has]] + k
-        active[has] |= (s[idx] <= t[has]) & (t[has] <= e[idx] + after)
+        has = n_eh > k
+        idx = first_eh[has] + k
+        active[rows[has]] |= (s[idx] <= t_eh[has]) & (t_eh[has] <= e[idx] + after)
     return active
 
 
@@ -220,11 +224,20 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     bound = rates.max() * bound_m * HEADROOM
     child, t = _candidates(rng, pop, win, bound)
     lam = bound[child]
+    # Per day of the simulation: the school year's column and the school period's rate ratio,
+    # looked up for each candidate day rather than worked out from its date every time. Every
+    # day asked about is on or after sim_start; later ones are taken on win.end, as before.
+    days = np.arange(win.sim_start, win.end + 1)
+    col_of, autumn_of = sch.col(days), months_of(days) >= 9
+    period_rr_of = _pupil_period_rr(days, eff)[0]
+
+    def on(tt: np.ndarray) -> np.ndarray:
+        return np.clip(tt - win.sim_start, 0, days.size - 1)
 
     def circumstances(ch: np.ndarray, tt: np.ndarray) -> np.ndarray:
         """The hazard's rate ratios for the circumstances of children ch on days tt."""
         tt = np.minimum(tt, win.end)
-        col = sch.col(tt)
+        col = col_of[on(tt)]
         pupil = sch.pupil[ch, col]
         sen = sch.sen[ch, col]
         susp = (sch.susp_first[ch, col] <= tt) | (
@@ -240,12 +253,12 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     def school_period(ch: np.ndarray, tt: np.ndarray) -> np.ndarray:
         """The hazard's rate ratios for the school calendar: Year 7's first term, the autumn
         term, the closures and the months back (the school holidays are applied apart)."""
-        tt = np.minimum(tt, win.end)
-        col = sch.col(tt)
+        i = on(tt)
+        col = col_of[i]
         pupil = sch.pupil[ch, col]
-        y7 = pupil & (sch.ncy[ch, col] == params.cohort.transfer_ncy) & (months_of(tt) >= 9)
+        y7 = pupil & (sch.ncy[ch, col] == params.cohort.transfer_ncy) & autumn_of[i]
         return (np.where(y7, eff.year7_first_term_rr, 1.0)
-                * np.where(pupil, _pupil_period_rr(tt, eff)[0], 1.0))
+                * np.where(pupil, period_rr_of[i], 1.0))
 
     age = age_years(pop, child, t)
     band = band_of(age)
@@ -282,6 +295,26 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     R = _draw_routes(rng, pre.size * CHAIN, cal.referral_nfa_share, routes, dur)
     length, gap_u = R["length"], R["gap_u"]
 
+    def by_calendar(ch, days, u):
+        """One day per row of candidate days, drawn in proportion to the calendar's ratio."""
+        w = school_period(np.repeat(ch, TRIES), days.ravel()).reshape(days.shape)
+        w = w.cumsum(axis=1)
+        return days[np.arange(days.shape[0]), (w < u[:, None] * w[:, -1:]).sum(axis=1)]
+
+    def next_days(slot, ch, day):
+        """The re-referral days chain slots `slot` (referrals of ch on day) may lead to, within
+        12 months and later, and the rate ratio of the child's circumstances on each."""
+        gap, length_s, u = gap_u[slot], length[slot][:, None], R["pick_u"][slot]
+        end = day[:, None] + length_s
+        soon = by_calendar(ch, end + 7 + (gap * (358 - length_s)).astype(np.int64), u)
+        later = by_calendar(ch, np.maximum(end + 7, day[:, None] + 366)
+                            + (-np.log1p(-gap) * routes.re_referral_later_days).astype(np.int64),
+                            u)
+        return soon, later, circumstances(ch, soon), circumstances(ch, later)
+
+    # the chains' first step is the same in every walk: worked out once
+    first_step = next_days(np.arange(pre.size), child[pre], t[pre])
+
     def chains(q_spawn: float, q_later: float) -> np.ndarray:
         """Day of the re-referral each referral leads to (BIG: none), for every slot of every
         chain: within 12 months (chance q_spawn) or later (q_later of the rest). The school
@@ -292,21 +325,8 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
         n = pre.size
         out = np.full(n * CHAIN, BIG, dtype=np.int64)
         slot, ch, day, m_day = np.arange(n), child[pre], t[pre], m_now[pre]
-
-        def by_calendar(ch, days, u):
-            """One day per row of candidate days, drawn in proportion to the calendar's ratio."""
-            w = school_period(np.repeat(ch, TRIES), days.ravel()).reshape(days.shape)
-            w = w.cumsum(axis=1)
-            return days[np.arange(days.shape[0]), (w < u[:, None] * w[:, -1:]).sum(axis=1)]
-
-        for _ in range(CHAIN - 1):  # each step keeps only the chains still going
-            gap, length_s, u = gap_u[slot], length[slot][:, None], R["pick_u"][slot]
-            end = day[:, None] + length_s
-            soon = by_calendar(ch, end + 7 + (gap * (358 - length_s)).astype(np.int64), u)
-            later = by_calendar(ch, np.maximum(end + 7, day[:, None] + 366)
-                                + (-np.log1p(-gap) * routes.re_referral_later_days).astype(np.int64),
-                                u)
-            m_soon, m_later = circumstances(ch, soon), circumstances(ch, later)
+        for k in range(CHAIN - 1):  # each step keeps only the chains still going
+            soon, later, m_soon, m_later = first_step if k == 0 else next_days(slot, ch, day)
             take_soon = (length[slot] < 330) & (R["spawn_u"][slot] < q_spawn * m_soon / m_day)
             take_later = ~take_soon & (R["later_u"][slot] < q_later * m_later / m_day)
             nxt = np.where(take_soon, np.where(soon - day < 365, soon, BIG),
