@@ -52,25 +52,20 @@ def _int_text(v: np.ndarray) -> np.ndarray:
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """Plain CSV. Fields with no comma, quote or line break are joined directly (fast for the
-    school census); otherwise pandas quotes as needed. Same bytes either way."""
+    school census); otherwise pandas quotes as needed. Same bytes either way. The joined body
+    shows whether any field had one: it then holds more commas or line breaks than the
+    separators, or a quote."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    cols = []
+    cols = [v if v.dtype == object else _int_text(v) for v in (df[c].to_numpy() for c in df.columns)]
     try:
-        for c in df.columns:
-            v = df[c].to_numpy()
-            if v.dtype != object:
-                v = _int_text(v)
-            joined = "\x00".join(v)
-            if any(ch in joined for ch in ',"\n\r'):
-                raise ValueError
-            cols.append(v)
-    except (TypeError, ValueError):
+        body = "\n".join(map(",".join, zip(*cols)))
+    except TypeError:  # a field that is not text
+        body = None
+    plain = (body is not None and not any(ch in name for name in df.columns for ch in ',"')
+             and body.count(",") == len(df) * (len(cols) - 1)
+             and body.count("\n") == max(len(df) - 1, 0) and '"' not in body and "\r" not in body)
+    if not plain:
         df.to_csv(path, index=False, lineterminator="\n")
         return path
-    header = ",".join(df.columns)
-    if any(ch in name for name in df.columns for ch in ',"'):
-        df.to_csv(path, index=False, lineterminator="\n")
-        return path
-    body = "\n".join(map(",".join, zip(*cols))) if len(df) else ""
-    path.write_text(header + "\n" + body + ("\n" if len(df) else ""), encoding="utf-8")
+    path.write_text(",".join(df.columns) + "\n" + body + ("\n" if len(df) else ""), encoding="utf-8")
     return path
