@@ -299,14 +299,17 @@ def _write_notes(out, pop, ref, ids, care, ehx, extra, win, settings, rng, files
                      "a neighbour", "the DSL"], dtype=object)[rng.integers(0, 7, n)]
     author_u = rng.random(n)
     ages = (notes["day"].to_numpy() - pop.dob[notes["child"].to_numpy()]) / 365.25
-    for i, (ch, t, seen, alone) in enumerate(zip(notes["child"].tolist(), notes["type"].tolist(),
-                                                 notes["seen"].tolist(), notes["alone"].tolist())):
-        ctx = NoteContext(child=pop.forename[ch], sex=pop.sex[ch], age=ages[i], carer=carers[i],
-                          nan=nans[i], src=srcs[i], carer_female=bool(carer_female[i]))
+    # Python values, not numpy scalars, for the grammar's many comparisons per note
+    for i, (ch, t, seen, alone, age, carer, nan, src, female, au, gold_i) in enumerate(zip(
+            notes["child"].tolist(), notes["type"].tolist(), notes["seen"].tolist(),
+            notes["alone"].tolist(), ages.tolist(), carers.tolist(), nans.tolist(), srcs.tolist(),
+            carer_female.tolist(), author_u.tolist(), gold_pick.tolist())):
+        ctx = NoteContext(child=pop.forename[ch], sex=pop.sex[ch], age=age, carer=carer, nan=nan,
+                          src=src, carer_female=female)
         text, segs = grammar.note(ctx, t, seen, alone)
         texts.append(text)
-        authors.append(AUTHORS[t][int(author_u[i] * len(AUTHORS[t]))])
-        if gold_pick[i]:
+        authors.append(AUTHORS[t][int(au * len(AUTHORS[t]))])
+        if gold_i:
             for a, b, who, form, absence in segs:
                 gold.append((i, a, b, who, form, absence))
     notes["NoteID"] = [f"N{k:07d}" for k in range(1, len(notes) + 1)]

@@ -7,7 +7,8 @@ chosen for the gold set get exact sentence offsets in truth/voice_gold.csv."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import accumulate
 
 import numpy as np
 
@@ -238,6 +239,14 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 AGE_WORDS = ["eight months old", "ten months", "one year old", "18 months", "two years old",
              "nine months old"]
 
+# Weights of the other voices and lines a note adds (parent, professional, family, sibling,
+# practitioner, filler, filler) by note type, cumulative as random.choices takes them.
+EXTRA_CUM_WEIGHTS = {k: list(accumulate(w)) for k, w in {
+    "contact": [0.2, 0.6, 0.05, 0.0, 0.05, 0.1, 0.0],
+    "cp_conference": [0.3, 0.35, 0.1, 0.05, 0.15, 0.05, 0.0],
+    "cla_review": [0.25, 0.25, 0.1, 0.05, 0.15, 0.1, 0.1],
+    None: [0.22, 0.16, 0.07, 0.06, 0.14, 0.2, 0.15]}.items()}
+
 
 @dataclass
 class NoteContext:
@@ -248,6 +257,17 @@ class NoteContext:
     nan: str
     src: str
     carer_female: bool = True
+    values: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        # what frames may name, worked out once per note (a note fills dozens of frames)
+        self.values = dict(child=self.child, carer=self.carer,
+                           carer_cap=self.carer[:1].upper() + self.carer[1:], nan=self.nan,
+                           src=self.src, ppos="her" if self.carer_female else "his",
+                           carer_pos=self.carer.split(" (")[0] + "'s",
+                           carer_word=("my carer" if self.carer.startswith("the ")
+                                       else "Mum" if self.carer_female else "Dad"),
+                           **_pron(self.sex))
 
 
 def _pron(sex: str) -> dict:
@@ -294,23 +314,13 @@ class Grammar:
         self.r.shuffle(order)
         return order
 
-    def choice(self, n: int, p) -> int:
-        return self.r.choices(range(n), weights=p)[0]
-
     def pick(self, items):
         return items[int(self.r.random() * len(items))]
 
     def fill(self, text: str, ctx: NoteContext, **kw) -> str:
         if "{" not in text:
             return text
-        p = _pron(ctx.sex)
-        values = _Parts(self, dict(child=ctx.child, carer=ctx.carer,
-                                   carer_cap=ctx.carer[:1].upper() + ctx.carer[1:], nan=ctx.nan,
-                                   src=ctx.src, ppos="her" if ctx.carer_female else "his",
-                                   carer_pos=ctx.carer.split(" (")[0] + "'s",
-                                   carer_word=("my carer" if ctx.carer.startswith("the ")
-                                               else "Mum" if ctx.carer_female else "Dad"),
-                                   **p))
+        values = _Parts(self, ctx.values)
         values.update(kw)
         for _ in range(3):  # nested parts
             if "{" not in text:
@@ -451,12 +461,9 @@ class Grammar:
                 parts.append(self.absence(ctx, kind))
         extras = [self.parent_voice, self.prof_voice, self.family_voice, self.sibling_voice,
                   self.prac, self.filler, self.filler]
-        weights = {"contact": [0.2, 0.6, 0.05, 0.0, 0.05, 0.1, 0.0],
-                   "cp_conference": [0.3, 0.35, 0.1, 0.05, 0.15, 0.05, 0.0],
-                   "cla_review": [0.25, 0.25, 0.1, 0.05, 0.15, 0.1, 0.1]}.get(
-            note_type, [0.22, 0.16, 0.07, 0.06, 0.14, 0.2, 0.15])
+        cum = EXTRA_CUM_WEIGHTS.get(note_type, EXTRA_CUM_WEIGHTS[None])
         for _ in range(int(r.integers(1, 5))):
-            f = extras[r.choice(len(extras), weights)]
+            f = self.r.choices(extras, cum_weights=cum)[0]
             parts.append(f(ctx))
         order = [parts[0]] + [parts[1 + i] for i in r.permutation(len(parts) - 1)]
         seen_text = set()
