@@ -226,7 +226,8 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
     lam = bound[child]
     # Per day of the simulation: the school year's column and the school period's rate ratio,
     # looked up for each candidate day rather than worked out from its date every time. Every
-    # day asked about is on or after sim_start; later ones are taken on win.end, as before.
+    # day asked about is on or after sim_start; one after win.end is taken as win.end (as the
+    # hazard does, and its school year column is the last one either way).
     days = np.arange(win.sim_start, win.end + 1)
     col_of, autumn_of = sch.col(days), months_of(days) >= 9
     period_rr_of = _pupil_period_rr(days, eff)[0]
@@ -262,7 +263,7 @@ def build_referrals(params: SiteParams, pop: Population, sch: Schooling, eh: Ear
 
     age = age_years(pop, child, t)
     band = band_of(age)
-    pupil = sch.pupil[child, sch.col(t)]
+    pupil = sch.pupil[child, col_of[on(t)]]
     in_eh = _eh_active(eh, pop.n, child, t, routes.early_help_after_days)
     m_now = circumstances(child, t)
     m = m_now * school_period(child, t)
