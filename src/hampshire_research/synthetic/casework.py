@@ -167,12 +167,11 @@ def _eh_active(eh: EarlyHelp, n: int, child: np.ndarray, t: np.ndarray, after: i
     first = np.searchsorted(c, np.arange(n))
     count = np.bincount(c, minlength=n)
     active = np.zeros(child.size, dtype=bool)
-    rows = np.flatnonzero(count[child] > 0)  # only these can be in one
-    n_eh, first_eh, t_eh = count[child[rows]], first[child[rows]], t[rows]
+    n_eh, first_eh = count[child], first[child]  # looked up once, not once per episode
     for k in range(int(count.max()) if count.size else 0):
         has = n_eh > k
-        idx = first_eh[has] + k
-        active[rows[has]] |= (s[idx] <= t_eh[has]) & (t_eh[has] <= e[idx] + after)
+        idx, t_has = first_eh[has] + k, t[has]
+        active[has] |= (s[idx] <= t_has) & (t_has <= e[idx] + after)
     return active
 
 
