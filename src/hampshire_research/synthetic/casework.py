@@ -97,8 +97,14 @@ def _pupil_period_rr(t: np.ndarray, eff) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fam_event_active(pop: Population, child: np.ndarray, t: np.ndarray, days: int = 183):
-    ev = pop.fam_events[pop.family[child]]
-    return ((ev <= t[:, None]) & (t[:, None] < ev + days)).any(axis=1)
+    """Did a family event of each (child, t) happen in the `days` before? One event column at a
+    time, so no rows x events arrays (16.8M rows at county scale)."""
+    fam = pop.family[child]
+    active = np.zeros(child.size, dtype=bool)
+    for ev in pop.fam_events.T:
+        e = ev[fam]
+        active |= (e <= t) & (t < e + days)
+    return active
 
 
 def build_early_help(params: SiteParams, pop: Population, sch: Schooling, win: Window,
