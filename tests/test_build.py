@@ -145,6 +145,13 @@ def test_build_site_returns_the_tables_the_notebooks_use(tmp_path):
     summary = dict(zip(tables["summary"]["measure"], tables["summary"]["value"]))
     assert summary["records"] == len(tables["persons"]) == len(tables["record_map"])
     assert summary["children"] == tables["single_view"]["child_id"].nunique()
+    # one child's rows, read alone, are that child's rows of the whole table
+    timeline = tables["timeline"]
+    child = timeline["child_id"].value_counts().index[0]
+    alone = tables.child("timeline", child)
+    assert len(alone) > 1
+    pd.testing.assert_frame_equal(alone, timeline[timeline["child_id"] == child]
+                                  .reset_index(drop=True))
 
 
 def test_a_missing_data_folder_is_one_error(tmp_path):
