@@ -43,25 +43,23 @@ def child_months(cohort: Cohort, events: pd.DataFrame, open_cases: pd.DataFrame 
     With ``open_cases`` (from ``open_case_months``) those child-months are left out. Grouped
     by ``KEYS`` these are the regression's cells; kept per child they give the clustering.
     """
-    m = cohort.months
-    key = _month_key(m, cohort)
+    m, children = cohort.months, pd.Index(cohort.children["child_id"])
+    key = _month_key(m, children)
     if open_cases is not None:
-        at_risk = ~np.isin(key, _month_key(open_cases, cohort))
+        at_risk = ~np.isin(key, _month_key(open_cases, children))
         m, key = m[at_risk], key[at_risk]
-    referred, n = np.unique(_month_key(events, cohort), return_counts=True)
-    i = np.minimum(np.searchsorted(referred, key), max(len(referred) - 1, 0))
-    counts = np.where(referred[i] == key, n[i], 0) if len(referred) else np.zeros(len(key), int)
+    counts = pd.Series(_month_key(events, children)).value_counts().reindex(key, fill_value=0)
     m = m.reindex(columns=["child_id", "month", *KEYS])  # a new frame, not a slice of one
     m.index = pd.RangeIndex(len(m))
-    m["referrals"] = counts
+    m["referrals"] = counts.to_numpy()
     return m
 
 
-def _month_key(rows: pd.DataFrame, cohort: Cohort) -> np.ndarray:
-    """One whole number for each row's (child_id, month), -1 for a child not in the cohort:
+def _month_key(rows: pd.DataFrame, children: pd.Index) -> np.ndarray:
+    """One whole number for each row's (child_id, month), -1 for a child not in ``children``:
     matching a county's child-months on numbers, not on text and month, took a tenth of the
     time and memory."""
-    child = pd.Index(cohort.children["child_id"]).get_indexer(rows["child_id"])
+    child = children.get_indexer(rows["child_id"])
     return np.where(child < 0, -1, child.astype(np.int64) * 1_000_000
                     + rows["month"].to_numpy(np.int64))
 
@@ -191,7 +189,7 @@ def fit_rate_ratios(cohort: Cohort, referrals: pd.DataFrame,
         # the reference level first, then the others in sorted order: patsy's treatment
         # coding of it is the design C(col, Treatment(ref)) gives on the text, read from the
         # codes (inside C(), patsy tests each of half a million cells for a missing value)
-        cells[col] = pd.Categorical(levels, categories=[ref, *sorted(set(levels) - {ref})])
+        cells[col] = pd.Categorical(levels, categories=[ref, *sorted(set(levels.unique()) - {ref})])
         terms.append(col)
     formula = "referrals ~ " + " + ".join(terms + ["holiday_share"])
     offset = np.log(cells["person_months"] / 12)
